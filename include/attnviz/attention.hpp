@@ -1,0 +1,63 @@
+// The attention computation and the small backend contract (DESIGN.md §1, §6).
+//
+// Legend of letters used across the backends:
+//   n = query tokens, m = key/value tokens (m = n in self-attention), d = d_model, H = heads,
+//   d_k = per-head query/key width, d_v = per-head value width.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "attnviz/matrix.hpp"
+#include "attnviz/model.hpp"
+#include "attnviz/trace.hpp"
+
+namespace attnviz {
+
+struct AttentionOptions {
+  bool causal = false;          // a query attends only to keys at or before its own position
+  std::optional<Matrix> mask;   // n × m, 1 = may attend, 0 = masked (combined with causal)
+  float temperature = 1.0f;     // > 0: S' = S · scale / temperature
+  bool scale = true;            // multiply S by 1/√d_k
+};
+
+struct AttentionInput {
+  Matrix X;                              // n × d: the queries' tokens (positions already added)
+  Matrix X_kv;                           // m × d: the keys' and values' tokens (= X in self-attention)
+  std::vector<std::string> query_tokens; // n labels
+  std::vector<std::string> key_tokens;   // m labels
+  std::vector<std::string> dim_labels;   // d labels (the embeddings' dimension names)
+};
+
+// True where query i may attend to key j (n × m), from the causal flag and the custom mask.
+// Throws InputError when a query row has no allowed key at all (its softmax would be 0/0).
+std::vector<std::vector<bool>> allowed_cells(const AttentionOptions& options, int n, int m);
+
+// The factor applied to the raw scores: (scale ? 1/√d_k : 1) / temperature.
+float score_factor(const AttentionOptions& options, int d_k);
+
+// One way to compute attention. The Eigen `cpu` backend is the readable reference that every other
+// backend is checked against element by element.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  // Whether this backend stores the n × m stages (scores, scaled_scores, weights).
+  virtual bool stores_attention_matrices() const = 0;
+  // Empty when supported; otherwise why not (shown to the user as an input error).
+  virtual std::optional<std::string> unsupported(const Model& model, const AttentionInput& input,
+                                                 const AttentionOptions& options) const;
+  // The stages of DESIGN.md §1 after the embeddings, in order, per head for per-head stages.
+  virtual std::vector<Stage> compute(const Model& model, const AttentionInput& input,
+                                     const AttentionOptions& options) const = 0;
+};
+
+// The backend of that name; an InputError naming the available ones otherwise.
+std::unique_ptr<Backend> make_backend(std::string_view name);
+// The names of the backends compiled into this build, reference first.
+std::vector<std::string> backend_names();
+
+}  // namespace attnviz

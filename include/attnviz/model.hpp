@@ -1,0 +1,32 @@
+// Attention weights (DESIGN.md §2, format "attnviz-model") and the built-in `identity` model.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "attnviz/matrix.hpp"
+
+namespace attnviz {
+
+// Shapes (row-vector convention): W_q, W_k: d_model × (heads·d_k); W_v: d_model × (heads·d_v);
+// W_o: (heads·d_v) × d_model; b_q, b_k: heads·d_k; b_v: heads·d_v; b_o: d_model. Absent biases are zero.
+struct Model {
+  std::string name;
+  std::string description;
+  int d_model = 0;
+  int heads = 1;
+  int d_k = 0;
+  int d_v = 0;
+  Matrix W_q, W_k, W_v, W_o;
+  Vector b_q, b_k, b_v, b_o;
+  bool has_biases = false;
+};
+
+Model load_model(const std::filesystem::path& path);
+Model parse_model(const std::string& text, const std::string& source);
+
+// One model of `heads` heads whose every W is the identity and whose biases are zero: attention is pure
+// similarity of the embeddings. Head h sees dimensions [h·d_model/heads, (h+1)·d_model/heads).
+Model identity_model(int d_model, int heads = 1);
+
+}  // namespace attnviz

@@ -1,0 +1,67 @@
+// Terminal rendering of the trace (DESIGN.md §5): heatmap tables with labelled axes, a legend with the
+// range, colour by policy and depth, UTF-8 box drawing or ASCII, column blocks for wide matrices.
+// Everything here is a pure function of its arguments, so the tests can pin every case.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "attnviz/trace.hpp"
+
+namespace attnviz {
+
+enum class ColorDepth { none, basic16, ansi256, truecolor };
+
+// The inputs of the colour policy, read once from the flag and the process's environment.
+struct ColorEnvironment {
+  std::string flag = "auto";               // --color auto|always|never
+  std::optional<std::string> no_color;     // NO_COLOR
+  std::optional<std::string> force_color;  // FORCE_COLOR
+  std::optional<std::string> clicolor_force;  // CLICOLOR_FORCE
+  std::optional<std::string> term;         // TERM
+  std::optional<std::string> colorterm;    // COLORTERM
+  bool is_terminal = false;                // whether standard output is a terminal
+};
+
+// --color wins; then NO_COLOR (non-empty: off); FORCE_COLOR / CLICOLOR_FORCE (non-empty and not "0": on);
+// TERM=dumb (off); otherwise colour only on a terminal. Depth: COLORTERM=truecolor|24bit -> 24-bit,
+// TERM=*-256color -> 256 colours, else 16 colours.
+ColorDepth decide_color(const ColorEnvironment& env);
+ColorEnvironment color_environment_from_process(const std::string& flag, bool is_terminal);
+
+// Box drawing when the locale is UTF-8 (LC_ALL, then LC_CTYPE, then LANG) and --ascii is not given.
+bool decide_unicode(bool ascii_flag, const std::optional<std::string>& lc_all,
+                    const std::optional<std::string>& lc_ctype, const std::optional<std::string>& lang);
+bool decide_unicode_from_process(bool ascii_flag);
+
+// Terminal width: --width when given (> 0), else COLUMNS, else the terminal's, else 80.
+int decide_width(std::optional<int> width_flag);
+
+enum class Palette { standard, colorblind };
+
+struct RenderOptions {
+  ColorDepth color = ColorDepth::none;
+  bool unicode = true;     // box drawing and "−∞"; ASCII otherwise
+  int width = 80;          // the widest line we may print
+  int precision = 3;       // digits after the decimal point
+  bool glyphs = false;     // shading characters in each cell, for projectors and printouts
+  Palette palette = Palette::standard;
+};
+
+// A number as printed in the tables: fixed `precision` decimals, never "-0.000"; -inf as "−∞" ("-inf"
+// in ASCII); NaN as "NaN".
+std::string format_number(float value, int precision, bool unicode = true);
+
+// One stage as a titled table: a title line ("weights P — head 1 of 1 — 15 × 15"), an axis line
+// ("rows: queries · columns: keys"), the table (split into column blocks that repeat the row labels when
+// wider than options.width), and a legend line with the range and the colour map.
+std::string render_stage(const Stage& stage, int heads, const RenderOptions& options);
+
+// The token list as one numbered row ("0 mickey  1 mouse  ...").
+std::string render_tokens(const std::vector<std::string>& tokens, const RenderOptions& options);
+
+// Length of `text` in terminal columns (UTF-8 aware; escape sequences count zero).
+int display_width(const std::string& text);
+
+}  // namespace attnviz

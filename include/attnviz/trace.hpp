@@ -1,0 +1,57 @@
+// The trace: every stage of one attention computation as data (names, labels, matrices). Renderers and
+// exporters only read it, so a new view never touches the math (DESIGN.md §1, §3).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "attnviz/matrix.hpp"
+
+namespace attnviz {
+
+// What the rows and columns of a stage are. Attention matrices (scores, scaled_scores, weights) have
+// queries as rows and keys as columns; the others have tokens as rows and named dimensions as columns.
+struct Stage {
+  std::string name;                     // JSON "name": "embeddings", "queries", ... (DESIGN.md §1)
+  std::string symbol;                   // "X", "Q", "K", "V", "S", "S'", "P", "A", "O"
+  std::optional<int> head;              // 0-based head for per-head stages, nullopt otherwise
+  std::string row_axis;                 // "tokens" or "queries"
+  std::string col_axis;                 // "dimensions" or "keys"
+  std::vector<std::string> row_labels;  // one per row
+  std::vector<std::string> col_labels;  // one per column
+  Matrix data;                          // rows × cols; a masked cell is -infinity
+
+  bool is_attention() const { return col_axis == "keys"; }
+};
+
+struct TraceConfig {
+  std::string embeddings;  // the embeddings' name
+  std::string model;       // the model's name
+  std::string backend;     // "cpu", "flash", ...
+  int heads = 1;
+  int d_model = 0;
+  int d_k = 0;
+  int d_v = 0;
+  float scale = 1.0f;        // the factor applied to S: 1/√d_k, or 1 with --no-scale
+  float temperature = 1.0f;  // S' = S · scale / temperature
+  bool causal = false;
+  bool custom_mask = false;
+  std::string positions = "none";
+  std::optional<std::string> context;  // the context sentence of cross-attention
+};
+
+struct Trace {
+  std::string sentence;
+  std::vector<std::string> tokens;          // the query side
+  std::vector<std::string> context_tokens;  // the key/value side when it differs (cross-attention)
+  TraceConfig config;
+  std::vector<Stage> stages;
+  std::vector<std::string> notes;  // what the reader should know, e.g. which stages a backend omits
+
+  // The stage named `name` (of head `head` for per-head stages); nullptr when absent.
+  const Stage* find(std::string_view name, std::optional<int> head = std::nullopt) const;
+};
+
+}  // namespace attnviz
