@@ -163,18 +163,19 @@ def fmt_top(pairs):
 
 def check_lesson(path, lesson, vectors, model, runs):
     """Print the lesson's numbers; return a list of failed claims (empty when it holds)."""
-    word = lesson["word"]
-    sentences = lesson["sentences"]
-    hoods = lesson["neighbourhoods"]
+    for field in ("name", "word", "sentences", "neighbourhoods"):
+        if field not in lesson:
+            raise DataError(f"{path}: missing field \"{field}\"")
+    word, sentences, hoods = lesson["word"], lesson["sentences"], lesson["neighbourhoods"]
     if len(sentences) != 2 or len(hoods) != 2:
         raise DataError(f"{path}: a lesson needs two sentences and two neighbourhoods")
-    probes = [(f"nbhd {name}", name, words) for name, words in hoods.items()]
-    probes += [(f"word {w}", w, [w]) for w in PROBES.get(word, ())]
-    missing = sorted({w for _, _, ws in probes for w in ws} - vectors.keys())
+    probes = [(f"nbhd {name}", words) for name, words in hoods.items()]
+    probes += [(f"word {w}", [w]) for w in PROBES.get(word, ())]
+    missing = sorted({w for _, ws in probes for w in ws} - vectors.keys())
     if missing:
         raise DataError(f"{path}: neighbourhood or probe words not in the vocabulary: {', '.join(missing)}")
     centroids = {label: np.mean([vectors[w] for w in ws], axis=0).astype(F32)
-                 for label, _, ws in probes}
+                 for label, ws in probes}
 
     print(f"\n=== lesson {lesson['name']}: \"{word}\" ({path.name}) ===")
     failures = []
@@ -193,7 +194,7 @@ def check_lesson(path, lesson, vectors, model, runs):
         print(f"  {'cosine of ' + word + ' to':<24} {'before (X)':>10} {'after (O)':>10} {'gain':>8}"
               f" {'uniform P':>10}")
         gains = {}
-        for label, _, _ in probes:
+        for label, _ in probes:
             before = cos(st["X"][i], centroids[label])
             after = cos(st["O"][i], centroids[label])
             gains[label] = after - before
