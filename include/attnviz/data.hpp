@@ -1,0 +1,33 @@
+// Finding bundled data (embeddings, models, lessons) without configuration, and resolving NAME|PATH
+// arguments. Search order: --data-dir, $ATTNVIZ_DATA, <exe>/../share/attnviz (an installed prefix), the
+// source tree's data/ (a build tree).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "attnviz/embeddings.hpp"
+#include "attnviz/model.hpp"
+
+namespace attnviz {
+
+std::vector<std::filesystem::path> data_search_path(const std::optional<std::string>& data_dir_flag);
+
+// The bundled file `kind`/`name`.json ("embeddings", "models", "lessons"); InputError listing what exists.
+std::filesystem::path find_data_file(const std::string& kind, const std::string& name,
+                                     const std::optional<std::string>& data_dir_flag);
+
+// Names available under `kind` across the search path (sorted, unique).
+std::vector<std::string> list_data(const std::string& kind, const std::optional<std::string>& data_dir_flag);
+
+// A NAME|PATH argument is a path when it names an existing file or contains '/' or ends in ".json".
+bool looks_like_path(const std::string& spec);
+
+Embeddings resolve_embeddings(const std::string& spec, const std::optional<std::string>& data_dir_flag);
+// "identity" is built in (sized to `d_model`, `heads` heads); other names come from data/models.
+// heads = 0 keeps the model's own head count; otherwise it must match a model file's.
+Model resolve_model(const std::string& spec, int d_model, int heads, const std::optional<std::string>& data_dir_flag);
+
+}  // namespace attnviz

@@ -1,0 +1,27 @@
+// The trace export (DESIGN.md §3) and whole-or-nothing output files.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "attnviz/trace.hpp"
+
+namespace attnviz {
+
+// The trace as the "attnviz-trace" document, keys in the documented order. A masked cell is null; each
+// number is the shortest decimal that reads back as the same float32.
+nlohmann::ordered_json trace_to_json(const Trace& trace);
+
+// JSON text indented by two spaces, with arrays of numbers kept on one line (a matrix row per line).
+std::string to_pretty_json(const nlohmann::ordered_json& doc);
+
+// A float32 as the JSON number that reads back as the same float32 (null when not finite).
+nlohmann::ordered_json float_json(float value);
+
+// Writes `content` to `path` whole or not at all: a temporary file beside it, then a rename. "-" writes to
+// standard output. InputError naming the path when it cannot be written.
+void write_output(const std::string& path, const std::string& content);
+
+}  // namespace attnviz

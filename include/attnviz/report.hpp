@@ -1,0 +1,33 @@
+// The run report: every stage of a trace in order, as the class sees it, built from render_stage.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "attnviz/lesson.hpp"
+#include "attnviz/render.hpp"
+#include "attnviz/trace.hpp"
+
+namespace attnviz {
+
+struct ReportOptions {
+  RenderOptions render;
+  std::vector<std::string> stages;  // which stages to print ("tokens" and stage names); empty = all
+  int top_k = 3;                    // top keys listed under each weights table
+};
+
+// The names --stages accepts, in print order.
+const std::vector<std::string>& report_stage_names();
+// Splits and checks a --stages list ("weights,output"); InputError naming an unknown stage.
+std::vector<std::string> parse_stage_list(const std::string& list);
+
+// The header (sentence, configuration), the tokens, and each selected stage with its notes.
+std::string render_report(const Trace& trace, const ReportOptions& options);
+
+// "mouse attends to: mickey 0.310, cartoon 0.220, disney 0.180", one line per query of a weights stage.
+std::string render_top_keys(const Stage& weights, int k, const RenderOptions& options);
+
+// The lesson's point as numbers: cosine of the word to each neighbourhood before and after attention.
+std::string render_shift(const std::string& word, const std::vector<Shift>& shifts, const RenderOptions& options);
+
+}  // namespace attnviz

@@ -1,0 +1,45 @@
+#include <cmath>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "attnviz/error.hpp"
+#include "backends.hpp"
+
+namespace attnviz {
+
+std::vector<std::vector<bool>> allowed_cells(const AttentionOptions& options, int n, int m) {
+  std::vector<std::vector<bool>> allowed(static_cast<std::size_t>(n), std::vector<bool>(static_cast<std::size_t>(m), true));
+  if (options.mask && (options.mask->rows() != n || options.mask->cols() != m))
+    throw InputError(fmt::format("--mask is {} × {} but the attention matrix is {} × {} (queries × keys)",
+                                 options.mask->rows(), options.mask->cols(), n, m));
+  for (int i = 0; i < n; ++i) {
+    bool any = false;
+    for (int j = 0; j < m; ++j) {
+      bool ok = !(options.causal && j > i) && !(options.mask && (*options.mask)(i, j) == 0.0f);
+      allowed[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)] = ok;
+      any = any || ok;
+    }
+    if (!any)
+      throw InputError(fmt::format("query row {} has every key masked, so its softmax is undefined; allow at least one key in each row", i));
+  }
+  return allowed;
+}
+
+float score_factor(const AttentionOptions& options, int d_k) {
+  const float scale = options.scale ? 1.0f / std::sqrt(static_cast<float>(d_k)) : 1.0f;
+  return scale / options.temperature;
+}
+
+std::optional<std::string> Backend::unsupported(const Model&, const AttentionInput&, const AttentionOptions&) const {
+  return std::nullopt;
+}
+
+std::vector<std::string> backend_names() { return {"cpu"}; }
+
+std::unique_ptr<Backend> make_backend(std::string_view name) {
+  if (name == "cpu") return make_cpu_backend();
+  throw InputError(fmt::format("unknown backend '{}'; this build has: {}", name, fmt::join(backend_names(), ", ")));
+}
+
+}  // namespace attnviz

@@ -1,0 +1,67 @@
+#include <cstring>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "attnviz/cli.hpp"
+#include "attnviz/error.hpp"
+#include "common.hpp"
+
+#ifndef ATTNVIZ_VERSION
+#define ATTNVIZ_VERSION "0.0.0"
+#endif
+
+namespace attnviz::cli {
+
+namespace {
+
+constexpr const char* kUsageHint = "run 'attnviz --help' for the commands and options";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"attnviz: the attention mechanism of transformers, stage by stage, on a real sentence", "attnviz"};
+  app.set_version_flag("--version", fmt::format("attnviz {} (backends: cpu)", ATTNVIZ_VERSION), "Print the version and exit");
+  app.require_subcommand(0, 1);
+  app.footer(R"(Examples:
+  attnviz demo mouse                                 the lesson: "mouse" beside Mickey, then beside a computer
+  attnviz run "the cat chased the mouse"             every stage of one sentence
+  attnviz "the cat chased the mouse" --stages weights
+Exit codes: 0 success, 2 a usage or input error, 1 anything else.)");
+  std::vector<Command> commands{add_run_command(app), add_demo_command(app)};
+
+  // `attnviz SENTENCE ...` is `attnviz run SENTENCE ...`.
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
+      std::none_of(commands.begin(), commands.end(), [&](const Command& c) { return c.app->get_name() == args[0]; }))
+    args.insert(args.begin(), "run");
+  std::reverse(args.begin(), args.end());  // CLI11 parses a reversed vector
+
+  try {
+    app.parse(args);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help, --version
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "attnviz: error: " << e.what() << "\n" << kUsageHint << "\n";
+    return 2;
+  }
+
+  try {
+    for (const auto& c : commands)
+      if (c.app->parsed()) return c.run();
+    std::cout << app.help();
+    return 0;
+  } catch (const InputError& e) {
+    std::cerr << "attnviz: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "attnviz: error: out of memory; try a shorter sentence\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "attnviz: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace attnviz::cli

@@ -1,0 +1,59 @@
+// Options every command shares (DESIGN.md §4), and turning them into library settings.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "attnviz/pipeline.hpp"
+#include "attnviz/render.hpp"
+#include "attnviz/report.hpp"
+
+namespace attnviz::cli {
+
+struct CommonOptions {
+  std::optional<std::string> embeddings;  // NAME|PATH; default from the lesson or "toy"
+  std::optional<std::string> model;       // NAME|PATH; default from the lesson or "toy"
+  std::optional<std::string> json;        // PATH or "-"
+  std::string color = "auto";
+  bool ascii = false;
+  std::optional<int> width;
+  int precision = 3;
+  std::optional<std::string> stages;
+  std::string backend = "cpu";
+  std::optional<std::string> data_dir;
+};
+
+struct AttentionFlags {
+  int heads = 0;  // 0: the model's own
+  bool causal = false;
+  std::optional<std::string> mask_file;
+  float temperature = 1.0f;
+  bool no_scale = false;
+  std::string positions = "none";
+  std::optional<std::string> context;
+};
+
+void add_common_options(CLI::App& app, CommonOptions& options);
+void add_attention_options(CLI::App& app, AttentionFlags& flags);
+
+RenderOptions render_options(const CommonOptions& options);
+ReportOptions report_options(const CommonOptions& options);
+PipelineOptions pipeline_options(const CommonOptions& common, const AttentionFlags& flags);
+
+// The joined words of a positional SENTENCE given as one or several arguments.
+std::string join_words(const std::vector<std::string>& words);
+
+// A registered command: its CLI11 subcommand and what runs when it was given (returns the exit code).
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+// Registration of each command (one file each).
+Command add_run_command(CLI::App& app);
+Command add_demo_command(CLI::App& app);
+
+}  // namespace attnviz::cli

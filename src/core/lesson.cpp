@@ -1,0 +1,78 @@
+#include "attnviz/lesson.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "../io/json_util.hpp"
+#include "attnviz/error.hpp"
+#include "attnviz/pipeline.hpp"
+
+namespace attnviz {
+
+Lesson load_lesson(const std::filesystem::path& path) {
+  const std::string source = path.string();
+  const io::json doc = io::parse_json(io::read_file(path, "lesson file"), source);
+  io::check_header(doc, "attnviz-lesson", source);
+  Lesson l;
+  l.name = io::get_string(doc, "name", source);
+  l.title = io::get_string(doc, "title", source, l.name);
+  l.description = io::get_string(doc, "description", source, "");
+  l.embeddings = io::get_string(doc, "embeddings", source, "toy");
+  l.model = io::get_string(doc, "model", source, "toy");
+  l.word = io::get_string(doc, "word", source);
+  const io::json& sentences = io::require(doc, "sentences", source);
+  if (!sentences.is_array() || sentences.empty()) throw InputError(fmt::format("{}: \"sentences\" must be a non-empty array", source));
+  for (const auto& s : sentences) {
+    if (!s.is_string()) throw InputError(fmt::format("{}: \"sentences\" must hold strings", source));
+    l.sentences.push_back(s.get<std::string>());
+  }
+  if (auto it = doc.find("neighbourhoods"); it != doc.end()) {
+    if (!it->is_object()) throw InputError(fmt::format("{}: \"neighbourhoods\" must map names to word lists", source));
+    for (const auto& [name, words] : it->items()) {
+      Neighbourhood nb{name, {}};
+      if (!words.is_array() || words.empty()) throw InputError(fmt::format("{}: neighbourhood \"{}\" must be a non-empty word list", source, name));
+      for (const auto& w : words) {
+        if (!w.is_string()) throw InputError(fmt::format("{}: neighbourhood \"{}\" must hold strings", source, name));
+        nb.words.push_back(w.get<std::string>());
+      }
+      l.neighbourhoods.push_back(std::move(nb));
+    }
+  }
+  return l;
+}
+
+std::vector<std::pair<std::string, float>> top_keys(const Stage& weights, int row, int k) {
+  std::vector<int> order(static_cast<std::size_t>(weights.data.cols()));
+  std::iota(order.begin(), order.end(), 0);
+  // Stable: ties keep sentence order, so the output is deterministic.
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return weights.data(row, a) > weights.data(row, b); });
+  std::vector<std::pair<std::string, float>> out;
+  for (int i = 0; i < k && i < static_cast<int>(order.size()); ++i) {
+    const int j = order[static_cast<std::size_t>(i)];
+    out.emplace_back(weights.col_labels[static_cast<std::size_t>(j)], weights.data(row, j));
+  }
+  return out;
+}
+
+std::vector<Shift> word_shift(const Trace& trace, const Embeddings& emb, const std::string& word,
+                              const std::vector<Neighbourhood>& neighbourhoods) {
+  auto it = std::find(trace.tokens.begin(), trace.tokens.end(), word);
+  if (it == trace.tokens.end())
+    throw InputError(fmt::format("the word '{}' is not in the sentence \"{}\"", word, trace.sentence));
+  const auto row = static_cast<Eigen::Index>(it - trace.tokens.begin());
+  const Stage* X = trace.find("embeddings");
+  const Stage* O = trace.find("output");
+  if (!X || !O) throw Error("the trace lacks the embeddings or output stage");
+  std::vector<Shift> shifts;
+  for (const auto& nb : neighbourhoods) {
+    Vector centre = Vector::Zero(emb.dim);
+    for (const auto& w : nb.words) centre += emb.vector(w);
+    centre /= static_cast<float>(nb.words.size());
+    shifts.push_back({nb.name, cosine(X->data.row(row), centre), cosine(O->data.row(row), centre)});
+  }
+  return shifts;
+}
+
+}  // namespace attnviz

@@ -1,0 +1,134 @@
+#include "attnviz/tokenizer.hpp"
+
+#include <cstdint>
+
+namespace attnviz {
+
+namespace {
+
+constexpr char32_t kReplacement = 0xFFFD;
+
+// Decodes one UTF-8 code point at `i`, advancing `i`; an invalid sequence yields U+FFFD and skips one byte.
+char32_t next_code_point(std::string_view s, std::size_t& i) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  if (b0 < 0x80) {
+    ++i;
+    return b0;
+  }
+  int len = 0;
+  char32_t cp = 0, min = 0;
+  if ((b0 & 0xE0) == 0xC0) len = 2, cp = b0 & 0x1F, min = 0x80;
+  else if ((b0 & 0xF0) == 0xE0) len = 3, cp = b0 & 0x0F, min = 0x800;
+  else if ((b0 & 0xF8) == 0xF0) len = 4, cp = b0 & 0x07, min = 0x10000;
+  else {
+    ++i;
+    return kReplacement;
+  }
+  if (i + static_cast<std::size_t>(len) > s.size()) {
+    ++i;
+    return kReplacement;
+  }
+  for (int k = 1; k < len; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
+    if ((b & 0xC0) != 0x80) {
+      ++i;
+      return kReplacement;
+    }
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  // Overlong forms, surrogates and values past U+10FFFF are invalid too.
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    ++i;
+    return kReplacement;
+  }
+  i += static_cast<std::size_t>(len);
+  return cp;
+}
+
+void append_utf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+bool is_space(char32_t c) {
+  return c == ' ' || (c >= '\t' && c <= '\r') || c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200B) ||
+         c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000 || c == 0xFEFF;
+}
+
+bool is_hyphen(char32_t c) { return c == '-' || c == 0x2010 || c == 0x2011; }
+
+// Punctuation and symbols are dropped: ASCII punctuation (but the hyphen), Latin-1 punctuation, the
+// General Punctuation block (dashes, quotes, ellipsis), CJK and full-width punctuation, control characters.
+bool is_dropped(char32_t c) {
+  if (c < 0x20 || c == 0x7F) return true;
+  if (c < 0x80) return !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-');
+  return (c >= 0x80 && c <= 0xBF) || c == 0xD7 || c == 0xF7 || (c >= 0x2012 && c <= 0x206F) ||
+         (c >= 0x3001 && c <= 0x303F) || (c >= 0xFF01 && c <= 0xFF0F) || (c >= 0xFF1A && c <= 0xFF20) || c == kReplacement;
+}
+
+char32_t to_lower(char32_t c) {
+  if (c >= 'A' && c <= 'Z') return c + 32;
+  if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 32;  // Latin-1 capitals
+  return c;
+}
+
+// A word with internal hyphens: whole when known, else its non-empty parts.
+void emit_word(const std::string& word, const std::function<bool(const std::string&)>& known, std::vector<std::string>& out) {
+  std::string trimmed = word;
+  while (!trimmed.empty() && trimmed.front() == '-') trimmed.erase(trimmed.begin());
+  while (!trimmed.empty() && trimmed.back() == '-') trimmed.pop_back();
+  if (trimmed.empty()) return;
+  if (trimmed.find('-') == std::string::npos || known(trimmed)) {
+    out.push_back(trimmed);
+    return;
+  }
+  std::size_t start = 0;
+  while (start <= trimmed.size()) {
+    std::size_t end = trimmed.find('-', start);
+    if (end == std::string::npos) end = trimmed.size();
+    if (end > start) out.push_back(trimmed.substr(start, end - start));
+    start = end + 1;
+  }
+}
+
+}  // namespace
+
+std::string sanitize_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) append_utf8(out, next_code_point(text, i));
+  return out;
+}
+
+std::vector<std::string> tokenize(std::string_view sentence, const std::function<bool(const std::string&)>& known) {
+  std::vector<std::string> tokens;
+  std::string word;
+  for (std::size_t i = 0; i < sentence.size();) {
+    char32_t c = next_code_point(sentence, i);
+    if (is_space(c)) {
+      emit_word(word, known, tokens);
+      word.clear();
+    } else if (is_hyphen(c)) {
+      word += '-';
+    } else if (!is_dropped(c)) {
+      append_utf8(word, to_lower(c));
+    }
+  }
+  emit_word(word, known, tokens);
+  return tokens;
+}
+
+}  // namespace attnviz

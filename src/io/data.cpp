@@ -1,0 +1,94 @@
+#include "attnviz/data.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "attnviz/error.hpp"
+
+#ifndef ATTNVIZ_SOURCE_DATA_DIR
+#define ATTNVIZ_SOURCE_DATA_DIR "data"
+#endif
+
+namespace attnviz {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::optional<fs::path> executable_dir() {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return std::nullopt;
+  return exe.parent_path();
+}
+
+}  // namespace
+
+std::vector<fs::path> data_search_path(const std::optional<std::string>& data_dir_flag) {
+  std::vector<fs::path> dirs;
+  if (data_dir_flag) {
+    // An explicit --data-dir is the only place looked at: the user asked for it.
+    dirs.emplace_back(*data_dir_flag);
+    return dirs;
+  }
+  if (const char* env = std::getenv("ATTNVIZ_DATA"); env && *env) dirs.emplace_back(env);
+  if (auto exe = executable_dir()) dirs.push_back(*exe / ".." / "share" / "attnviz");
+  dirs.emplace_back(ATTNVIZ_SOURCE_DATA_DIR);
+  return dirs;
+}
+
+std::vector<std::string> list_data(const std::string& kind, const std::optional<std::string>& data_dir_flag) {
+  std::set<std::string> names;
+  for (const auto& dir : data_search_path(data_dir_flag)) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir / kind, ec))
+      if (entry.path().extension() == ".json") names.insert(entry.path().stem().string());
+  }
+  return {names.begin(), names.end()};
+}
+
+std::filesystem::path find_data_file(const std::string& kind, const std::string& name,
+                                     const std::optional<std::string>& data_dir_flag) {
+  std::error_code ec;
+  for (const auto& dir : data_search_path(data_dir_flag)) {
+    fs::path candidate = dir / kind / (name + ".json");
+    if (fs::is_regular_file(candidate, ec)) return candidate;
+  }
+  auto known = list_data(kind, data_dir_flag);
+  std::string singular = kind.back() == 's' ? kind.substr(0, kind.size() - 1) : kind;
+  if (known.empty())
+    throw InputError(fmt::format("no bundled {} named '{}', and no bundled data was found; point --data-dir or ATTNVIZ_DATA "
+                                 "at attnviz's data folder, or give a file path",
+                                 singular, name));
+  throw InputError(fmt::format("no bundled {} named '{}'; available: {} (or give a file path)", singular, name, fmt::join(known, ", ")));
+}
+
+bool looks_like_path(const std::string& spec) {
+  std::error_code ec;
+  return spec.find('/') != std::string::npos || spec.ends_with(".json") || fs::is_regular_file(spec, ec);
+}
+
+Embeddings resolve_embeddings(const std::string& spec, const std::optional<std::string>& data_dir_flag) {
+  if (spec.empty()) throw InputError("--embeddings is empty; give a name (e.g. toy) or a file path");
+  if (looks_like_path(spec)) return load_embeddings(spec);
+  return load_embeddings(find_data_file("embeddings", spec, data_dir_flag));
+}
+
+Model resolve_model(const std::string& spec, int d_model, int heads, const std::optional<std::string>& data_dir_flag) {
+  if (spec.empty()) throw InputError("--model is empty; give a name (e.g. toy, identity) or a file path");
+  if (spec == "identity") return identity_model(d_model, heads == 0 ? 1 : heads);
+  Model model = looks_like_path(spec) ? load_model(spec) : load_model(find_data_file("models", spec, data_dir_flag));
+  if (heads != 0 && heads != model.heads)
+    throw InputError(fmt::format("--heads {} does not match the model '{}', which has {} head{}; --heads chooses the split only "
+                                 "for the identity model",
+                                 heads, model.name, model.heads, model.heads == 1 ? "" : "s"));
+  return model;
+}
+
+}  // namespace attnviz

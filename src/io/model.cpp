@@ -1,0 +1,66 @@
+#include "attnviz/model.hpp"
+
+#include <fmt/format.h>
+
+#include "attnviz/error.hpp"
+#include "json_util.hpp"
+
+namespace attnviz {
+
+Model parse_model(const std::string& text, const std::string& source) {
+  const io::json doc = io::parse_json(text, source);
+  io::check_header(doc, "attnviz-model", source);
+  Model m;
+  m.name = io::get_string(doc, "name", source);
+  m.description = io::get_string(doc, "description", source, "");
+  m.d_model = io::get_positive_int(doc, "d_model", source);
+  m.heads = io::get_positive_int(doc, "heads", source);
+  const int d = m.d_model;
+
+  // W_q fixes heads·d_k, W_v fixes heads·d_v; both must split evenly into heads.
+  m.W_q = io::get_matrix(io::require(doc, "W_q", source), "W_q", d, -1, source);
+  const auto qk_width = static_cast<int>(m.W_q.cols());
+  if (qk_width % m.heads != 0)
+    throw InputError(fmt::format("{}: \"W_q\" has {} columns, which do not split into {} heads", source, qk_width, m.heads));
+  m.W_k = io::get_matrix(io::require(doc, "W_k", source), "W_k", d, qk_width, source);
+  m.W_v = io::get_matrix(io::require(doc, "W_v", source), "W_v", d, -1, source);
+  const auto v_width = static_cast<int>(m.W_v.cols());
+  if (v_width % m.heads != 0)
+    throw InputError(fmt::format("{}: \"W_v\" has {} columns, which do not split into {} heads", source, v_width, m.heads));
+  m.W_o = io::get_matrix(io::require(doc, "W_o", source), "W_o", v_width, d, source);
+  m.d_k = qk_width / m.heads;
+  m.d_v = v_width / m.heads;
+
+  auto bias = [&](const char* key, int size) -> Vector {
+    auto it = doc.find(key);
+    if (it == doc.end() || it->is_null()) return Vector::Zero(size);
+    m.has_biases = true;
+    return io::get_vector(*it, key, size, source);
+  };
+  m.b_q = bias("b_q", qk_width);
+  m.b_k = bias("b_k", qk_width);
+  m.b_v = bias("b_v", v_width);
+  m.b_o = bias("b_o", d);
+  return m;
+}
+
+Model load_model(const std::filesystem::path& path) {
+  return parse_model(io::read_file(path, "model file"), path.string());
+}
+
+Model identity_model(int d_model, int heads) {
+  if (d_model < 1) throw InputError("the identity model needs a positive embedding size");
+  if (heads < 1 || d_model % heads != 0)
+    throw InputError(fmt::format("--heads {} does not divide the embedding size {}; choose a divisor of {}", heads, d_model, d_model));
+  Model m;
+  m.name = "identity";
+  m.description = "every W is the identity, no biases: attention is pure similarity of the embeddings";
+  m.d_model = d_model;
+  m.heads = heads;
+  m.d_k = m.d_v = d_model / heads;
+  m.W_q = m.W_k = m.W_v = m.W_o = Matrix::Identity(d_model, d_model);
+  m.b_q = m.b_k = m.b_v = m.b_o = Vector::Zero(d_model);
+  return m;
+}
+
+}  // namespace attnviz

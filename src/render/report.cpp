@@ -1,0 +1,111 @@
+#include "attnviz/report.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "attnviz/error.hpp"
+
+namespace attnviz {
+
+const std::vector<std::string>& report_stage_names() {
+  static const std::vector<std::string> names{"tokens", "positional_encoding", "embeddings", "queries", "keys",
+                                              "values", "scores",  "scaled_scores", "weights", "context",
+                                              "concat", "output"};
+  return names;
+}
+
+std::vector<std::string> parse_stage_list(const std::string& list) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    std::size_t end = list.find(',', start);
+    if (end == std::string::npos) end = list.size();
+    std::string name = list.substr(start, end - start);
+    name.erase(0, name.find_first_not_of(' '));
+    name.erase(name.find_last_not_of(' ') + 1);
+    if (!name.empty()) {
+      const auto& known = report_stage_names();
+      if (std::find(known.begin(), known.end(), name) == known.end())
+        throw InputError(fmt::format("--stages: unknown stage '{}'; choose from {}", name, fmt::join(known, ", ")));
+      out.push_back(name);
+    }
+    start = end + 1;
+  }
+  if (out.empty()) throw InputError(fmt::format("--stages is empty; choose from {}", fmt::join(report_stage_names(), ", ")));
+  return out;
+}
+
+namespace {
+
+bool selected(const ReportOptions& options, const std::string& name) {
+  return options.stages.empty() || std::find(options.stages.begin(), options.stages.end(), name) != options.stages.end();
+}
+
+std::string sep(const RenderOptions& o) { return o.unicode ? " · " : " | "; }
+
+}  // namespace
+
+std::string render_top_keys(const Stage& weights, int k, const RenderOptions& options) {
+  std::string out = fmt::format("top {} keys per query{}\n", k, weights.head ? fmt::format(" (head {})", *weights.head + 1) : "");
+  int label_width = 0;
+  for (const auto& l : weights.row_labels) label_width = std::max(label_width, display_width(l));
+  for (Eigen::Index i = 0; i < weights.data.rows(); ++i) {
+    const auto& label = weights.row_labels[static_cast<std::size_t>(i)];
+    out += fmt::format("  {}{} attends to: ", label, std::string(static_cast<std::size_t>(label_width - display_width(label)), ' '));
+    auto top = top_keys(weights, static_cast<int>(i), k);
+    for (std::size_t t = 0; t < top.size(); ++t)
+      out += fmt::format("{}{} {}", t ? ", " : "", top[t].first, format_number(top[t].second, options.precision, options.unicode));
+    out += "\n";
+  }
+  return out;
+}
+
+std::string render_report(const Trace& trace, const ReportOptions& options) {
+  const RenderOptions& ro = options.render;
+  const TraceConfig& c = trace.config;
+  std::string out = fmt::format("sentence: \"{}\"\n", trace.sentence);
+  if (c.context) out += fmt::format("context:  \"{}\"\n", *c.context);
+  out += fmt::format("embeddings: {} ({} dims){}model: {} ({} head{}, d_k {}, d_v {}){}backend: {}\n", c.embeddings, c.d_model,
+                     sep(ro), c.model, c.heads, c.heads == 1 ? "" : "s", c.d_k, c.d_v, sep(ro), c.backend);
+  std::string scale = c.scale == 1.0f ? "no scaling" : fmt::format("scale 1/√{} = {}", c.d_k, format_number(c.scale, 4, ro.unicode));
+  if (!ro.unicode && c.scale != 1.0f) scale = fmt::format("scale 1/sqrt({}) = {}", c.d_k, format_number(c.scale, 4, false));
+  out += fmt::format("{}{}temperature {}{}{}{}positions: {}\n", scale, sep(ro), c.temperature, sep(ro),
+                     c.causal ? "causal mask" : (c.custom_mask ? "custom mask" : "no mask"), sep(ro), c.positions);
+  for (const auto& note : trace.notes) out += fmt::format("note: {}\n", note);
+
+  if (selected(options, "tokens")) {
+    out += "\n" + render_tokens(trace.tokens, ro);
+    if (!trace.context_tokens.empty()) out += "context " + render_tokens(trace.context_tokens, ro);
+  }
+  for (const Stage& stage : trace.stages) {
+    if (!selected(options, stage.name)) continue;
+    out += "\n" + render_stage(stage, c.heads, ro);
+    if (stage.name == "weights" && options.top_k > 0) out += render_top_keys(stage, options.top_k, ro);
+  }
+  return out;
+}
+
+std::string render_shift(const std::string& word, const std::vector<Shift>& shifts, const RenderOptions& options) {
+  std::string out = fmt::format("\"{}\" before and after attention (cosine similarity to each neighbourhood)\n", word);
+  std::size_t width = 13;
+  for (const auto& s : shifts) width = std::max(width, s.neighbourhood.size());
+  out += fmt::format("  {:<{}}  {:>7}  {:>7}  {:>7}\n", "neighbourhood", width, "before", "after", "change");
+  for (const auto& s : shifts) {
+    const float change = s.after - s.before;
+    std::string signed_change = format_number(change, options.precision, options.unicode);
+    if (signed_change.front() != '-') signed_change.insert(0, "+");
+    out += fmt::format("  {:<{}}  {:>7}  {:>7}  {:>7}\n", s.neighbourhood, width, format_number(s.before, options.precision, options.unicode),
+                       format_number(s.after, options.precision, options.unicode), signed_change);
+  }
+  if (shifts.size() >= 2) {
+    auto best = std::max_element(shifts.begin(), shifts.end(),
+                                 [](const Shift& a, const Shift& b) { return a.after - a.before < b.after - b.before; });
+    out += fmt::format("  → attention moved \"{}\" most toward the {} neighbourhood\n", word, best->neighbourhood);
+    if (!options.unicode) out.replace(out.rfind("→"), std::string("→").size(), "->");
+  }
+  return out;
+}
+
+}  // namespace attnviz
