@@ -16,6 +16,7 @@ struct PipelineOptions {
   AttentionOptions attention;
   std::string positions = "none";      // "none" or "sinusoidal"
   std::optional<std::string> context;  // cross-attention: keys and values come from this sentence
+  std::string mask_source = "the mask";  // how messages name attention.mask, e.g. "--mask FILE"
   double max_memory_bytes = 2.0 * 1024 * 1024 * 1024;  // refuse n × m stages larger than this
 };
 
@@ -31,6 +32,9 @@ Matrix embed(const Embeddings& emb, const std::vector<std::string>& tokens);
 Matrix sinusoidal_positions(int n, int d);
 
 // Every stage of DESIGN.md §1 for `sentence`. The model's d_model must equal the embeddings' dim.
+// With positions, three stages come first: token_embeddings (E, the words' own rows), positional_encoding
+// (PE) and embeddings (X = E + PE). With a context, context_embeddings (the key/value side's rows, its own
+// positions added) follows embeddings.
 Trace run_attention(const Embeddings& emb, const Model& model, const std::string& sentence, const PipelineOptions& options);
 
 // Cosine similarity of two row vectors (0 when either is zero).

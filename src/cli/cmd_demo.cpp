@@ -29,22 +29,49 @@ int list_lessons(const CommonOptions& common) {
   return 0;
 }
 
+AttentionFlags lesson_flags(const LessonOptions& o) {
+  AttentionFlags f;
+  f.heads = o.heads;
+  f.causal = o.causal;
+  f.temperature = o.temperature;
+  f.no_scale = o.no_scale;
+  f.positions = o.positions;
+  return f;
+}
+
+// A word-order lesson: sentence 1 against each reordering, without positions and with sinusoidal ones.
+std::string word_order_section(const Embeddings& emb, const Model& model, const Lesson& lesson, PipelineOptions options,
+                               const RenderOptions& ro) {
+  std::string out;
+  for (const char* positions : {"none", "sinusoidal"}) {
+    options.positions = positions;
+    const Trace first = run_attention(emb, model, lesson.sentences[0], options);
+    for (std::size_t i = 1; i < lesson.sentences.size(); ++i) {
+      const Trace other = run_attention(emb, model, lesson.sentences[i], options);
+      out += "\n" + render_word_order(first, other, compare_word_order(first, other), ro);
+    }
+  }
+  return out;
+}
+
 int demo(const DemoArgs& a) {
   if (!a.name) return list_lessons(a.common);
   const ReportOptions report = report_options(a.common);
   const Lesson lesson = load_lesson(find_data_file("lessons", *a.name, a.common.data_dir));
   const Embeddings emb = resolve_embeddings(a.common.embeddings.value_or(lesson.embeddings), a.common.data_dir);
-  const Model model = resolve_model(a.common.model.value_or(lesson.model), emb.dim, 0, a.common.data_dir);
-  PipelineOptions options;
-  options.backend = a.common.backend;
+  const Model model = resolve_model(a.common.model.value_or(lesson.model), emb.dim, lesson.options.heads, a.common.data_dir);
+  const PipelineOptions options = pipeline_options(a.common, lesson_flags(lesson.options));
+  const bool shows_shift = !lesson.word.empty();
 
   // Compute every sentence first: an unknown word fails the demo before anything is printed or written.
   std::vector<Trace> traces;
   std::vector<std::vector<Shift>> shifts;
   for (const auto& sentence : lesson.sentences) {
     traces.push_back(run_attention(emb, model, sentence, options));
-    shifts.push_back(word_shift(traces.back(), emb, lesson.word, lesson.neighbourhoods));
+    if (shows_shift) shifts.push_back(word_shift(traces.back(), emb, lesson.word, lesson.neighbourhoods));
   }
+  const RenderOptions& ro = report.render;
+  const std::string word_order = lesson.options.word_order ? word_order_section(emb, model, lesson, options, ro) : "";
   if (a.common.json) {
     nlohmann::ordered_json all = nlohmann::ordered_json::array();
     for (const auto& t : traces) all.push_back(trace_to_json(t));
@@ -52,18 +79,18 @@ int demo(const DemoArgs& a) {
   }
   if (a.common.json == "-") return 0;
 
-  const RenderOptions& ro = report.render;
   std::string out = fmt::format("{}\n{}\n", lesson.title, lesson.description);
   for (std::size_t i = 0; i < traces.size(); ++i) {
     out += fmt::format("\n{} sentence {} of {} {}\n", ro.unicode ? "━━━" : "===", i + 1, traces.size(), ro.unicode ? "━━━" : "===");
     out += render_report(traces[i], report);
-    out += "\n" + render_shift(lesson.word, shifts[i], ro);
+    if (shows_shift) out += "\n" + render_shift(lesson.word, shifts[i], ro);
   }
   out += fmt::format("\n{} summary {}\n", ro.unicode ? "━━━" : "===", ro.unicode ? "━━━" : "===");
   for (std::size_t i = 0; i < traces.size(); ++i) {
     out += fmt::format("sentence {}: \"{}\"\n", i + 1, traces[i].sentence);
-    out += render_shift(lesson.word, shifts[i], ro);
+    if (shows_shift) out += render_shift(lesson.word, shifts[i], ro);
   }
+  out += word_order;
   std::cout << out << std::flush;
   return 0;
 }
@@ -78,7 +105,10 @@ Command add_demo_command(CLI::App& app) {
   cmd->footer(R"(Examples:
   attnviz demo                     list the bundled lessons
   attnviz demo mouse               "mouse" next to Mickey, then next to a computer
-  attnviz demo mouse --stages weights,output --color always)");
+  attnviz demo mouse --stages weights,output --color always
+  attnviz demo word-order --stages weights   the same words reordered, without and with positions
+  attnviz demo causal                        GPT-style: a word sees only itself and the words before it
+  attnviz demo two-heads                     one head attends by meaning, the other to the previous word)");
   return {cmd, [args] { return demo(*args); }};
 }
 

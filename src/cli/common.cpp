@@ -1,5 +1,8 @@
 #include "common.hpp"
 
+#include <cmath>
+#include <limits>
+
 #include <fmt/format.h>
 
 #include "../io/json_util.hpp"
@@ -59,14 +62,30 @@ ReportOptions report_options(const CommonOptions& o) {
 
 namespace {
 
+// A JSON array of n rows of m numbers, each 0 (masked) or 1 (may attend). Every message starts with
+// "--mask FILE" so the user knows which option is at fault.
 Matrix load_mask(const std::string& path) {
-  const io::json doc = io::parse_json(io::read_file(path, "mask file"), path);
-  Matrix mask = io::get_matrix(doc, "mask", -1, -1, path);
-  for (Eigen::Index i = 0; i < mask.rows(); ++i)
-    for (Eigen::Index j = 0; j < mask.cols(); ++j)
-      if (mask(i, j) != 0.0f && mask(i, j) != 1.0f)
-        throw InputError(fmt::format("{}: --mask cell [{}][{}] is {}; use 1 (may attend) or 0 (masked)", path, i, j, mask(i, j)));
-  return mask;
+  try {
+    const io::json doc = io::parse_json(io::read_file(path, "mask file"), path);
+    Matrix mask = io::get_matrix(doc, "mask", -1, -1, path);
+    for (Eigen::Index i = 0; i < mask.rows(); ++i)
+      for (Eigen::Index j = 0; j < mask.cols(); ++j)
+        if (mask(i, j) != 0.0f && mask(i, j) != 1.0f)
+          throw InputError(fmt::format("{}: cell [{}][{}] is {}; use 1 (may attend) or 0 (masked)", path, i, j, mask(i, j)));
+    return mask;
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    throw InputError(what.starts_with(path + ":") ? "--mask " + what : "--mask: " + what);
+  }
+}
+
+// --temperature as typed (a double), so a message shows the user's value, not its float32 rounding.
+float temperature_of(double t) {
+  if (!std::isfinite(t) || !(t > 0.0)) throw InputError(fmt::format("--temperature must be a finite number > 0, got {}", t));
+  if (t < std::numeric_limits<float>::min() || t > std::numeric_limits<float>::max())
+    throw InputError(fmt::format("--temperature {} is outside the float32 range the computation uses ({} to {})", t,
+                                 std::numeric_limits<float>::min(), std::numeric_limits<float>::max()));
+  return static_cast<float>(t);
 }
 
 }  // namespace
@@ -75,9 +94,12 @@ PipelineOptions pipeline_options(const CommonOptions& common, const AttentionFla
   PipelineOptions p;
   p.backend = common.backend;
   p.attention.causal = f.causal;
-  p.attention.temperature = f.temperature;
+  p.attention.temperature = temperature_of(f.temperature);
   p.attention.scale = !f.no_scale;
-  if (f.mask_file) p.attention.mask = load_mask(*f.mask_file);
+  if (f.mask_file) {
+    p.attention.mask = load_mask(*f.mask_file);
+    p.mask_source = "--mask " + *f.mask_file;
+  }
   p.positions = f.positions;
   p.context = f.context;
   return p;

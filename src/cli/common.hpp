@@ -30,7 +30,7 @@ struct AttentionFlags {
   int heads = 0;  // 0: the model's own
   bool causal = false;
   std::optional<std::string> mask_file;
-  float temperature = 1.0f;
+  double temperature = 1.0;  // checked, then narrowed to float32, in pipeline_options
   bool no_scale = false;
   std::string positions = "none";
   std::optional<std::string> context;

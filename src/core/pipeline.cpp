@@ -65,54 +65,112 @@ float cosine(const Vector& a, const Vector& b) {
   return a.dot(b) / (na * nb);
 }
 
-Trace run_attention(const Embeddings& emb, const Model& model, const std::string& sentence, const PipelineOptions& options) {
+namespace {
+
+Stage dimension_stage(std::string name, std::string symbol, const std::vector<std::string>& tokens,
+                      const std::vector<std::string>& dims, Matrix data) {
+  return Stage{std::move(name), std::move(symbol), std::nullopt, "tokens", "dimensions", tokens, dims, std::move(data)};
+}
+
+void check_options(const Embeddings& emb, const Model& model, const PipelineOptions& options) {
   if (model.d_model != emb.dim)
     throw InputError(fmt::format("the model '{}' expects embeddings of size {}, but the embeddings '{}' have size {}",
                                  model.name, model.d_model, emb.name, emb.dim));
-  if (!(options.attention.temperature > 0.0f) || !std::isfinite(options.attention.temperature))
-    throw InputError(fmt::format("--temperature must be a finite number > 0, got {}", options.attention.temperature));
+  const float t = options.attention.temperature;
+  if (!std::isfinite(t) || !(t > 0.0f))
+    throw InputError(fmt::format("--temperature must be a finite number > 0, got {}", t));
   if (options.positions != "none" && options.positions != "sinusoidal")
     throw InputError(fmt::format("--positions must be 'none' or 'sinusoidal', got '{}'", options.positions));
+}
+
+// The mask's shape against the tokens, and no query row left without a key (its softmax would be 0/0).
+// Checked here, where the tokens are known, so the message can name the mask, the sizes and the query.
+void check_mask(const PipelineOptions& options, const std::vector<std::string>& queries, const std::vector<std::string>& keys,
+                bool cross) {
+  const auto n = static_cast<Eigen::Index>(queries.size()), m = static_cast<Eigen::Index>(keys.size());
+  const auto& mask = options.attention.mask;
+  if (!mask) return;
+  if (mask->rows() != n || mask->cols() != m)
+    throw InputError(cross ? fmt::format("{} is {} × {} but the sentence has {} tokens and the context {} ({} × {} needed: "
+                                         "a row per sentence token, a column per context token)",
+                                         options.mask_source, mask->rows(), mask->cols(), n, m, n, m)
+                           : fmt::format("{} is {} × {} but the sentence has {} tokens ({} × {} needed)", options.mask_source,
+                                         mask->rows(), mask->cols(), n, n, n));
+  for (Eigen::Index i = 0; i < n; ++i) {
+    bool any = false;
+    for (Eigen::Index j = 0; j < m; ++j) any = any || ((*mask)(i, j) != 0.0f && !(options.attention.causal && j > i));
+    if (!any)
+      throw InputError(fmt::format("{}{} every key of row {} (query '{}'), so its softmax would be 0/0; "
+                                   "allow at least one key (a 1{}) in every row",
+                                   options.mask_source, options.attention.causal ? " with --causal masks" : " masks", i,
+                                   queries[static_cast<std::size_t>(i)], options.attention.causal ? " at or left of the diagonal" : ""));
+  }
+}
+
+// float32 can overflow with extreme inputs or a tiny temperature: +inf − +inf in the softmax is NaN. Refuse
+// rather than print NaN. A −inf is legitimate only in scaled_scores (a masked cell, or a score so negative
+// that its weight is 0 anyway).
+void check_finite(const std::vector<Stage>& stages, const PipelineOptions& options) {
+  for (const Stage& s : stages) {
+    const bool may_be_minus_inf = s.name == "scaled_scores";
+    for (Eigen::Index i = 0; i < s.data.rows(); ++i)
+      for (Eigen::Index j = 0; j < s.data.cols(); ++j) {
+        const float v = s.data(i, j);
+        if (std::isfinite(v) || (may_be_minus_inf && v < 0.0f)) continue;
+        throw InputError(fmt::format(
+            "the {} stage{} overflows float32 (row {}, column {}); the inputs are too large{}",
+            s.name, s.head ? fmt::format(" of head {}", *s.head + 1) : "", i, j,
+            s.name == "scaled_scores" || s.name == "weights"
+                ? fmt::format(" for --temperature {}{}: use a larger temperature", options.attention.temperature,
+                              options.attention.scale ? "" : " with --no-scale")
+                : ": scale the embeddings or the weights down"));
+      }
+  }
+}
+
+}  // namespace
+
+Trace run_attention(const Embeddings& emb, const Model& model, const std::string& sentence, const PipelineOptions& options) {
+  check_options(emb, model, options);
 
   Trace trace;
   trace.sentence = sanitize_utf8(sentence);
   trace.tokens = tokens_for(emb, sentence);
+  const bool cross = options.context.has_value();
+  if (cross) trace.context_tokens = tokens_for(emb, *options.context, fmt::format("--context \"{}\"", sanitize_utf8(*options.context)));
+  check_mask(options, trace.tokens, cross ? trace.context_tokens : trace.tokens, cross);
 
   AttentionInput in;
   in.query_tokens = trace.tokens;
+  in.key_tokens = cross ? trace.context_tokens : trace.tokens;
   in.dim_labels = emb.dimension_labels;
-  in.X = embed(emb, trace.tokens);
-  if (options.context) {
-    trace.context_tokens = tokens_for(emb, *options.context, "the context");
-    in.key_tokens = trace.context_tokens;
-    in.X_kv = embed(emb, trace.context_tokens);
-  }
-
-  const auto n = static_cast<int>(in.X.rows());
+  in.X = embed(emb, trace.tokens);  // n × d
+  if (cross) in.X_kv = embed(emb, trace.context_tokens);  // m × d
   if (options.positions == "sinusoidal") {
-    Matrix PE = sinusoidal_positions(n, emb.dim);
-    trace.stages.push_back(Stage{"positional_encoding", "PE", std::nullopt, "tokens", "dimensions", trace.tokens,
-                                 emb.dimension_labels, PE});
+    // E, then PE, then X = E + PE: the reader sees both parts of the sum (DESIGN.md §1: `embeddings` includes PE).
+    Matrix PE = sinusoidal_positions(static_cast<int>(in.X.rows()), emb.dim);  // n × d
+    trace.stages.push_back(dimension_stage("token_embeddings", "E", trace.tokens, emb.dimension_labels, in.X));
+    trace.stages.push_back(dimension_stage("positional_encoding", "PE", trace.tokens, emb.dimension_labels, PE));
     in.X += PE;
-    if (options.context) in.X_kv += sinusoidal_positions(static_cast<int>(in.X_kv.rows()), emb.dim);
+    // The context has positions of its own, counted from 0.
+    if (cross) in.X_kv += sinusoidal_positions(static_cast<int>(in.X_kv.rows()), emb.dim);
   }
-  if (!options.context) {
-    in.key_tokens = in.query_tokens;
-    in.X_kv = in.X;
-  }
-  trace.stages.push_back(Stage{"embeddings", "X", std::nullopt, "tokens", "dimensions", trace.tokens, emb.dimension_labels, in.X});
+  if (!cross) in.X_kv = in.X;
+  trace.stages.push_back(dimension_stage("embeddings", "X", trace.tokens, emb.dimension_labels, in.X));
+  if (cross) trace.stages.push_back(dimension_stage("context_embeddings", "Xc", trace.context_tokens, emb.dimension_labels, in.X_kv));
 
   auto backend = make_backend(options.backend);
-  const auto m = static_cast<double>(in.X_kv.rows());
+  const auto n = static_cast<double>(in.X.rows()), m = static_cast<double>(in.X_kv.rows());
   // Three n × m float32 stages per head are kept (scores, scaled scores, weights).
   const double attention_bytes = backend->stores_attention_matrices() ? 3.0 * n * m * model.heads * sizeof(float) : 0.0;
   if (attention_bytes > options.max_memory_bytes)
     throw InputError(fmt::format("{} × {} tokens need {:.1f} GiB for the attention matrices, more than the {:.1f} GiB allowed; "
                                  "use a shorter sentence or a backend that never stores them",
-                                 n, in.X_kv.rows(), attention_bytes / (1 << 30), options.max_memory_bytes / (1 << 30)));
+                                 n, m, attention_bytes / (1 << 30), options.max_memory_bytes / (1 << 30)));
   if (auto why = backend->unsupported(model, in, options.attention)) throw InputError(*why);
 
   auto stages = backend->compute(model, in, options.attention);
+  check_finite(stages, options);
   for (auto& s : stages) trace.stages.push_back(std::move(s));
 
   TraceConfig& c = trace.config;
@@ -131,6 +189,8 @@ Trace run_attention(const Embeddings& emb, const Model& model, const std::string
   c.context = options.context;
   if (!backend->stores_attention_matrices())
     trace.notes.push_back(fmt::format("the {} backend never stores the n × n matrices (scores, scaled_scores, weights)", backend->name()));
+  if (options.positions == "sinusoidal")
+    trace.notes.push_back("positions: embeddings X = token_embeddings E + positional_encoding PE");
   return trace;
 }
 
