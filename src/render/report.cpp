@@ -47,8 +47,8 @@ std::string sep(const RenderOptions& o) { return o.unicode ? " · " : " | "; }
 
 }  // namespace
 
-std::string render_top_keys(const Stage& weights, int k, const RenderOptions& options) {
-  std::string out = fmt::format("top {} keys per query{}\n", k, weights.head ? fmt::format(" (head {})", *weights.head + 1) : "");
+std::string render_top_keys(const Stage& weights, int k, int heads, const RenderOptions& options) {
+  std::string out = fmt::format("top {} keys per query{}\n", k, weights.head && heads > 1 ? fmt::format(" (head {} of {})", *weights.head + 1, heads) : "");
   int label_width = 0;
   for (const auto& l : weights.row_labels) label_width = std::max(label_width, display_width(l));
   for (Eigen::Index i = 0; i < weights.data.rows(); ++i) {
@@ -82,7 +82,7 @@ std::string render_report(const Trace& trace, const ReportOptions& options) {
   for (const Stage& stage : trace.stages) {
     if (!selected(options, stage.name)) continue;
     out += "\n" + render_stage(stage, c.heads, ro);
-    if (stage.name == "weights" && options.top_k > 0) out += render_top_keys(stage, options.top_k, ro);
+    if (stage.name == "weights" && options.top_k > 0) out += render_top_keys(stage, options.top_k, c.heads, ro);
   }
   return out;
 }
