@@ -92,7 +92,7 @@ std::string compare_stage(const json& got, const json& want) {
 
 }  // namespace
 
-TEST_CASE("Golden: every stage matches PyTorch", "[golden]") {
+TEST_CASE("Golden: every stage of the golden cases matches PyTorch", "[golden]") {
   const auto cases = golden_cases();
   REQUIRE(cases.size() >= 8);
 
