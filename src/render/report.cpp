@@ -84,15 +84,46 @@ int label_width(const Stage& stage, int at_least) {
   return at_least;
 }
 
-std::string head_suffix(const Stage& stage) { return stage.head ? fmt::format(" (head {})", *stage.head + 1) : ""; }
+// " (head 1 of 2)" for a per-head stage of a multi-head trace; nothing with one head.
+std::string head_suffix(const Stage& stage, int heads) {
+  return stage.head && heads > 1 ? fmt::format(" (head {} of {})", *stage.head + 1, heads) : "";
+}
+
+// `items` joined by `separator`, starting a new line (indented by `indent` spaces) where the next item would
+// pass `width`; an item wider than the width stands alone on its line.
+std::string join_wrapped(const std::vector<std::string>& items, const std::string& separator, int width, int indent = 0) {
+  std::string out, line;
+  for (const auto& item : items) {
+    if (!line.empty() && display_width(line) + display_width(separator) + display_width(item) > width) {
+      out += line + "\n";
+      line = std::string(static_cast<std::size_t>(indent), ' ') + item;
+    } else {
+      line += (line.empty() ? "" : separator) + item;
+    }
+  }
+  return out + line + "\n";
+}
+
+// Prose wrapped at its spaces.
+std::string wrap_text(const std::string& text, int width, int indent = 0) {
+  std::vector<std::string> words;
+  for (std::size_t start = 0; start <= text.size();) {
+    std::size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) words.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return join_wrapped(words, " ", width, indent);
+}
 
 }  // namespace
 
-std::string render_row_checks(const Stage& weights, const Stage* scaled, const RenderOptions& options) {
+std::string render_row_checks(const Stage& weights, const Stage* scaled, int heads, const RenderOptions& options) {
   const std::string log2 = options.unicode ? "log₂" : "log2";
-  std::string out = fmt::format("row checks{}: the sum of each row of P (must be 1) and its entropy in bits\n"
-                                "  (0 = all the weight on one key; max = {} of the keys the query may see = spread evenly)\n",
-                                head_suffix(weights), log2);
+  std::string out = wrap_text(fmt::format("row checks{}: the sum of each row of P (must be 1) and its entropy in bits (0 = all "
+                                          "the weight on one key; max = {} of the keys the query may see = spread evenly)",
+                                          head_suffix(weights, heads), log2),
+                              options.width, 2);
   const int width = label_width(weights, 5);
   const int number_width = std::max(3, options.precision + 2);
   out += fmt::format("  {}  {:>{}}  {:>7}  {:>5}\n", padded("query", width), "sum", number_width, "entropy", "max");
@@ -110,19 +141,21 @@ std::string render_row_checks(const Stage& weights, const Stage* scaled, const R
   return out;
 }
 
-std::string render_top_keys(const Stage& weights, int k, const RenderOptions& options, const Stage* scaled) {
+std::string render_top_keys(const Stage& weights, int k, int heads, const RenderOptions& options, const Stage* scaled) {
   bool any_masked = false;
   for (Eigen::Index i = 0; i < weights.data.rows(); ++i)
     for (Eigen::Index j = 0; j < weights.data.cols(); ++j) any_masked = any_masked || masked(scaled, i, j);
-  std::string out = fmt::format("top {} keys per query{}{}\n", k, head_suffix(weights), any_masked ? ", masked keys left out" : "");
+  std::string out = fmt::format("top {} keys per query{}{}\n", k, head_suffix(weights, heads), any_masked ? ", masked keys left out" : "");
   const int width = label_width(weights, 0);
   for (Eigen::Index i = 0; i < weights.data.rows(); ++i) {
-    out += fmt::format("  {} attends to: ", padded(weights.row_labels[static_cast<std::size_t>(i)], width));
+    std::vector<std::string> items{fmt::format("  {} attends to:", padded(weights.row_labels[static_cast<std::size_t>(i)], width))};
+    // Masked keys are left out: a masked key is not "attended to with weight 0".
     const auto order = ranked_keys(weights, scaled, i);
-    for (std::size_t t = 0; t < order.size() && t < static_cast<std::size_t>(k); ++t)
-      out += fmt::format("{}{} {}", t ? ", " : "", weights.col_labels[static_cast<std::size_t>(order[t])],
-                         format_number(weights.data(i, order[t]), options.precision, options.unicode));
-    out += "\n";
+    const std::size_t shown = std::min(order.size(), static_cast<std::size_t>(std::max(k, 0)));
+    for (std::size_t t = 0; t < shown; ++t)
+      items.push_back(fmt::format("{} {}{}", weights.col_labels[static_cast<std::size_t>(order[t])],
+                                  format_number(weights.data(i, order[t]), options.precision, options.unicode), t + 1 < shown ? "," : ""));
+    out += join_wrapped(items, " ", options.width, width + 16);
   }
   return out;
 }
@@ -130,15 +163,17 @@ std::string render_top_keys(const Stage& weights, int k, const RenderOptions& op
 std::string render_report(const Trace& trace, const ReportOptions& options) {
   const RenderOptions& ro = options.render;
   const TraceConfig& c = trace.config;
-  std::string out = fmt::format("sentence: \"{}\"\n", trace.sentence);
-  if (c.context) out += fmt::format("context:  \"{}\"\n", *c.context);
-  out += fmt::format("embeddings: {} ({} dims){}model: {} ({} head{}, d_k {}, d_v {}){}backend: {}\n", c.embeddings, c.d_model,
-                     sep(ro), c.model, c.heads, c.heads == 1 ? "" : "s", c.d_k, c.d_v, sep(ro), c.backend);
+  std::string out = wrap_text(fmt::format("sentence: \"{}\"", trace.sentence), ro.width, 2);
+  if (c.context) out += wrap_text(fmt::format("context: \"{}\"", *c.context), ro.width, 2);
   std::string scale = c.scale == 1.0f ? "no scaling" : fmt::format("scale 1/√{} = {}", c.d_k, format_number(c.scale, 4, ro.unicode));
   if (!ro.unicode && c.scale != 1.0f) scale = fmt::format("scale 1/sqrt({}) = {}", c.d_k, format_number(c.scale, 4, false));
-  out += fmt::format("{}{}temperature {}{}{}{}positions: {}\n", scale, sep(ro), c.temperature, sep(ro),
-                     mask_summary(c), sep(ro), c.positions);
-  for (const auto& note : trace.notes) out += fmt::format("note: {}\n", note);
+  out += join_wrapped({fmt::format("embeddings: {} ({} dims)", c.embeddings, c.d_model),
+                       fmt::format("model: {} ({} head{}, d_k {}, d_v {})", c.model, c.heads, c.heads == 1 ? "" : "s", c.d_k, c.d_v),
+                       fmt::format("backend: {}", c.backend), scale, fmt::format("temperature {}", c.temperature),
+                       mask_summary(c),
+                       fmt::format("positions: {}", c.positions)},
+                      sep(ro), ro.width);
+  for (const auto& note : trace.notes) out += wrap_text("note: " + note, ro.width, 2);
 
   if (selected(options, "tokens")) {
     out += "\n" + render_tokens(trace.tokens, ro);
@@ -149,8 +184,8 @@ std::string render_report(const Trace& trace, const ReportOptions& options) {
     out += "\n" + render_stage(stage, c.heads, ro);
     if (stage.name == "weights") {
       const Stage* scaled = trace.find("scaled_scores", stage.head);
-      out += render_row_checks(stage, scaled, ro);
-      if (options.top_k > 0) out += render_top_keys(stage, options.top_k, ro, scaled);
+      out += render_row_checks(stage, scaled, c.heads, ro);
+      if (options.top_k > 0) out += render_top_keys(stage, options.top_k, c.heads, ro, scaled);
     }
   }
   return out;
