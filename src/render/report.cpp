@@ -11,7 +11,8 @@
 namespace attnviz {
 
 const std::vector<std::string>& report_stage_names() {
-  static const std::vector<std::string> names{"tokens", "positional_encoding", "embeddings", "queries", "keys",
+  static const std::vector<std::string> names{"tokens", "token_embeddings", "positional_encoding", "embeddings",
+                                              "context_embeddings", "queries", "keys",
                                               "values", "scores",  "scaled_scores", "weights", "context",
                                               "concat", "output"};
   return names;
