@@ -33,16 +33,23 @@ int demo(const DemoArgs& a) {
   if (!a.name) return list_lessons(a.common);
   const ReportOptions report = report_options(a.common);
   const Lesson lesson = load_lesson(find_data_file("lessons", *a.name, a.common.data_dir));
-  const Embeddings emb = resolve_embeddings(a.common.embeddings.value_or(lesson.embeddings), a.common.data_dir);
-  const Model model = resolve_model(a.common.model.value_or(lesson.model), emb.dim, 0, a.common.data_dir);
+  std::vector<std::string> extra{lesson.word};
+  for (const auto& nb : lesson.neighbourhoods) extra.insert(extra.end(), nb.words.begin(), nb.words.end());
+  const Embeddings emb = load_embeddings_for_sentences(a.common, lesson.embeddings, lesson.sentences, extra);
+  // The lesson's model goes with the lesson's embeddings; with other embeddings, their default model.
+  const std::string model_name =
+      a.common.model.value_or(a.common.embeddings ? default_model_for(emb, a.common.data_dir) : lesson.model);
+  const Model model = resolve_model(model_name, emb.dim, 0, a.common.data_dir);
   PipelineOptions options;
   options.backend = a.common.backend;
+  options.unknown = parse_unknown_words(a.common.unknown);
 
   // Compute every sentence first: an unknown word fails the demo before anything is printed or written.
   std::vector<Trace> traces;
   std::vector<std::vector<Shift>> shifts;
   for (const auto& sentence : lesson.sentences) {
     traces.push_back(run_attention(emb, model, sentence, options));
+    print_warnings(traces.back());
     shifts.push_back(word_shift(traces.back(), emb, lesson.word, lesson.neighbourhoods));
   }
   if (a.common.json) {
@@ -78,6 +85,7 @@ Command add_demo_command(CLI::App& app) {
   cmd->footer(R"(Examples:
   attnviz demo                     list the bundled lessons
   attnviz demo mouse               "mouse" next to Mickey, then next to a computer
+  attnviz demo mouse-glove         the same on real GloVe vectors (identity model)
   attnviz demo mouse --stages weights,output --color always)");
   return {cmd, [args] { return demo(*args); }};
 }

@@ -45,6 +45,14 @@ bool selected(const ReportOptions& options, const std::string& name) {
 
 std::string sep(const RenderOptions& o) { return o.unicode ? " · " : " | "; }
 
+// Under the token row: which tokens were split from an unknown word or got a zero vector (--unknown).
+std::string render_token_notes(const std::vector<std::string>& tokens, const std::vector<std::string>& notes) {
+  std::string out;
+  for (std::size_t i = 0; i < tokens.size() && i < notes.size(); ++i)
+    if (!notes[i].empty()) out += fmt::format("  * {} {}: {}\n", i, tokens[i], notes[i]);
+  return out;
+}
+
 }  // namespace
 
 std::string render_top_keys(const Stage& weights, int k, const RenderOptions& options) {
@@ -76,8 +84,9 @@ std::string render_report(const Trace& trace, const ReportOptions& options) {
   for (const auto& note : trace.notes) out += fmt::format("note: {}\n", note);
 
   if (selected(options, "tokens")) {
-    out += "\n" + render_tokens(trace.tokens, ro);
-    if (!trace.context_tokens.empty()) out += "context " + render_tokens(trace.context_tokens, ro);
+    out += "\n" + render_tokens(trace.tokens, ro) + render_token_notes(trace.tokens, trace.token_notes);
+    if (!trace.context_tokens.empty())
+      out += "context " + render_tokens(trace.context_tokens, ro) + render_token_notes(trace.context_tokens, trace.context_token_notes);
   }
   for (const Stage& stage : trace.stages) {
     if (!selected(options, stage.name)) continue;
