@@ -65,3 +65,30 @@ std::string render_tokens(const std::vector<std::string>& tokens, const RenderOp
 int display_width(const std::string& text);
 
 }  // namespace attnviz
+
+// ---- Colour maps (src/render/colormap.cpp), shared by the terminal tables and any other view. ----
+
+namespace attnviz {
+
+struct Rgb {
+  unsigned char r = 0, g = 0, b = 0;
+  bool operator==(const Rgb&) const = default;
+};
+
+// Sequential maps for values in [0, 1]; diverging maps for signed values, white at the centre (t = 0.5).
+enum class ColorMap { viridis, cividis, blue_white_red, purple_white_orange };
+
+// The colour of `map` at t in [0, 1] (clamped), interpolated linearly in sRGB between control points.
+Rgb colormap_color(ColorMap map, float t);
+
+// The neutral dark grey of masked (−∞) cells. Every map's dark end is tinted (viridis purple, cividis blue)
+// and cividis's mid grey is much lighter, so a masked cell never reads as a value.
+inline constexpr Rgb kMaskedGrey{48, 48, 48};
+
+// WCAG 2 relative luminance of an sRGB colour: 0 for black, 1 for white.
+double relative_luminance(Rgb color);
+
+// Black or white, whichever contrasts more with `background` (WCAG contrast ratio).
+Rgb text_color_for(Rgb background);
+
+}  // namespace attnviz

@@ -126,16 +126,18 @@ Embeddings load_embeddings_for(const std::filesystem::path& path, const std::vec
 
 namespace {
 
+// Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours ("cta" is
+// one edit from "cat"), the typos people make.
 std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i)
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.size()][b.size()];
 }
 
 }  // namespace
@@ -150,8 +152,9 @@ std::vector<std::string> suggest_words(const Embeddings& emb, const std::string&
     if (auto d = edit_distance(word, w); d <= limit) scored.emplace_back(d, w);
   }
   std::sort(scored.begin(), scored.end());
+  // Only the closest words: a one-edit typo should not be answered with two-edit guesses.
   std::vector<std::string> out;
-  for (std::size_t i = 0; i < scored.size() && i < count; ++i) out.push_back(scored[i].second);
+  for (std::size_t i = 0; i < scored.size() && i < count && scored[i].first == scored[0].first; ++i) out.push_back(scored[i].second);
   return out;
 }
 

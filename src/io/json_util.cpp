@@ -62,6 +62,11 @@ json parse_json(const std::string& text, const std::string& source) {
     std::string why = e.what();
     if (auto p = why.find("syntax error"); p != std::string::npos) why = why.substr(p);
     throw InputError(fmt::format("{}: malformed JSON at line {}, column {}: {}", source, line, column, why));
+  } catch (const json::out_of_range& e) {
+    // The only out_of_range a parse raises: a number beyond double ("1e999").
+    std::string why = e.what();
+    if (auto p = why.find("number overflow"); p != std::string::npos) why = why.substr(p);
+    throw InputError(fmt::format("{}: a number is too large to be a finite float32: {}", source, why));
   }
 }
 

@@ -1,0 +1,42 @@
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include "attnviz/tokenizer.hpp"
+
+using attnviz::tokenize;
+
+namespace {
+std::vector<std::string> tok(const std::string& s, std::set<std::string> vocab = {}) {
+  return tokenize(s, [&](const std::string& w) { return vocab.count(w) != 0; });
+}
+}  // namespace
+
+TEST_CASE("Tokenizer: lower-cases, splits on white space, drops punctuation", "[tokenizer]") {
+  CHECK(tok("Mickey Mouse, is   an\tAmerican!") == std::vector<std::string>{"mickey", "mouse", "is", "an", "american"});
+  CHECK(tok("\"Hello\"... (world);") == std::vector<std::string>{"hello", "world"});
+  CHECK(tok("don't U.S. 1,928") == std::vector<std::string>{"dont", "us", "1928"});
+  CHECK(tok("").empty());
+  CHECK(tok("  ,.;!? — … ").empty());
+}
+
+TEST_CASE("Tokenizer: a hyphenated word is whole when known, else its parts", "[tokenizer]") {
+  CHECK(tok("co-created in 1928", {"co-created"}) == std::vector<std::string>{"co-created", "in", "1928"});
+  CHECK(tok("co-created in 1928") == std::vector<std::string>{"co", "created", "in", "1928"});
+  CHECK(tok("two--dimensional -leading trailing-") == std::vector<std::string>{"two", "dimensional", "leading", "trailing"});
+  CHECK(tok("Hand-Held", {"hand-held"}) == std::vector<std::string>{"hand-held"});
+}
+
+TEST_CASE("Tokenizer: Unicode punctuation and spaces, Latin-1 capitals", "[tokenizer]") {
+  CHECK(tok("“Café” — ÉCOLE\xC2\xA0ok") == std::vector<std::string>{"café", "école", "ok"});
+}
+
+TEST_CASE("Tokenizer: invalid UTF-8 never crashes and never survives into a token", "[tokenizer]") {
+  const std::string bad = std::string("ab\xff\xfe") + "cd \xc3" + " \xe2\x82" + " ok \xed\xa0\x80x";
+  auto tokens = tok(bad);
+  REQUIRE(!tokens.empty());
+  for (const auto& t : tokens) CHECK(attnviz::sanitize_utf8(t) == t);
+  CHECK(tokens.front() == "abcd");
+  CHECK(attnviz::sanitize_utf8("a\xffz") == "a\xEF\xBF\xBDz");
+  CHECK(attnviz::sanitize_utf8("\xc0\xaf") == "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong '/'
+}
