@@ -6,6 +6,7 @@
 // validated with the io:: helpers as before; "vectors" is read row by row straight into floats, because a
 // DOM of a 300 MB file would not fit and even nlohmann's ordered_json of a 10 MB file is slow (inserting
 // into its ordered_map is linear per key).
+#include <charconv>
 #include <cstring>
 #include <functional>
 
@@ -179,7 +180,12 @@ class JsonReader {
         if (d == '-' || (d >= '0' && d <= '9')) {
           std::string text;
           for (const char* q = begin; q < end && q - begin < 40 && (std::isalnum(static_cast<unsigned char>(*q)) || *q == '-' || *q == '+' || *q == '.'); ++q) text += *q;
-          throw InputError(fmt::format("{}: \"{}\"[{}] is not a finite float32 number ({})", source_, field, i, text));
+          double value = 0.0;
+          const bool valid = std::from_chars(text.data(), text.data() + text.size(), value).ec != std::errc::invalid_argument;
+          if (valid)
+            throw InputError(fmt::format("{}: \"{}\"[{}] is not a finite float32 number ({} is too large to be a finite float32)",
+                                         source_, field, i, text));
+          fail(fmt::format("'{}' is not a valid JSON number", text));
         }
         const char* kind = d == '"' ? "a string" : (d == '{' || d == '[') ? (d == '{' ? "an object" : "an array") : (d == 't' || d == 'f') ? "a boolean" : d == 'n' ? "null" : nullptr;
         if (!kind) fail(fmt::format("expected a number, found {}", describe_next()));

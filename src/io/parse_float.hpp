@@ -37,6 +37,14 @@ inline const char* parse_float(const char* p, const char* end, float& out) {
   float v = 0.0f;
   // from_chars accepts "inf" and "nan" but not a leading '+'; both are rejected as not finite or no number.
   auto [ptr, ec] = std::from_chars(p, end, v);
+  if (ec == std::errc::result_out_of_range) {
+    // Too small for a normal float (1e-50) rounds toward zero, as a cast from double does; too large fails.
+    double d = 0.0;
+    auto [dptr, dec] = std::from_chars(p, end, d);
+    if (dec != std::errc() || !(std::fabs(d) < 1.0)) return nullptr;
+    out = static_cast<float>(d);
+    return dptr;
+  }
   if (ec != std::errc() || !std::isfinite(v)) return nullptr;
   out = v;
   return ptr;
