@@ -163,13 +163,23 @@ class JsonReader {
       throw InputError(fmt::format("{}: \"{}\" must be an array of numbers, found {}", source_, field, kind));
     }
     advance();
-    skip_ws();
-    if (peek() == ']') {
-      advance();
-      return;
-    }
-    for (std::size_t i = 0;; ++i) {
+    bool after_number = false;  // whether a ',' or ']' comes next
+    std::size_t i = read_row_fast(out, after_number);
+    if (i == kRowDone) return;
+    for (;;) {
       skip_ws();
+      if (after_number || i == 0) {
+        const int d = peek();
+        if (d == ']') {
+          advance();
+          return;
+        }
+        if (after_number) {
+          if (d != ',') fail(fmt::format("expected ',' or ']' in the numbers of \"{}\", found {}", field, describe_next()));
+          advance();
+          skip_ws();
+        }
+      }
       in_.fill(kMaxNumberChars);
       const char* begin = in_.data();
       const char* end = begin + in_.available();
@@ -194,15 +204,52 @@ class JsonReader {
       if (after == end && !in_.source_done()) fail("a number longer than 512 characters");
       in_.consume(static_cast<std::size_t>(after - begin));
       out.push_back(v);
-      skip_ws();
-      const int d = peek();
-      if (d == ']') {
-        advance();
-        return;
-      }
-      if (d != ',') fail(fmt::format("expected ',' or ']' in the numbers of \"{}\", found {}", field, describe_next()));
-      advance();
+      ++i;
+      after_number = true;
     }
+  }
+
+  static constexpr std::size_t kRowDone = static_cast<std::size_t>(-1);
+
+  // The common case of read_row on raw pointers: well-formed numbers within the buffered window. Returns
+  // kRowDone after the ']', else how many numbers it read, leaving the rest (and any error) to read_row
+  // with `after_number` saying whether a separator or a number comes next.
+  std::size_t read_row_fast(std::vector<float>& out, bool& after_number) {
+    in_.fill(1 << 16);
+    const char* const begin = in_.data();
+    const char* const end = begin + in_.available();
+    // Stop short of the window's end unless the file ends there, so that no number is cut.
+    const char* const safe = in_.source_done() ? end : end - std::min<std::size_t>(kMaxNumberChars, in_.available());
+    const char* p = begin;
+    std::size_t count = 0;
+    const auto skip_blanks = [&] {
+      while (p < safe && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) {
+        if (*p == '\n') ++line_, line_start_ = in_.offset() + static_cast<std::uint64_t>(p - begin) + 1;
+        ++p;
+      }
+    };
+    after_number = false;
+    for (;;) {
+      skip_blanks();
+      if (p >= safe || *p == ']') break;  // read_row ends an empty row or reports a misplaced ']'
+      float v = 0.0f;
+      const char* after = parse_float(p, safe, v);
+      if (!after || after == safe) break;
+      out.push_back(v);
+      ++count;
+      p = after;
+      after_number = true;
+      skip_blanks();
+      if (p < safe && *p == ']') {
+        in_.consume(static_cast<std::size_t>(p - begin) + 1);
+        return kRowDone;
+      }
+      if (p >= safe || *p != ',') break;
+      ++p;
+      after_number = false;
+    }
+    in_.consume(static_cast<std::size_t>(p - begin));
+    return count;
   }
 
   // The members of an object whose '{' was just read: for each, reads the key and ':' and calls
