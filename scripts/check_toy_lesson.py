@@ -275,10 +275,12 @@ def main():
             # (tests/test_family.cpp) and scripts/check_two_heads.py check them.
             print(f"\n{f.name}: skipped, it sets \"options\" {json.dumps(lesson['options'])} (see docs/attention-family.md)")
             continue
+        # Lessons on other data (e.g. mouse-glove on GloVe) are checked by the C++ tests.
+        if lesson.get("embeddings") != "toy" or lesson.get("model") != "toy":
+            print(f"\n(skipping {f.name}: embeddings {lesson.get('embeddings')!r}, model {lesson.get('model')!r}; "
+                  "this checker runs the toy data only)")
+            continue
         lesson_files.append(f)
-        for field in ("embeddings", "model"):
-            if lesson.get(field) != "toy":
-                raise DataError(f"{f}: this checker runs the toy data only, found {field} = {lesson.get(field)!r}")
         failures += check_lesson(f, lesson, vectors, model, runs)
 
     print()

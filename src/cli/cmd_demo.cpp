@@ -58,8 +58,14 @@ int demo(const DemoArgs& a) {
   if (!a.name) return list_lessons(a.common);
   const ReportOptions report = report_options(a.common);
   const Lesson lesson = load_lesson(find_data_file("lessons", *a.name, a.common.data_dir));
-  const Embeddings emb = resolve_embeddings(a.common.embeddings.value_or(lesson.embeddings), a.common.data_dir);
-  const Model model = resolve_model(a.common.model.value_or(lesson.model), emb.dim, lesson.options.heads, a.common.data_dir);
+  std::vector<std::string> extra;
+  if (!lesson.word.empty()) extra.push_back(lesson.word);
+  for (const auto& nb : lesson.neighbourhoods) extra.insert(extra.end(), nb.words.begin(), nb.words.end());
+  const Embeddings emb = load_embeddings_for_sentences(a.common, lesson.embeddings, lesson.sentences, extra);
+  // The lesson's model goes with the lesson's embeddings; with other embeddings, their default model.
+  const std::string model_name =
+      a.common.model.value_or(a.common.embeddings ? default_model_for(emb, a.common.data_dir) : lesson.model);
+  const Model model = resolve_model(model_name, emb.dim, lesson.options.heads, a.common.data_dir);
   const PipelineOptions options = pipeline_options(a.common, lesson_flags(lesson.options));
   const bool shows_shift = !lesson.word.empty();
 
@@ -68,6 +74,7 @@ int demo(const DemoArgs& a) {
   std::vector<std::vector<Shift>> shifts;
   for (const auto& sentence : lesson.sentences) {
     traces.push_back(run_attention(emb, model, sentence, options));
+    print_warnings(traces.back());
     if (shows_shift) shifts.push_back(word_shift(traces.back(), emb, lesson.word, lesson.neighbourhoods));
   }
   const RenderOptions& ro = report.render;
@@ -105,6 +112,7 @@ Command add_demo_command(CLI::App& app) {
   cmd->footer(R"(Examples:
   attnviz demo                     list the bundled lessons
   attnviz demo mouse               "mouse" next to Mickey, then next to a computer
+  attnviz demo mouse-glove                   the same on real GloVe vectors (identity model)
   attnviz demo mouse --stages weights,output --color always
   attnviz demo word-order --stages weights   the same words reordered, without and with positions
   attnviz demo causal                        GPT-style: a word sees only itself and the words before it

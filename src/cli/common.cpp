@@ -1,18 +1,25 @@
 #include "common.hpp"
 
 #include <cmath>
+#include <iostream>
 #include <limits>
 
 #include <fmt/format.h>
 
 #include "../io/json_util.hpp"
+#include "attnviz/data.hpp"
 #include "attnviz/error.hpp"
 
 namespace attnviz::cli {
 
 void add_common_options(CLI::App& app, CommonOptions& o) {
-  app.add_option("--embeddings", o.embeddings, "Word vectors: a bundled name (toy) or a JSON file")->type_name("NAME|PATH");
-  app.add_option("--model", o.model, "Attention weights: a bundled name (toy), 'identity', or a JSON file")->type_name("NAME|PATH");
+  app.add_option("--embeddings", o.embeddings,
+                 "Word vectors: a bundled name (toy, glove) or a file: attnviz or wink JSON, GloVe or word2vec text")
+      ->type_name("NAME|PATH");
+  app.add_option("--model", o.model,
+                 "Attention weights: a bundled name (toy), 'identity', or a JSON file (default: toy for the toy "
+                 "embeddings, identity for others)")
+      ->type_name("NAME|PATH");
   app.add_option("--json", o.json, "Write the trace of every stage as JSON to PATH ('-': standard output, tables suppressed)")
       ->type_name("PATH|-");
   app.add_option("--color", o.color, "Colour: auto (a terminal, unless NO_COLOR), always, never")
@@ -25,6 +32,15 @@ void add_common_options(CLI::App& app, CommonOptions& o) {
   app.add_option("--precision", o.precision, "Digits after the decimal point (0-9, default 3)")->check(CLI::Range(0, 9))->type_name("N");
   app.add_option("--stages", o.stages, "Comma-separated stages to print, e.g. weights,output (default: all)")->type_name("LIST");
   app.add_option("--backend", o.backend, "Where attention is computed: cpu (the Eigen reference)")->type_name("NAME");
+  app.add_option("--unknown", o.unknown,
+                 "A word the embeddings lack: error (name it, suggest close words), subword (split it into known pieces, "
+                 "co ##created), zero (a zero vector and a warning)")
+      ->check(CLI::IsMember({"error", "subword", "zero"}))
+      ->type_name("MODE");
+  app.add_option("--vocab-limit", o.vocab_limit,
+                 "Of a big embeddings file keep the sentence's words plus the first N words (default 50000)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}))
+      ->type_name("N");
   app.add_option("--data-dir", o.data_dir, "Folder of the bundled data (default: found automatically; or ATTNVIZ_DATA)")
       ->type_name("DIR");
 }
@@ -90,8 +106,22 @@ float temperature_of(double t) {
 
 }  // namespace
 
+Embeddings load_embeddings_for_sentences(const CommonOptions& o, const std::string& fallback, const std::vector<std::string>& sentences,
+                                         const std::vector<std::string>& extra_words) {
+  const UnknownWords unknown = parse_unknown_words(o.unknown);
+  std::vector<std::string> words = extra_words;
+  for (const auto& s : sentences)
+    for (auto& w : words_for_lookup(s, unknown)) words.push_back(std::move(w));
+  return resolve_embeddings(o.embeddings.value_or(fallback), o.data_dir, words, o.vocab_limit);
+}
+
+void print_warnings(const Trace& trace) {
+  for (const auto& w : trace.warnings) std::cerr << "attnviz: warning: " << w << "\n";
+}
+
 PipelineOptions pipeline_options(const CommonOptions& common, const AttentionFlags& f) {
   PipelineOptions p;
+  p.unknown = parse_unknown_words(common.unknown);
   p.backend = common.backend;
   p.attention.causal = f.causal;
   p.attention.temperature = temperature_of(f.temperature);

@@ -24,6 +24,8 @@ struct CommonOptions {
   std::optional<std::string> stages;
   std::string backend = "cpu";
   std::optional<std::string> data_dir;
+  std::string unknown = "error";                // --unknown error|subword|zero
+  std::size_t vocab_limit = kDefaultVocabLimit;  // --vocab-limit N
 };
 
 struct AttentionFlags {
@@ -38,6 +40,13 @@ struct AttentionFlags {
 
 void add_common_options(CLI::App& app, CommonOptions& options);
 void add_attention_options(CLI::App& app, AttentionFlags& flags);
+
+// The embeddings for `sentences` (NAME|PATH, default `fallback`): a big file keeps only their words (and
+// `extra_words`) plus the first --vocab-limit words.
+Embeddings load_embeddings_for_sentences(const CommonOptions& options, const std::string& fallback,
+                                         const std::vector<std::string>& sentences, const std::vector<std::string>& extra_words = {});
+// Prints a trace's warnings (split or zeroed words) to standard error.
+void print_warnings(const Trace& trace);
 
 RenderOptions render_options(const CommonOptions& options);
 ReportOptions report_options(const CommonOptions& options);

@@ -1,5 +1,6 @@
 #include "attnviz/pipeline.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -15,15 +16,18 @@ const Stage* Trace::find(std::string_view name, std::optional<int> head) const {
   return nullptr;
 }
 
-std::vector<std::string> tokens_for(const Embeddings& emb, const std::string& sentence, const std::string& what) {
-  auto tokens = tokenize(sentence, [&](const std::string& w) { return emb.has(w); });
-  if (tokens.empty())
-    throw InputError(fmt::format("{} is empty: type some words (punctuation alone is dropped)", what));
-  std::vector<std::string> unknown;
-  for (const auto& t : tokens)
-    if (!emb.has(t) && std::find(unknown.begin(), unknown.end(), t) == unknown.end()) unknown.push_back(t);
-  if (unknown.empty()) return tokens;
+UnknownWords parse_unknown_words(const std::string& name) {
+  if (name == "error") return UnknownWords::error;
+  if (name == "subword") return UnknownWords::subword;
+  if (name == "zero") return UnknownWords::zero;
+  throw InputError(fmt::format("--unknown must be error, subword or zero, got '{}'", name));
+}
 
+namespace {
+
+bool starts_code_point(const std::string& s, std::size_t i) { return i >= s.size() || (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80; }
+
+[[noreturn]] void throw_unknown(const Embeddings& emb, const std::vector<std::string>& unknown, const std::string& what, bool subword) {
   // Name every unknown word (the first 20), each with the closest known words.
   std::string list;
   for (std::size_t i = 0; i < unknown.size() && i < 20; ++i) {
@@ -37,10 +41,102 @@ std::vector<std::string> tokens_for(const Embeddings& emb, const std::string& se
     }
   }
   if (unknown.size() > 20) list += fmt::format(" and {} more", unknown.size() - 20);
+  if (subword)
+    throw InputError(fmt::format("{} word{} in {} cannot be split into pieces the embeddings '{}' know: {}\n"
+                                 "hint: --unknown zero gives such words a zero vector",
+                                 unknown.size(), unknown.size() == 1 ? "" : "s", what, emb.name, list));
   throw InputError(fmt::format("{} unknown word{} in {}, not in the embeddings '{}': {}\n"
-                               "hint: use words the embeddings know, or give your own with --embeddings PATH",
+                               "hint: use words the embeddings know, give your own with --embeddings PATH, or split unknown "
+                               "words with --unknown subword",
                                unknown.size(), unknown.size() == 1 ? "" : "s", what, emb.name, list));
 }
+
+}  // namespace
+
+std::optional<std::vector<std::pair<std::string, int>>> split_subwords(const Embeddings& emb, const std::string& word) {
+  std::vector<std::pair<std::string, int>> pieces;
+  std::size_t start = 0;
+  while (start < word.size()) {
+    // The longest known piece from `start`, ending on a code point boundary.
+    std::size_t end = word.size();
+    std::optional<int> row;
+    for (; end > start; --end) {
+      if (!starts_code_point(word, end)) continue;
+      if ((row = emb.find(word.substr(start, end - start)))) break;
+    }
+    if (!row) return std::nullopt;
+    pieces.emplace_back((start == 0 ? "" : "##") + word.substr(start, end - start), *row);
+    start = end;
+  }
+  return pieces;
+}
+
+TokenLookup lookup_tokens(const Embeddings& emb, const std::string& sentence, UnknownWords unknown, const std::string& what) {
+  const auto words = tokenize(sentence, [&](const std::string& w) { return emb.has(w); });
+  if (words.empty()) throw InputError(fmt::format("{} is empty: type some words (punctuation alone is dropped)", what));
+  TokenLookup out;
+  std::vector<std::string> failed;
+  for (const auto& w : words) {
+    if (auto row = emb.find(w)) {
+      out.labels.push_back(w);
+      out.rows.push_back(*row);
+      out.notes.emplace_back();
+      continue;
+    }
+    if (unknown == UnknownWords::subword) {
+      if (auto pieces = split_subwords(emb, w)) {
+        std::string shown;
+        for (const auto& [label, row] : *pieces) {
+          out.labels.push_back(label);
+          out.rows.push_back(row);
+          out.notes.push_back(fmt::format("split from '{}'", w));
+          shown += (shown.empty() ? "" : " ") + label;
+        }
+        out.warnings.push_back(fmt::format("'{}' is not in the embeddings '{}': split into {} (--unknown subword)", w, emb.name, shown));
+        continue;
+      }
+    } else if (unknown == UnknownWords::zero) {
+      out.labels.push_back(w);
+      out.rows.push_back(-1);
+      out.notes.emplace_back("unknown: zero vector");
+      out.warnings.push_back(fmt::format("'{}' is not in the embeddings '{}': it gets a zero vector (--unknown zero)", w, emb.name));
+      continue;
+    }
+    if (std::find(failed.begin(), failed.end(), w) == failed.end()) failed.push_back(w);
+  }
+  if (!failed.empty()) throw_unknown(emb, failed, what, unknown == UnknownWords::subword);
+  return out;
+}
+
+std::vector<std::string> tokens_for(const Embeddings& emb, const std::string& sentence, const std::string& what) {
+  return lookup_tokens(emb, sentence, UnknownWords::error, what).labels;
+}
+
+std::vector<std::string> words_for_lookup(const std::string& sentence, UnknownWords unknown) {
+  // Whole hyphenated words (kept when the vocabulary has them) and their parts (otherwise).
+  auto words = tokenize(sentence, [](const std::string&) { return true; });
+  for (auto& part : tokenize(sentence, [](const std::string&) { return false; })) words.push_back(std::move(part));
+  std::vector<std::string> out = words;
+  if (unknown == UnknownWords::subword)
+    for (const auto& w : words)
+      for (std::size_t i = 0; i < w.size(); ++i)
+        for (std::size_t j = i + 1; j <= w.size(); ++j)
+          if (starts_code_point(w, i) && starts_code_point(w, j) && (i > 0 || j < w.size())) out.push_back(w.substr(i, j - i));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+namespace {
+
+Matrix embed_rows(const Embeddings& emb, const std::vector<int>& rows) {
+  Matrix X = Matrix::Zero(static_cast<Eigen::Index>(rows.size()), emb.dim);  // n × d; row -1 stays zero
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    if (rows[i] >= 0) X.row(static_cast<Eigen::Index>(i)) = emb.vectors.row(rows[i]);
+  return X;
+}
+
+}  // namespace
 
 Matrix embed(const Embeddings& emb, const std::vector<std::string>& tokens) {
   Matrix X(static_cast<Eigen::Index>(tokens.size()), emb.dim);  // n × d
@@ -135,17 +231,28 @@ Trace run_attention(const Embeddings& emb, const Model& model, const std::string
 
   Trace trace;
   trace.sentence = sanitize_utf8(sentence);
-  trace.tokens = tokens_for(emb, sentence);
+  const TokenLookup query = lookup_tokens(emb, sentence, options.unknown);
+  trace.tokens = query.labels;
+  trace.token_notes = query.notes;
+  trace.warnings = query.warnings;
   const bool cross = options.context.has_value();
-  if (cross) trace.context_tokens = tokens_for(emb, *options.context, fmt::format("--context \"{}\"", sanitize_utf8(*options.context)));
+  std::vector<int> context_rows;
+  if (cross) {
+    const TokenLookup context =
+        lookup_tokens(emb, *options.context, options.unknown, fmt::format("--context \"{}\"", sanitize_utf8(*options.context)));
+    trace.context_tokens = context.labels;
+    trace.context_token_notes = context.notes;
+    trace.warnings.insert(trace.warnings.end(), context.warnings.begin(), context.warnings.end());
+    context_rows = context.rows;
+  }
   check_mask(options, trace.tokens, cross ? trace.context_tokens : trace.tokens, cross);
 
   AttentionInput in;
   in.query_tokens = trace.tokens;
   in.key_tokens = cross ? trace.context_tokens : trace.tokens;
   in.dim_labels = emb.dimension_labels;
-  in.X = embed(emb, trace.tokens);  // n × d
-  if (cross) in.X_kv = embed(emb, trace.context_tokens);  // m × d
+  in.X = embed_rows(emb, query.rows);                     // n × d
+  if (cross) in.X_kv = embed_rows(emb, context_rows);      // m × d
   if (options.positions == "sinusoidal") {
     // E, then PE, then X = E + PE: the reader sees both parts of the sum (DESIGN.md §1: `embeddings` includes PE).
     Matrix PE = sinusoidal_positions(static_cast<int>(in.X.rows()), emb.dim);  // n × d
@@ -187,6 +294,8 @@ Trace run_attention(const Embeddings& emb, const Model& model, const std::string
   c.custom_mask = options.attention.mask.has_value();
   c.positions = options.positions;
   c.context = options.context;
+  // The export carries the notes, so a reader of the JSON also learns which tokens were split or zeroed.
+  for (const auto& w : trace.warnings) trace.notes.push_back(w);
   if (!backend->stores_attention_matrices())
     trace.notes.push_back(fmt::format("the {} backend never stores the n × n matrices (scores, scaled_scores, weights)", backend->name()));
   if (options.positions == "sinusoidal")

@@ -90,6 +90,14 @@ std::string head_suffix(const Stage& stage, int heads) {
   return stage.head && heads > 1 ? fmt::format(" (head {} of {})", *stage.head + 1, heads) : "";
 }
 
+// Under the token row: which tokens were split from an unknown word or got a zero vector (--unknown).
+std::string render_token_notes(const std::vector<std::string>& tokens, const std::vector<std::string>& notes) {
+  std::string out;
+  for (std::size_t i = 0; i < tokens.size() && i < notes.size(); ++i)
+    if (!notes[i].empty()) out += fmt::format("  * {} {}: {}\n", i, tokens[i], notes[i]);
+  return out;
+}
+
 // `items` joined by `separator`, starting a new line (indented by `indent` spaces) where the next item would
 // pass `width`; an item wider than the width stands alone on its line.
 std::string join_wrapped(const std::vector<std::string>& items, const std::string& separator, int width, int indent = 0) {
@@ -177,8 +185,9 @@ std::string render_report(const Trace& trace, const ReportOptions& options) {
   for (const auto& note : trace.notes) out += wrap_text("note: " + note, ro.width, 2);
 
   if (selected(options, "tokens")) {
-    out += "\n" + render_tokens(trace.tokens, ro);
-    if (!trace.context_tokens.empty()) out += "context " + render_tokens(trace.context_tokens, ro);
+    out += "\n" + render_tokens(trace.tokens, ro) + render_token_notes(trace.tokens, trace.token_notes);
+    if (!trace.context_tokens.empty())
+      out += "context " + render_tokens(trace.context_tokens, ro) + render_token_notes(trace.context_tokens, trace.context_token_notes);
   }
   for (const Stage& stage : trace.stages) {
     if (!selected(options, stage.name)) continue;
