@@ -32,6 +32,7 @@ int list_lessons(const CommonOptions& common) {
 int demo(const DemoArgs& a) {
   if (!a.name) return list_lessons(a.common);
   const ReportOptions report = report_options(a.common);
+  const bool quiet = output_to_stdout(a.common);
   const Lesson lesson = load_lesson(find_data_file("lessons", *a.name, a.common.data_dir));
   const Embeddings emb = resolve_embeddings(a.common.embeddings.value_or(lesson.embeddings), a.common.data_dir);
   const Model model = resolve_model(a.common.model.value_or(lesson.model), emb.dim, 0, a.common.data_dir);
@@ -45,12 +46,24 @@ int demo(const DemoArgs& a) {
     traces.push_back(run_attention(emb, model, sentence, options));
     shifts.push_back(word_shift(traces.back(), emb, lesson.word, lesson.neighbourhoods));
   }
+  std::string json, html;
   if (a.common.json) {
     nlohmann::ordered_json all = nlohmann::ordered_json::array();
     for (const auto& t : traces) all.push_back(trace_to_json(t));
-    write_output(*a.common.json, to_pretty_json(traces.size() == 1 ? all[0] : all));
+    json = to_pretty_json(traces.size() == 1 ? all[0] : all);
   }
-  if (a.common.json == "-") return 0;
+  if (a.common.html) {
+    // One page for the whole lesson: each sentence's stages, then how the lesson's word moved.
+    std::vector<HtmlSection> sections;
+    for (std::size_t i = 0; i < traces.size(); ++i) sections.push_back(HtmlSection{traces[i], lesson.word, shifts[i]});
+    HtmlOptions page = html_options(a.common);
+    page.title = lesson.title;
+    page.description = lesson.description;
+    html = render_html(sections, page);
+  }
+  if (a.common.json) write_output(*a.common.json, json);
+  if (a.common.html) write_output(*a.common.html, html);
+  if (quiet) return 0;
 
   const RenderOptions& ro = report.render;
   std::string out = fmt::format("{}\n{}\n", lesson.title, lesson.description);
@@ -78,7 +91,8 @@ Command add_demo_command(CLI::App& app) {
   cmd->footer(R"(Examples:
   attnviz demo                     list the bundled lessons
   attnviz demo mouse               "mouse" next to Mickey, then next to a computer
-  attnviz demo mouse --stages weights,output --color always)");
+  attnviz demo mouse --stages weights,output --color always
+  attnviz demo mouse --html mouse.html   the whole lesson as one page, for the projector or to keep)");
   return {cmd, [args] { return demo(*args); }};
 }
 
