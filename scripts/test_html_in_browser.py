@@ -9,7 +9,8 @@
 2. A hostile sentence and an embeddings file whose name and labels are markup: the page shows the
    characters and runs nothing, with its Content-Security-Policy and also without it (so the escaping
    alone holds). A canary page that does run a script proves the check can see a script run.
-3. A screenshot of the mouse lesson's page is not blank (many colours, much non-white).
+3. A screenshot of the mouse lesson's page is not blank (many colours, much non-white), and printed to PDF
+   it shows every stage, also those folded on screen.
 
 Prints one line per check and a final "N passed, M failed"; exits 0 when nothing failed. Without Chromium
 it prints SKIP and exits 0, unless ATTNVIZ_REQUIRE_BROWSER is set (CI sets it), when that is a failure.
@@ -297,12 +298,14 @@ def main(argv):
         canary.write_text("<!DOCTYPE html><title>before</title><script>document.title='pwned'</script>", encoding="utf-8")
 
         # 3. The mouse lesson, for a screenshot.
-        mouse, shot = tmp / "mouse.html", tmp / "mouse.png"
+        mouse, shot, pdf = tmp / "mouse.html", tmp / "mouse.png", tmp / "mouse.pdf"
         run(exe, ["demo", "mouse", "--html", str(mouse), "--stages", "weights", "--color", "never"])
 
         jobs = {label: (dump_dom, page) for label, page in {**pages, **hostile_pages, "canary": canary}.items()}
         with ThreadPoolExecutor(max_workers=4) as pool:
             futures = {label: pool.submit(fn, browser, tmp, page) for label, (fn, page) in jobs.items()}
+            futures["print"] = pool.submit(chromium, browser, tmp, f"--print-to-pdf={pdf}", "--no-pdf-header-footer",
+                                           mouse.resolve().as_uri())
             futures["screenshot"] = pool.submit(chromium, browser, tmp, f"--screenshot={shot}", "--window-size=1280,2000",
                                                 "--hide-scrollbars", mouse.resolve().as_uri())
             doms = {label: f.result() for label, f in futures.items()}
@@ -345,6 +348,16 @@ def main(argv):
             if non_white < 0.10:
                 problems.append(f"only {non_white:.1%} of the pixels are not white")
             checks.check(f"mouse lesson: the screenshot is not blank ({colours} colours, {non_white:.0%} not white)", problems)
+
+        # On paper every stage is unfolded (only the weights are open on screen, from --stages weights).
+        if not pdf.exists():
+            checks.check("mouse lesson: printed", ["chromium wrote no PDF"])
+        else:
+            text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                                  timeout=60).stdout
+            legends = text.count("legend:")
+            checks.check(f"mouse lesson: printed to PDF, every stage unfolded ({legends} legends)",
+                         [] if legends == 20 and "embeddings X" in text else [f"{legends} legends in the PDF's text, want 20"])
 
     print(f"{checks.passed} passed, {checks.failed} failed")
     return 0 if checks.failed == 0 else 1
