@@ -5,12 +5,12 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
-#include <regex>
 #include <string>
 
 #include <fmt/format.h>
 
 #include "attnviz/embeddings.hpp"
+#include "attnviz/error.hpp"
 #include "attnviz/html.hpp"
 #include "attnviz/model.hpp"
 #include "attnviz/pipeline.hpp"
@@ -197,6 +197,18 @@ TEST_CASE("HTML: --stages unfolds the chosen stages; the others stay on the page
   CHECK(count(render_html(trace, HtmlOptions{}), " open>") == trace.stages.size());
 }
 
+TEST_CASE("HTML: a page too large for a browser is refused, not written", "[html]") {
+  const Trace trace = hostile_trace("cat sat mat");
+  std::size_t cells = 0;
+  for (const auto& s : trace.stages) cells += static_cast<std::size_t>(s.data.size());
+  HtmlOptions options;
+  options.max_cells = cells;
+  CHECK_NOTHROW(render_html(trace, options));
+  options.max_cells = cells - 1;
+  CHECK_THROWS_AS(render_html(trace, options), InputError);
+  CHECK_THROWS_WITH(render_html(trace, options), Contains(fmt::format("would hold {} table cells", cells)));
+}
+
 TEST_CASE("HTML: --html writes one page whole, or nothing", "[html][cli]") {
   TempDir dir;
   const auto page = dir.path() / "cat.html";
@@ -228,6 +240,16 @@ TEST_CASE("HTML: --html writes one page whole, or nothing", "[html][cli]") {
   CHECK(unwritable.exit_code == 2);
   CHECK_THAT(unwritable.err, Contains("no/such/dir/p.html"));
   for (const auto& entry : fs::directory_iterator(dir.path())) CHECK(entry.path().filename().string().find(".tmp") == std::string::npos);
+
+  // Hundreds of words: refused with a message, before anything is written.
+  std::string long_sentence;
+  for (int i = 0; i < 60; ++i) long_sentence += "the cat chased the mouse ";
+  const auto big = dir.path() / "big.html";
+  auto refused = run_attnviz({"run", long_sentence, "--html", big.string()});
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.err, Contains("--html: the page would hold"));
+  CHECK(refused.out.empty());
+  CHECK_FALSE(fs::exists(big));
 }
 
 TEST_CASE("HTML: demo --html puts the whole lesson on one page", "[html][cli]") {

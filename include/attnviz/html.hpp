@@ -6,6 +6,7 @@
 // See docs/html-report.md.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,9 @@ struct HtmlOptions {
   // Stages shown unfolded ("tokens" and stage names, as --stages takes them); empty: every stage. The
   // others are still on the page, folded, and print unfolded.
   std::vector<std::string> open_stages;
+  // Every cell carries its hover text (0.1–0.3 KB), and browsers crawl past a few hundred thousand cells:
+  // a page with more cells than this is refused (InputError) rather than written.
+  std::size_t max_cells = 250000;
 };
 
 // One sentence's part of the page: its trace and, in a lesson, how the lesson's word moved.
@@ -37,7 +41,8 @@ struct HtmlSection {
 // references, and control characters and invalid UTF-8 become '?' (as in the terminal tables).
 std::string escape_html(std::string_view text);
 
-// The whole page for one trace, or for several (a lesson, a comparison) one section each.
+// The whole page for one trace, or for several (a lesson, a comparison) one section each. InputError when
+// the page would hold more than options.max_cells cells.
 std::string render_html(const Trace& trace, const HtmlOptions& options);
 std::string render_html(const std::vector<HtmlSection>& sections, const HtmlOptions& options);
 

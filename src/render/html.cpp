@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <limits>
 
+#include "attnviz/error.hpp"
 #include "colormap.hpp"
 
 #ifndef ATTNVIZ_VERSION
@@ -424,6 +425,12 @@ std::string render_html(const Trace& trace, const HtmlOptions& options) {
 }
 
 std::string render_html(const std::vector<HtmlSection>& sections, const HtmlOptions& options) {
+  std::size_t cells = 0;
+  for (const auto& section : sections)
+    for (const Stage& stage : section.trace.stages) cells += static_cast<std::size_t>(stage.data.size());
+  if (cells > options.max_cells)
+    throw InputError(fmt::format("--html: the page would hold {} table cells, more than a browser shows comfortably ({}); "
+                                 "use a shorter sentence, or --json for the data", cells, options.max_cells));
   const std::string first_sentence = sections.empty() ? std::string() : sections.front().trace.sentence;
   const std::string heading = !options.title.empty() ? options.title : "Attention, stage by stage";
   const std::string page_title =
