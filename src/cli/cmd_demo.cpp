@@ -57,6 +57,7 @@ std::string word_order_section(const Embeddings& emb, const Model& model, const 
 int demo(const DemoArgs& a) {
   if (!a.name) return list_lessons(a.common);
   const ReportOptions report = report_options(a.common);
+  const bool quiet = output_to_stdout(a.common);
   const Lesson lesson = load_lesson(find_data_file("lessons", *a.name, a.common.data_dir));
   std::vector<std::string> extra;
   if (!lesson.word.empty()) extra.push_back(lesson.word);
@@ -79,12 +80,24 @@ int demo(const DemoArgs& a) {
   }
   const RenderOptions& ro = report.render;
   const std::string word_order = lesson.options.word_order ? word_order_section(emb, model, lesson, options, ro) : "";
+  std::string json, html;
   if (a.common.json) {
     nlohmann::ordered_json all = nlohmann::ordered_json::array();
     for (const auto& t : traces) all.push_back(trace_to_json(t));
-    write_output(*a.common.json, to_pretty_json(traces.size() == 1 ? all[0] : all));
+    json = to_pretty_json(traces.size() == 1 ? all[0] : all);
   }
-  if (a.common.json == "-") return 0;
+  if (a.common.html) {
+    // One page for the whole lesson: each sentence's stages, then how the lesson's word moved.
+    std::vector<HtmlSection> sections;
+    for (std::size_t i = 0; i < traces.size(); ++i) sections.push_back(HtmlSection{traces[i], lesson.word, shows_shift ? shifts[i] : std::vector<Shift>{}});
+    HtmlOptions page = html_options(a.common);
+    page.title = lesson.title;
+    page.description = lesson.description;
+    html = render_html(sections, page);
+  }
+  if (a.common.json) write_output(*a.common.json, json);
+  if (a.common.html) write_output(*a.common.html, html);
+  if (quiet) return 0;
 
   std::string out = fmt::format("{}\n{}\n", lesson.title, lesson.description);
   for (std::size_t i = 0; i < traces.size(); ++i) {
@@ -114,6 +127,7 @@ Command add_demo_command(CLI::App& app) {
   attnviz demo mouse               "mouse" next to Mickey, then next to a computer
   attnviz demo mouse-glove                   the same on real GloVe vectors (identity model)
   attnviz demo mouse --stages weights,output --color always
+  attnviz demo mouse --html mouse.html       the whole lesson as one page, for the projector or to keep
   attnviz demo word-order --stages weights   the same words reordered, without and with positions
   attnviz demo causal                        GPT-style: a word sees only itself and the words before it
   attnviz demo two-heads                     one head attends by meaning, the other to the previous word)");

@@ -22,6 +22,8 @@ void add_common_options(CLI::App& app, CommonOptions& o) {
       ->type_name("NAME|PATH");
   app.add_option("--json", o.json, "Write the trace of every stage as JSON to PATH ('-': standard output, tables suppressed)")
       ->type_name("PATH|-");
+  app.add_option("--html", o.html, "Write every stage as one self-contained HTML page to PATH (works offline; '-': standard output)")
+      ->type_name("PATH|-");
   app.add_option("--color", o.color, "Colour: auto (a terminal, unless NO_COLOR), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->type_name("WHEN");
@@ -74,6 +76,21 @@ ReportOptions report_options(const CommonOptions& o) {
   r.render = render_options(o);
   if (o.stages) r.stages = parse_stage_list(*o.stages);
   return r;
+}
+
+HtmlOptions html_options(const CommonOptions& o) {
+  HtmlOptions h;
+  h.precision = o.precision;
+  h.palette = render_options(o).palette;
+  // --stages chooses what the terminal prints; the page keeps every stage and unfolds the chosen ones.
+  if (o.stages) h.open_stages = parse_stage_list(*o.stages);
+  return h;
+}
+
+bool output_to_stdout(const CommonOptions& o) {
+  if (o.json == "-" && o.html == "-")
+    throw InputError("--json - and --html - both want standard output; give one of them a file name");
+  return o.json == "-" || o.html == "-";
 }
 
 namespace {

@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "attnviz/html.hpp"
 #include "attnviz/pipeline.hpp"
 #include "attnviz/render.hpp"
 #include "attnviz/report.hpp"
@@ -17,6 +18,7 @@ struct CommonOptions {
   std::optional<std::string> embeddings;  // NAME|PATH; default from the lesson or "toy"
   std::optional<std::string> model;       // NAME|PATH; default from the lesson or "toy"
   std::optional<std::string> json;        // PATH or "-"
+  std::optional<std::string> html;        // PATH or "-": the self-contained HTML report
   std::string color = "auto";
   bool ascii = false;
   std::optional<int> width;
@@ -50,6 +52,11 @@ void print_warnings(const Trace& trace);
 
 RenderOptions render_options(const CommonOptions& options);
 ReportOptions report_options(const CommonOptions& options);
+HtmlOptions html_options(const CommonOptions& options);
+
+// Whether --json or --html writes to standard output (then no tables are printed). InputError when both
+// ask for it, before any work.
+bool output_to_stdout(const CommonOptions& options);
 PipelineOptions pipeline_options(const CommonOptions& common, const AttentionFlags& flags);
 
 // The joined words of a positional SENTENCE given as one or several arguments.
