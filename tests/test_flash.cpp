@@ -364,6 +364,7 @@ TEST_CASE("CLI: attnviz bench reports the rate, the memory and a tiny error as J
     CHECK(doc["gflops"].get<double>() > 0);
     CHECK(doc["gemm"]["gflops"].get<double>() > 0);
     CHECK(doc["ratio"].get<double>() == Approx(doc["gflops"].get<double>() / doc["gemm"]["gflops"].get<double>()));
+    CHECK(doc["cpu_time"]["ratio"].get<double>() > 0);
     CHECK(doc["peak_rss_mib"].get<double>() > 1);
     CHECK(doc["error"]["rows_checked"] == 64);
     CHECK(doc["error"]["max_abs"].get<double>() < 1e-5);

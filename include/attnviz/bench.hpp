@@ -35,6 +35,12 @@ struct BenchResult {
   int gemm_size = 0;             // the matrix product measured: N × N times N × N, float32, one thread
   double gemm_gflops = 0;
   double ratio = 0;              // gflops / gemm_gflops
+  // The same by process CPU time (all threads together), which a machine shared with other work disturbs
+  // far less than wall time: on one thread the honest rate when the machine is busy.
+  double cpu_seconds_median = 0;
+  double gflops_cpu = 0;         // flops / cpu_seconds_median
+  double gemm_gflops_cpu = 0;
+  double ratio_cpu = 0;          // gflops_cpu / gemm_gflops_cpu
   double peak_rss_mib = 0;       // getrusage(RUSAGE_SELF).ru_maxrss of the whole process
   int error_rows = 0;            // query rows checked against float64 (per head)
   bool error_sampled = false;    // true when error_rows < n
@@ -48,7 +54,11 @@ BenchResult run_bench(const BenchOptions& options);
 nlohmann::ordered_json bench_json(const BenchResult& result);
 std::string bench_text(const BenchResult& result);
 
-// Float32 matrix-product rate of Eigen on this machine (one thread), N × N times N × N, median of 3 runs.
-double measure_gemm_gflops(int N);
+// Float32 matrix-product rate of Eigen on this machine (one thread), N × N times N × N, median of 3 runs:
+// {by wall time, by process CPU time}.
+struct GemmRate {
+  double gflops = 0, gflops_cpu = 0;
+};
+GemmRate measure_gemm_gflops(int N);
 
 }  // namespace attnviz
