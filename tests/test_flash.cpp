@@ -348,6 +348,11 @@ TEST_CASE("CLI: attnviz flash walks through the tiles and ends beside the refere
 
   CHECK(run_attnviz({"flash", sentence, "--head", "9"}).exit_code == 2);
   CHECK(run_attnviz({"flash", sentence, "--block-rows", "0"}).exit_code == 2);
+  std::string long_sentence;
+  for (int i = 0; i < 60; ++i) long_sentence += "the cat chased the mouse ";  // 300 tokens: 75 × 75 tiles of 4 × 4
+  auto too_long = run_attnviz({"flash", long_sentence});
+  CHECK(too_long.exit_code == 2);
+  CHECK_THAT(too_long.err, Contains("--block-rows"));
 }
 
 TEST_CASE("CLI: attnviz bench reports the rate, the memory and a tiny error as JSON", "[flash][cli][bench]") {

@@ -15,6 +15,8 @@ namespace attnviz::cli {
 
 namespace {
 
+constexpr int kMaxSteps = 2000;  // a walkthrough longer than this is a mistake, not a lesson
+
 struct FlashArgs {
   std::vector<std::string> sentence;
   CommonOptions common;
@@ -120,6 +122,12 @@ int flash(const FlashArgs& a) {
   const Trace reference = run_attention(emb, model, sentence, options);
   Trace scratch;
   const AttentionInput in = prepare_input(emb, model, sentence, options, scratch);
+  {
+    const double tiles = std::ceil(static_cast<double>(in.X.rows()) / a.block_rows) * std::ceil(static_cast<double>(in.X_kv.rows()) / a.block_cols);
+    if (tiles > kMaxSteps)
+      throw InputError(fmt::format("the walkthrough would print {:.0f} tile steps (more than {}); give larger --block-rows and "
+                                   "--block-cols, or a shorter sentence", tiles, kMaxSteps));
+  }
   const FlashWalkthrough w = flash_walkthrough(model, in, options.attention, a.head - 1, a.block_rows, a.block_cols);
   const auto n = static_cast<int>(in.X.rows()), m = static_cast<int>(in.X_kv.rows());
   std::optional<FlashIo> io;
