@@ -1,7 +1,10 @@
-// The seam where backends are registered; only this folder knows which ones are compiled in.
+// The seam where backends are registered; only this folder knows which ones are compiled in. Also the
+// pieces every backend shares: the per-head projections and the stages they produce.
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "attnviz/attention.hpp"
@@ -9,8 +12,27 @@
 namespace attnviz {
 
 std::unique_ptr<Backend> make_cpu_backend();
+std::unique_ptr<Backend> make_flash_backend();
+
+// The projections of head h: the h-th contiguous block of columns of W_q, W_k, W_v (and of the biases).
+struct HeadProjections {
+  Matrix Q;  // n × d_k
+  Matrix K;  // m × d_k
+  Matrix V;  // m × d_v
+};
+HeadProjections project_head(const Model& model, const AttentionInput& in, int h);
+
+// "q0", "q1", ...: labels of the columns of a per-head matrix.
+std::vector<std::string> numbered(const char* prefix, int count);
+Stage token_stage(std::string name, std::string symbol, std::optional<int> head, const std::vector<std::string>& rows,
+                  std::vector<std::string> cols, Matrix data);
+Stage attention_stage(std::string name, std::string symbol, int head, const AttentionInput& in, Matrix data);
 
 // concat (n × H·d_v) and output O = concat · W_o + b_o (n × d), shared by every backend.
 void append_output_stages(const Model& model, const AttentionInput& in, Matrix concat, std::vector<Stage>& stages);
+
+// Fixed number of query rows in one work item of the reference backend. The item boundaries never depend on
+// the thread count, so neither do the results.
+constexpr int kReferenceRowsPerItem = 64;
 
 }  // namespace attnviz

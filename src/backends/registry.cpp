@@ -35,10 +35,11 @@ std::optional<std::string> Backend::unsupported(const Model&, const AttentionInp
   return std::nullopt;
 }
 
-std::vector<std::string> backend_names() { return {"cpu"}; }
+std::vector<std::string> backend_names() { return {"cpu", "flash"}; }
 
 std::unique_ptr<Backend> make_backend(std::string_view name) {
   if (name == "cpu") return make_cpu_backend();
+  if (name == "flash") return make_flash_backend();
   throw InputError(fmt::format("unknown backend '{}'; this build has: {}", name, fmt::join(backend_names(), ", ")));
 }
 

@@ -3,6 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <fmt/ranges.h>
+
+#include "attnviz/attention.hpp"
 #include "attnviz/cli.hpp"
 #include "attnviz/error.hpp"
 #include "common.hpp"
@@ -21,14 +24,16 @@ constexpr const char* kUsageHint = "run 'attnviz --help' for the commands and op
 
 int main(int argc, char** argv) {
   CLI::App app{"attnviz: the attention mechanism of transformers, stage by stage, on a real sentence", "attnviz"};
-  app.set_version_flag("--version", fmt::format("attnviz {} (backends: cpu)", ATTNVIZ_VERSION), "Print the version and exit");
+  app.set_version_flag("--version", fmt::format("attnviz {} (backends: {})", ATTNVIZ_VERSION, fmt::join(backend_names(), ", ")), "Print the version and exit");
   app.require_subcommand(0, 1);
   app.footer(R"(Examples:
   attnviz demo mouse                                 the lesson: "mouse" beside Mickey, then beside a computer
   attnviz run "the cat chased the mouse"             every stage of one sentence
   attnviz "the cat chased the mouse" --stages weights
+  attnviz flash "the cat chased the mouse" --block-rows 2 --block-cols 3   FlashAttention, tile by tile
+  attnviz bench --seq 4096 --backend flash --threads 1                 GFLOP/s, memory and error
 Exit codes: 0 success, 2 a usage or input error, 1 anything else.)");
-  std::vector<Command> commands{add_run_command(app), add_demo_command(app)};
+  std::vector<Command> commands{add_run_command(app), add_demo_command(app), add_flash_command(app), add_bench_command(app)};
 
   // `attnviz SENTENCE ...` is `attnviz run SENTENCE ...`.
   std::vector<std::string> args;
