@@ -27,8 +27,11 @@ int main(int argc, char** argv) {
   attnviz demo mouse                                 the lesson: "mouse" beside Mickey, then beside a computer
   attnviz run "the cat chased the mouse"             every stage of one sentence
   attnviz "the cat chased the mouse" --stages weights
+  attnviz explain "the cat chased the mouse" --query mouse --key cat      the arithmetic of one weight
+  attnviz compare "Mickey Mouse is a cartoon" "a computer mouse" --word mouse
 Exit codes: 0 success, 2 a usage or input error, 1 anything else.)");
-  std::vector<Command> commands{add_run_command(app), add_demo_command(app)};
+  std::vector<Command> commands{add_run_command(app), add_demo_command(app), add_explain_command(app),
+                                add_compare_command(app)};
 
   // `attnviz SENTENCE ...` is `attnviz run SENTENCE ...`.
   std::vector<std::string> args;

@@ -1,8 +1,11 @@
 // attnviz run SENTENCE: every stage of one sentence.
 #include <iostream>
 
+#include "attnviz/compare.hpp"
 #include "attnviz/data.hpp"
+#include "attnviz/explain.hpp"
 #include "attnviz/export.hpp"
+#include "attnviz/step.hpp"
 #include "common.hpp"
 
 namespace attnviz::cli {
@@ -13,16 +16,29 @@ struct RunArgs {
   std::vector<std::string> sentence;
   CommonOptions common;
   AttentionFlags attention;
+  ClassroomFlags classroom;
+  int neighbours = 0;
 };
 
 int run(const RunArgs& a) {
-  const ReportOptions report = report_options(a.common);  // checks --stages before any work
+  ReportOptions report = report_options(a.common);  // checks --stages before any work
   const Embeddings emb = resolve_embeddings(a.common.embeddings.value_or("toy"), a.common.data_dir);
   const Model model = resolve_model(a.common.model.value_or("toy"), emb.dim, a.attention.heads, a.common.data_dir);
   const Trace trace = run_attention(emb, model, join_words(a.sentence), pipeline_options(a.common, a.attention));
+  if (a.classroom.query) find_token(trace.tokens, *a.classroom.query, "--query", trace.sentence);
   // Everything is computed before anything is written, so a failure leaves no partial output.
   if (a.common.json) write_output(*a.common.json, to_pretty_json(trace_to_json(trace)));
-  if (a.common.json != "-") std::cout << render_report(trace, report) << std::flush;
+  if (a.common.json == "-") return 0;
+
+  report.narrate = a.classroom.narrate;
+  StepController step(std::cin, std::cout, step_is_interactive(), report.render.unicode, report.render.precision);
+  step.set_guess_query(a.classroom.query);
+  if (a.classroom.step)
+    report.before_stage = [&](const std::string& shown, const Stage& next) { return step.before_stage(shown, next, trace.config.heads); };
+  std::string out = render_report(trace, report);
+  if (step.quit()) return 0;
+  if (a.neighbours > 0) out += "\n" + render_output_neighbours(trace, emb, a.neighbours, report.render);
+  std::cout << out << std::flush;
   return 0;
 }
 
@@ -36,9 +52,15 @@ Command add_run_command(CLI::App& app) {
       ->type_name("SENTENCE");
   add_common_options(*cmd, args->common);
   add_attention_options(*cmd, args->attention);
+  add_classroom_options(*cmd, args->classroom);
+  cmd->add_option("--neighbours", args->neighbours, "Also list the K nearest vocabulary words of every token's output")
+      ->check(CLI::Range(1, 1000))
+      ->type_name("K");
   cmd->footer(R"(Examples:
   attnviz run "the cat chased the mouse"
   attnviz run "the cat chased the mouse" --stages weights,output --precision 2
+  attnviz run "the cat chased the mouse" --step --query mouse --narrate     a lesson, one stage at a time
+  attnviz run "a computer mouse is a pointing device" --neighbours 3 --glyphs --palette colorblind
   attnviz run "a computer mouse is a pointing device" --json trace.json
   attnviz "the cat chased the mouse"                 (run is the default command))");
   return {cmd, [args] { return run(*args); }};

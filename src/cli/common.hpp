@@ -24,6 +24,8 @@ struct CommonOptions {
   std::optional<std::string> stages;
   std::string backend = "cpu";
   std::optional<std::string> data_dir;
+  bool glyphs = false;                 // shading characters in each cell (projectors, printouts)
+  std::string palette = "standard";    // standard | colorblind
 };
 
 struct AttentionFlags {
@@ -36,12 +38,26 @@ struct AttentionFlags {
   std::optional<std::string> context;
 };
 
+// The classroom options of run and demo: pause after each stage, narrate, the query the class guesses for.
+struct ClassroomFlags {
+  bool step = false;
+  bool narrate = false;
+  std::optional<std::string> query;
+};
+
 void add_common_options(CLI::App& app, CommonOptions& options);
+void add_classroom_options(CLI::App& app, ClassroomFlags& flags);
 void add_attention_options(CLI::App& app, AttentionFlags& flags);
 
 RenderOptions render_options(const CommonOptions& options);
 ReportOptions report_options(const CommonOptions& options);
 PipelineOptions pipeline_options(const CommonOptions& common, const AttentionFlags& flags);
+
+// Whether --step may wait for keys: standard input and output are both terminals.
+bool step_is_interactive();
+
+// Removes options a command accepts from the shared set but has no use for (so --help never lists them).
+void remove_options(CLI::App& app, const std::vector<std::string>& names);
 
 // The joined words of a positional SENTENCE given as one or several arguments.
 std::string join_words(const std::vector<std::string>& words);
@@ -55,5 +71,7 @@ struct Command {
 // Registration of each command (one file each).
 Command add_run_command(CLI::App& app);
 Command add_demo_command(CLI::App& app);
+Command add_explain_command(CLI::App& app);
+Command add_compare_command(CLI::App& app);
 
 }  // namespace attnviz::cli

@@ -6,6 +6,8 @@
 #include <fmt/ranges.h>
 
 #include "attnviz/error.hpp"
+#include "attnviz/narration.hpp"
+#include "text_table.hpp"
 
 namespace attnviz {
 
@@ -45,6 +47,24 @@ bool selected(const ReportOptions& options, const std::string& name) {
 
 std::string sep(const RenderOptions& o) { return o.unicode ? " · " : " | "; }
 
+// --narrate: the stage's paragraph, wrapped to the width (at most 100 columns, for reading).
+std::string narrated(const std::string& stage_name, const ReportOptions& options) {
+  if (!options.narrate) return "";
+  return "\n" + render_detail::wrap_text(narration(stage_name), std::min(options.render.width, 100), 0);
+}
+
+// The classroom hooks before each stage: --narrate adds the stage's paragraph (once per stage name, not once
+// per head), --step shows what is rendered so far and pauses. False when the user quit.
+// The paragraph comes first, so the class reads what the next stage does before it appears (and, before
+// the softmax, before it guesses).
+bool begin_stage(std::string& out, const Stage& stage, const ReportOptions& options) {
+  if (stage.head.value_or(0) == 0) out += narrated(stage.name, options);
+  if (!options.before_stage) return true;
+  const bool go_on = options.before_stage(out, stage);
+  out.clear();
+  return go_on;
+}
+
 }  // namespace
 
 std::string render_top_keys(const Stage& weights, int k, const RenderOptions& options) {
@@ -76,11 +96,13 @@ std::string render_report(const Trace& trace, const ReportOptions& options) {
   for (const auto& note : trace.notes) out += fmt::format("note: {}\n", note);
 
   if (selected(options, "tokens")) {
+    out += narrated("tokens", options);
     out += "\n" + render_tokens(trace.tokens, ro);
     if (!trace.context_tokens.empty()) out += "context " + render_tokens(trace.context_tokens, ro);
   }
   for (const Stage& stage : trace.stages) {
     if (!selected(options, stage.name)) continue;
+    if (!begin_stage(out, stage, options)) return out;
     out += "\n" + render_stage(stage, c.heads, ro);
     if (stage.name == "weights" && options.top_k > 0) out += render_top_keys(stage, options.top_k, ro);
   }

@@ -1,0 +1,52 @@
+#include "text_table.hpp"
+
+#include <algorithm>
+
+#include "attnviz/render.hpp"
+
+namespace attnviz::render_detail {
+
+std::string text_table(const std::vector<std::vector<std::string>>& rows, int indent) {
+  std::vector<int> width;
+  for (const auto& row : rows)
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      if (width.size() <= c) width.push_back(0);
+      width[c] = std::max(width[c], display_width(row[c]));
+    }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line(static_cast<std::size_t>(indent), ' ');
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      const auto pad = static_cast<std::size_t>(width[c] - display_width(row[c]));
+      if (c == 0)
+        line += row[c] + std::string(pad, ' ');
+      else
+        line += "  " + std::string(pad, ' ') + row[c];
+    }
+    line.erase(line.find_last_not_of(' ') + 1);
+    out += line + "\n";
+  }
+  return out;
+}
+
+std::string wrap_text(const std::string& text, int width, int indent) {
+  const std::string margin(static_cast<std::size_t>(indent), ' ');
+  std::string out, line;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string word = text.substr(start, end - start);
+    start = end + 1;
+    if (word.empty()) continue;
+    if (!line.empty() && indent + display_width(line) + 1 + display_width(word) > width) {
+      out += margin + line + "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+  }
+  if (!line.empty()) out += margin + line + "\n";
+  return out;
+}
+
+}  // namespace attnviz::render_detail

@@ -1,0 +1,16 @@
+// A plain aligned table (no colour, no borders) for the classroom views: explain, compare, neighbours.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace attnviz::render_detail {
+
+// Rows of cells, the first row the header; the first column left-aligned, the others right-aligned; each
+// line indented by `indent` spaces. Widths are measured in terminal columns (UTF-8 aware).
+std::string text_table(const std::vector<std::vector<std::string>>& rows, int indent);
+
+// `text` wrapped to `width` columns, each line indented by `indent` spaces, ending in a newline.
+std::string wrap_text(const std::string& text, int width, int indent);
+
+}  // namespace attnviz::render_detail
