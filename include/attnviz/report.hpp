@@ -31,7 +31,7 @@ std::vector<std::string> parse_stage_list(const std::string& list);
 std::string render_report(const Trace& trace, const ReportOptions& options);
 
 // "mouse attends to: mickey 0.310, cartoon 0.220, disney 0.180", one line per query of a weights stage.
-std::string render_top_keys(const Stage& weights, int k, const RenderOptions& options);
+std::string render_top_keys(const Stage& weights, int k, int heads, const RenderOptions& options);
 
 // The lesson's point as numbers: cosine of the word to each neighbourhood before and after attention.
 std::string render_shift(const std::string& word, const std::vector<Shift>& shifts, const RenderOptions& options);

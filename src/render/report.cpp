@@ -47,10 +47,13 @@ bool selected(const ReportOptions& options, const std::string& name) {
 
 std::string sep(const RenderOptions& o) { return o.unicode ? " · " : " | "; }
 
+using render_detail::join_wrapped;
+using render_detail::wrap_text;
+
 // --narrate: the stage's paragraph, wrapped to the width (at most 100 columns, for reading).
 std::string narrated(const std::string& stage_name, const ReportOptions& options) {
   if (!options.narrate) return "";
-  return "\n" + render_detail::wrap_text(narration(stage_name), std::min(options.render.width, 100), 0);
+  return "\n" + wrap_text(narration(stage_name), std::min(options.render.width, 100));
 }
 
 // The classroom hooks before each stage: --narrate adds the stage's paragraph (once per stage name, not once
@@ -67,17 +70,19 @@ bool begin_stage(std::string& out, const Stage& stage, const ReportOptions& opti
 
 }  // namespace
 
-std::string render_top_keys(const Stage& weights, int k, const RenderOptions& options) {
-  std::string out = fmt::format("top {} keys per query{}\n", k, weights.head ? fmt::format(" (head {})", *weights.head + 1) : "");
+std::string render_top_keys(const Stage& weights, int k, int heads, const RenderOptions& options) {
+  std::string out = fmt::format("top {} keys per query{}\n", k, weights.head && heads > 1 ? fmt::format(" (head {} of {})", *weights.head + 1, heads) : "");
   int label_width = 0;
   for (const auto& l : weights.row_labels) label_width = std::max(label_width, display_width(l));
   for (Eigen::Index i = 0; i < weights.data.rows(); ++i) {
     const auto& label = weights.row_labels[static_cast<std::size_t>(i)];
-    out += fmt::format("  {}{} attends to: ", label, std::string(static_cast<std::size_t>(label_width - display_width(label)), ' '));
+    std::vector<std::string> items{
+        fmt::format("  {}{} attends to:", label, std::string(static_cast<std::size_t>(label_width - display_width(label)), ' '))};
     auto top = top_keys(weights, static_cast<int>(i), k);
     for (std::size_t t = 0; t < top.size(); ++t)
-      out += fmt::format("{}{} {}", t ? ", " : "", top[t].first, format_number(top[t].second, options.precision, options.unicode));
-    out += "\n";
+      items.push_back(fmt::format("{} {}{}", top[t].first, format_number(top[t].second, options.precision, options.unicode),
+                                  t + 1 < top.size() ? "," : ""));
+    out += join_wrapped(items, " ", options.width, label_width + 16);
   }
   return out;
 }
@@ -85,15 +90,17 @@ std::string render_top_keys(const Stage& weights, int k, const RenderOptions& op
 std::string render_report(const Trace& trace, const ReportOptions& options) {
   const RenderOptions& ro = options.render;
   const TraceConfig& c = trace.config;
-  std::string out = fmt::format("sentence: \"{}\"\n", trace.sentence);
-  if (c.context) out += fmt::format("context:  \"{}\"\n", *c.context);
-  out += fmt::format("embeddings: {} ({} dims){}model: {} ({} head{}, d_k {}, d_v {}){}backend: {}\n", c.embeddings, c.d_model,
-                     sep(ro), c.model, c.heads, c.heads == 1 ? "" : "s", c.d_k, c.d_v, sep(ro), c.backend);
+  std::string out = wrap_text(fmt::format("sentence: \"{}\"", trace.sentence), ro.width, 2);
+  if (c.context) out += wrap_text(fmt::format("context: \"{}\"", *c.context), ro.width, 2);
   std::string scale = c.scale == 1.0f ? "no scaling" : fmt::format("scale 1/√{} = {}", c.d_k, format_number(c.scale, 4, ro.unicode));
   if (!ro.unicode && c.scale != 1.0f) scale = fmt::format("scale 1/sqrt({}) = {}", c.d_k, format_number(c.scale, 4, false));
-  out += fmt::format("{}{}temperature {}{}{}{}positions: {}\n", scale, sep(ro), c.temperature, sep(ro),
-                     c.causal ? "causal mask" : (c.custom_mask ? "custom mask" : "no mask"), sep(ro), c.positions);
-  for (const auto& note : trace.notes) out += fmt::format("note: {}\n", note);
+  out += join_wrapped({fmt::format("embeddings: {} ({} dims)", c.embeddings, c.d_model),
+                       fmt::format("model: {} ({} head{}, d_k {}, d_v {})", c.model, c.heads, c.heads == 1 ? "" : "s", c.d_k, c.d_v),
+                       fmt::format("backend: {}", c.backend), scale, fmt::format("temperature {}", c.temperature),
+                       c.causal ? "causal mask" : (c.custom_mask ? "custom mask" : "no mask"),
+                       fmt::format("positions: {}", c.positions)},
+                      sep(ro), ro.width);
+  for (const auto& note : trace.notes) out += wrap_text("note: " + note, ro.width, 2);
 
   if (selected(options, "tokens")) {
     out += narrated("tokens", options);
@@ -104,7 +111,7 @@ std::string render_report(const Trace& trace, const ReportOptions& options) {
     if (!selected(options, stage.name)) continue;
     if (!begin_stage(out, stage, options)) return out;
     out += "\n" + render_stage(stage, c.heads, ro);
-    if (stage.name == "weights" && options.top_k > 0) out += render_top_keys(stage, options.top_k, ro);
+    if (stage.name == "weights" && options.top_k > 0) out += render_top_keys(stage, options.top_k, c.heads, ro);
   }
   return out;
 }

@@ -29,24 +29,28 @@ std::string text_table(const std::vector<std::vector<std::string>>& rows, int in
   return out;
 }
 
-std::string wrap_text(const std::string& text, int width, int indent) {
-  const std::string margin(static_cast<std::size_t>(indent), ' ');
+std::string join_wrapped(const std::vector<std::string>& items, const std::string& separator, int width, int indent) {
   std::string out, line;
-  std::size_t start = 0;
-  while (start < text.size()) {
+  for (const auto& item : items) {
+    if (!line.empty() && display_width(line) + display_width(separator) + display_width(item) > width) {
+      out += line + "\n";
+      line = std::string(static_cast<std::size_t>(indent), ' ') + item;
+    } else {
+      line += (line.empty() ? "" : separator) + item;
+    }
+  }
+  return out + line + "\n";
+}
+
+std::string wrap_text(const std::string& text, int width, int indent) {
+  std::vector<std::string> words;
+  for (std::size_t start = 0; start <= text.size();) {
     std::size_t end = text.find(' ', start);
     if (end == std::string::npos) end = text.size();
-    const std::string word = text.substr(start, end - start);
+    if (end > start) words.push_back(text.substr(start, end - start));
     start = end + 1;
-    if (word.empty()) continue;
-    if (!line.empty() && indent + display_width(line) + 1 + display_width(word) > width) {
-      out += margin + line + "\n";
-      line.clear();
-    }
-    line += (line.empty() ? "" : " ") + word;
   }
-  if (!line.empty()) out += margin + line + "\n";
-  return out;
+  return join_wrapped(words, " ", width, indent);
 }
 
 }  // namespace attnviz::render_detail

@@ -10,7 +10,11 @@ namespace attnviz::render_detail {
 // line indented by `indent` spaces. Widths are measured in terminal columns (UTF-8 aware).
 std::string text_table(const std::vector<std::vector<std::string>>& rows, int indent);
 
-// `text` wrapped to `width` columns, each line indented by `indent` spaces, ending in a newline.
-std::string wrap_text(const std::string& text, int width, int indent);
+// `items` joined by `separator`, starting a new line (indented by `indent` spaces) where the next item would
+// pass `width`; an item wider than the width stands alone on its line.
+std::string join_wrapped(const std::vector<std::string>& items, const std::string& separator, int width, int indent = 0);
+
+// Prose wrapped at its spaces (continuation lines indented by `indent` spaces), ending in a newline.
+std::string wrap_text(const std::string& text, int width, int indent = 0);
 
 }  // namespace attnviz::render_detail

@@ -1,0 +1,205 @@
+#!/usr/bin/python3
+"""CTest `schema.validates_real_exports`: real `attnviz run --json` exports and the bundled data files
+must pass scripts/validate.py, and the schemas must reject broken documents (so this check can fail).
+
+    /usr/bin/python3 scripts/test_exports_against_schema.py PATH/TO/attnviz REPOSITORY_ROOT
+
+Prints one line per check and a final "N passed, M failed"; exits 0 when nothing failed.
+"""
+
+import copy
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import validate  # noqa: E402  (the same checks as scripts/validate.py)
+
+
+class Checks:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def ok(self, what):
+        self.passed += 1
+        print(f"PASS {what}")
+
+    def fail(self, what, why):
+        self.failed += 1
+        print(f"FAIL {what}")
+        for line in why:
+            print(f"     {line}")
+
+    def valid(self, what, problems):
+        if problems:
+            self.fail(what, problems[:10] + ([f"… and {len(problems) - 10} more"] if len(problems) > 10 else []))
+        else:
+            self.ok(what)
+
+
+def run_export(exe, args, out_dir, label):
+    """Runs `attnviz run ... --json FILE`; returns (path or None, completed process)."""
+    out = Path(out_dir) / f"{label}.json"
+    cmd = [str(exe), "run", *args, "--json", str(out), "--color", "never"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+    return out, proc, cmd
+
+
+def main(argv):
+    if len(argv) != 3:
+        print(__doc__.strip())
+        return 1
+    exe, root = Path(argv[1]), Path(argv[2])
+    checks = Checks()
+
+    with tempfile.TemporaryDirectory(prefix="attnviz-schema-") as tmp:
+        # 1. Real exports of the golden cases (every head count, causal, temperature, no-scale).
+        for case_dir in sorted(p for p in (root / "tests" / "golden").iterdir() if (p / "case.json").exists()):
+            case = json.loads((case_dir / "case.json").read_text(encoding="utf-8"))
+            args = [case["sentence"], "--embeddings", str(case_dir / "embeddings.json"),
+                    "--model", str(case_dir / "model.json"), *case["args"]]
+            what = f"export of golden case {case_dir.name} validates"
+            out, proc, cmd = run_export(exe, args, tmp, case_dir.name)
+            if proc.returncode != 0:
+                checks.fail(what, [f"{' '.join(cmd)} exited {proc.returncode}", *proc.stderr.strip().splitlines()])
+            elif not out.exists():
+                checks.fail(what, [f"{' '.join(cmd)} wrote no {out.name}"])
+            else:
+                checks.valid(what, validate.validate_file(out))
+
+        # 2. The bundled data with default embeddings and model (skipped while data/ is not there yet).
+        what = 'export of "the cat chased the mouse" with the bundled data validates'
+        out, proc, cmd = run_export(exe, ["the cat chased the mouse"], tmp, "bundled")
+        if proc.returncode != 0:
+            print(f"SKIP {what}: {' '.join(cmd)} exited {proc.returncode} "
+                  f"(bundled data not there yet?): {proc.stderr.strip()[:300]}")
+        else:
+            checks.valid(what, validate.validate_file(out))
+
+        # 3. Standard output export (`--json -`) is the same format.
+        case_dir = root / "tests" / "golden" / "h2_n7_d8"
+        if (case_dir / "case.json").exists():
+            case = json.loads((case_dir / "case.json").read_text(encoding="utf-8"))
+            what = "export to standard output (--json -) validates"
+            cmd = [str(exe), "run", case["sentence"], "--embeddings", str(case_dir / "embeddings.json"),
+                   "--model", str(case_dir / "model.json"), "--json", "-", "--color", "never"]
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                                  env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+            if proc.returncode != 0:
+                checks.fail(what, [f"exited {proc.returncode}", *proc.stderr.strip().splitlines()])
+            else:
+                stdout_file = Path(tmp) / "stdout.json"
+                stdout_file.write_text(proc.stdout, encoding="utf-8")
+                checks.valid(what, validate.validate_file(stdout_file))
+
+    # 4. The input files: golden inputs and the bundled data.
+    inputs = sorted((root / "tests" / "golden").glob("*/embeddings.json")) + \
+        sorted((root / "tests" / "golden").glob("*/model.json"))
+    bundled = sorted((root / "data" / "embeddings").glob("*.json")) + sorted((root / "data" / "models").glob("*.json"))
+    if not bundled:
+        print("SKIP bundled data/embeddings/*.json, data/models/*.json: none present yet")
+    for path in inputs + bundled:
+        checks.valid(f"{path.relative_to(root)} validates", validate.validate_file(path))
+
+    # 5. The schemas and checks must reject broken documents, or none of the above means anything.
+    model = json.loads((root / "tests" / "golden" / "h2_n7_d8" / "model.json").read_text(encoding="utf-8"))
+    emb = json.loads((root / "tests" / "golden" / "h2_n7_d8" / "embeddings.json").read_text(encoding="utf-8"))
+    trace = minimal_trace()
+    checks.valid("a minimal hand-written trace validates (control for the rejections below)",
+                 validate.validate_document(trace))
+
+    def broken(doc, change):
+        d = copy.deepcopy(doc)
+        change(d)
+        return d
+
+    rejections = [
+        ("trace with format attnviz-traces", broken(trace, lambda d: d.update(format="attnviz-traces"))),
+        ("trace with version 2", broken(trace, lambda d: d.update(version=2))),
+        ("trace without tokens", broken(trace, lambda d: d.pop("tokens"))),
+        ("trace with an unknown stage name", broken(trace, lambda d: d["stages"][0].update(name="attention"))),
+        ("trace stage without symbol", broken(trace, lambda d: d["stages"][0].pop("symbol"))),
+        ("trace stage with head -1", broken(trace, lambda d: d["stages"][1].update(head=-1))),
+        ("trace stage with a string in data", broken(trace, lambda d: d["stages"][0]["data"][0].__setitem__(0, "1"))),
+        ("trace stage with 3 rows of data for shape [2, 2]",
+         broken(trace, lambda d: d["stages"][0]["data"].append([0.0, 0.0]))),
+        ("trace stage with one col_label too many", broken(trace, lambda d: d["stages"][0]["col_labels"].append("x"))),
+        ("trace with config.heads 0", broken(trace, lambda d: d["config"].update(heads=0))),
+        ("trace without concat", broken(trace, lambda d: d["stages"].pop(-2))),
+        ("trace with weights rows not summing to 1",
+         broken(trace, lambda d: d["stages"][6]["data"][0].__setitem__(0, 0.9))),
+        ("embeddings with format attnviz-model", broken(emb, lambda d: d.update(format="attnviz-model"))),
+        ("embeddings with version 2", broken(emb, lambda d: d.update(version=2))),
+        ("embeddings without vectors", broken(emb, lambda d: d.pop("vectors"))),
+        ("embeddings with dim 0", broken(emb, lambda d: d.update(dim=0))),
+        ("embeddings with a vector one entry short", broken(emb, lambda d: d["vectors"]["w0"].pop())),
+        ("embeddings with an upper-case word", broken(emb, lambda d: d["vectors"].update(Mouse=d["vectors"]["w0"]))),
+        ("model without W_o", broken(model, lambda d: d.pop("W_o"))),
+        ("model with heads 1.5", broken(model, lambda d: d.update(heads=1.5))),
+        ("model with W_k one column short", broken(model, lambda d: [r.pop() for r in d["W_k"]])),
+        ("model with b_o one entry short", broken(model, lambda d: d["b_o"].pop())),
+        ("model with an unknown field", broken(model, lambda d: d.update(W_x=[[1.0]]))),
+    ]
+    for what, doc in rejections:
+        problems = validate.validate_document(doc)
+        if problems:
+            checks.ok(f"rejects {what}: {problems[0]}")
+        else:
+            checks.fail(f"rejects {what}", ["the document was accepted"])
+
+    with tempfile.TemporaryDirectory(prefix="attnviz-schema-") as tmp:
+        for what, text in (("NaN", '{"format": "attnviz-embeddings", "version": 1, "name": "x", "dim": 1, '
+                                   '"vectors": {"a": [NaN]}}'),
+                           ("1e999 (infinity)", '{"format": "attnviz-embeddings", "version": 1, "name": "x", '
+                                                '"dim": 1, "vectors": {"a": [1e999]}}'),
+                           ("a duplicate word", '{"format": "attnviz-embeddings", "version": 1, "name": "x", '
+                                                '"dim": 1, "vectors": {"a": [1], "a": [2]}}')):
+            path = Path(tmp) / "bad.json"
+            path.write_text(text, encoding="utf-8")
+            problems = validate.validate_file(path)
+            if problems:
+                checks.ok(f"rejects a file with {what}: {problems[0]}")
+            else:
+                checks.fail(f"rejects a file with {what}", ["the file was accepted"])
+
+    print(f"{checks.passed} passed, {checks.failed} failed")
+    return 1 if checks.failed else 0
+
+
+def minimal_trace():
+    """One head, two tokens, d_model = d_k = d_v = 2, causal: every stage hand-written."""
+    def stage(name, symbol, head, data, attention=False):
+        rows, cols = len(data), len(data[0])
+        return {"name": name, "symbol": symbol, "head": head, "shape": [rows, cols],
+                "row_axis": "queries" if attention else "tokens", "col_axis": "keys" if attention else "dimensions",
+                "row_labels": ["a", "b"], "col_labels": ["a", "b"] if attention else [f"d{j}" for j in range(cols)],
+                "data": data}
+    eye = [[1.0, 0.0], [0.0, 1.0]]
+    return {
+        "format": "attnviz-trace", "version": 1,
+        "generator": {"name": "attnviz", "version": "0.1.0"},
+        "input": {"sentence": "A b"},
+        "tokens": ["a", "b"],
+        "config": {"embeddings": "toy", "model": "identity", "backend": "cpu", "heads": 1, "d_model": 2,
+                   "d_k": 2, "d_v": 2, "scale": 0.70710677, "temperature": 1.0, "causal": True,
+                   "positions": "none", "future_option": 3},
+        "stages": [
+            stage("embeddings", "X", None, eye),
+            stage("queries", "Q", 0, eye), stage("keys", "K", 0, eye), stage("values", "V", 0, eye),
+            stage("scores", "S", 0, eye, True),
+            stage("scaled_scores", "S'", 0, [[0.70710677, None], [0.0, 0.70710677]], True),
+            stage("weights", "P", 0, [[1.0, 0.0], [0.33023086, 0.66976914]], True),
+            stage("context", "A", 0, [[1.0, 0.0], [0.33023086, 0.66976914]]),
+            stage("concat", "A", None, [[1.0, 0.0], [0.33023086, 0.66976914]]),
+            stage("output", "O", None, [[1.0, 0.0], [0.33023086, 0.66976914]]),
+        ],
+        "notes": [],
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,282 @@
+#!/usr/bin/python3
+"""Validate attnviz JSON files: the schema picked by the file's "format", then what a schema cannot say.
+
+    /usr/bin/python3 scripts/validate.py FILE...
+
+Exits 0 when every file is valid, 1 otherwise (one line per problem: FILE: /json/path: what is wrong).
+Formats: attnviz-embeddings, attnviz-model, attnviz-trace (docs/formats.md, docs/schema/). Needs only the
+standard library and jsonschema (Debian: python3-jsonschema; use /usr/bin/python3).
+
+Checks beyond the schema:
+  * the file is strict JSON: no NaN/Infinity, no number that overflows to infinity, no duplicate keys;
+  * embeddings: every vector and dimension_labels have `dim` entries;
+  * model: W_q, W_k are d_model × (heads·d_k), W_v is d_model × (heads·d_v), W_o is (heads·d_v) × d_model,
+    every matrix rectangular, biases as long as the matching columns;
+  * trace: data has shape[0] rows of shape[1] entries, labels match the shape, every stage's shape agrees
+    with the tokens and config (DESIGN.md §1), heads are in range, axes match the stage, null (masked)
+    only in scaled_scores, weights rows are probabilities summing to 1, causal traces mask the upper
+    triangle, stages are unique and in the order of DESIGN.md §1, concat and output present.
+"""
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import jsonschema
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "docs" / "schema"
+FORMATS = ("attnviz-embeddings", "attnviz-model", "attnviz-trace")
+
+PER_HEAD = ["queries", "keys", "values", "scores", "scaled_scores", "weights", "context"]
+ATTENTION = {"scores", "scaled_scores", "weights"}  # rows are queries, columns keys
+GLOBAL_FIRST = {"embeddings", "positional_encoding"}
+GLOBAL_LAST = ["concat", "output"]
+
+_validators = {}
+
+
+class JsonError(ValueError):
+    pass
+
+
+def _reject_constant(name):
+    raise JsonError(f"{name} is not JSON (numbers must be finite)")
+
+
+def _no_duplicates(pairs):
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise JsonError(f"duplicate key {key!r}")
+        seen[key] = value
+    return seen
+
+
+def _check_finite(node, path, errors):
+    if isinstance(node, float) and not math.isfinite(node):
+        errors.append(f"{path or '/'}: number out of range (overflows to infinity)")
+    elif isinstance(node, list):
+        for i, x in enumerate(node):
+            _check_finite(x, f"{path}/{i}", errors)
+    elif isinstance(node, dict):
+        for k, x in node.items():
+            _check_finite(x, f"{path}/{k}", errors)
+
+
+def load_json(path):
+    """Parses strict JSON; raises JsonError (with the position) on anything else."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as e:
+        raise JsonError(f"line {e.lineno} column {e.colno}: {e.msg}") from None
+
+
+def validator(fmt):
+    if fmt not in _validators:
+        schema = json.loads((SCHEMA_DIR / f"{fmt}.schema.json").read_text(encoding="utf-8"))
+        jsonschema.Draft202012Validator.check_schema(schema)
+        _validators[fmt] = jsonschema.Draft202012Validator(schema)
+    return _validators[fmt]
+
+
+def _where(path_parts):
+    return "/" + "/".join(str(p) for p in path_parts)
+
+
+def validate_document(doc):
+    """Returns a list of problems ("/json/path: message"); empty when `doc` is valid."""
+    if not isinstance(doc, dict):
+        return ["/: not a JSON object"]
+    fmt = doc.get("format")
+    if fmt not in FORMATS:
+        return [f"/format: {fmt!r} is not one of {', '.join(FORMATS)}"]
+    errors = []
+    _check_finite(doc, "", errors)
+    for e in sorted(validator(fmt).iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))):
+        errors.append(f"{_where(e.absolute_path)}: {e.message}")
+    if errors:
+        return errors  # cross-field checks assume the schema holds
+    check = {"attnviz-embeddings": _check_embeddings, "attnviz-model": _check_model,
+             "attnviz-trace": _check_trace}[fmt]
+    check(doc, errors)
+    return errors
+
+
+def validate_file(path):
+    try:
+        doc = load_json(path)
+    except (OSError, UnicodeDecodeError, JsonError) as e:
+        return [f"{e}"]
+    return validate_document(doc)
+
+
+# --- embeddings ---------------------------------------------------------------------------------------
+
+def _check_embeddings(doc, errors):
+    dim = doc["dim"]
+    labels = doc.get("dimension_labels")
+    if labels is not None and len(labels) != dim:
+        errors.append(f"/dimension_labels: {len(labels)} labels, dim is {dim}")
+    for word, vec in doc["vectors"].items():
+        if len(vec) != dim:
+            errors.append(f"/vectors/{word}: {len(vec)} entries, dim is {dim}")
+
+
+# --- model --------------------------------------------------------------------------------------------
+
+def _matrix_shape(doc, name, errors):
+    m = doc[name]
+    cols = len(m[0])
+    for i, row in enumerate(m):
+        if len(row) != cols:
+            errors.append(f"/{name}/{i}: {len(row)} columns, row 0 has {cols} (not rectangular)")
+            return None
+    return len(m), cols
+
+
+def _check_model(doc, errors):
+    d, heads = doc["d_model"], doc["heads"]
+    shapes = {name: _matrix_shape(doc, name, errors) for name in ("W_q", "W_k", "W_v", "W_o")}
+    if None in shapes.values():
+        return
+    for name in ("W_q", "W_k", "W_v"):
+        rows, cols = shapes[name]
+        if rows != d:
+            errors.append(f"/{name}: {rows} × {cols}, expected d_model = {d} rows")
+        if cols % heads:
+            errors.append(f"/{name}: {cols} columns do not split into heads = {heads} equal blocks")
+    if shapes["W_k"] != shapes["W_q"]:
+        errors.append(f"/W_k: {shapes['W_k'][0]} × {shapes['W_k'][1]}, expected the shape of W_q "
+                      f"({shapes['W_q'][0]} × {shapes['W_q'][1]}): Q·Kᵀ needs the same d_k")
+    hv = shapes["W_v"][1]
+    if shapes["W_o"] != (hv, d):
+        errors.append(f"/W_o: {shapes['W_o'][0]} × {shapes['W_o'][1]}, expected (heads·d_v) × d_model = "
+                      f"{hv} × {d}")
+    for bias, length in (("b_q", shapes["W_q"][1]), ("b_k", shapes["W_k"][1]), ("b_v", hv), ("b_o", d)):
+        if bias in doc and len(doc[bias]) != length:
+            errors.append(f"/{bias}: {len(doc[bias])} entries, expected {length}")
+
+
+# --- trace --------------------------------------------------------------------------------------------
+
+def _expected_shape(name, n, m, c):
+    """The shape of stage `name` (DESIGN.md §1); n queries, m keys, c the config. None: not checked."""
+    d_model, d_k, d_v, heads = c["d_model"], c["d_k"], c["d_v"], c["heads"]
+    return {
+        "embeddings": (n, d_model) if n == m else (None, d_model),
+        "positional_encoding": (n, d_model) if n == m else (None, d_model),
+        "queries": (n, d_k), "keys": (m, d_k), "values": (m, d_v),
+        "scores": (n, m), "scaled_scores": (n, m), "weights": (n, m),
+        "context": (n, d_v), "concat": (n, heads * d_v), "output": (n, d_model),
+    }[name]
+
+
+def _order_key(stage):
+    name, head = stage["name"], stage["head"]
+    if name in GLOBAL_FIRST:
+        return (0, 0, 0)
+    if name in PER_HEAD:
+        return (1, head if head is not None else -1, PER_HEAD.index(name))
+    return (2, GLOBAL_LAST.index(name), 0)
+
+
+def _check_trace(doc, errors):
+    c = doc["config"]
+    n = len(doc["tokens"])
+    m = len(doc["context_tokens"]) if "context_tokens" in doc else n
+    if n == 0:
+        errors.append("/tokens: empty")
+        return
+    seen = set()
+    previous = None
+    for k, s in enumerate(doc["stages"]):
+        at = f"/stages/{k} ({s['name']}{'' if s['head'] is None else ', head ' + str(s['head'])})"
+        rows, cols = s["shape"]
+        data = s["data"]
+        if len(data) != rows:
+            errors.append(f"{at}/data: {len(data)} rows, shape says {rows}")
+        bad_rows = [i for i, row in enumerate(data) if len(row) != cols]
+        if bad_rows:
+            i = bad_rows[0]
+            more = f" (and {len(bad_rows) - 1} more rows)" if len(bad_rows) > 1 else ""
+            errors.append(f"{at}/data/{i}: {len(data[i])} entries, shape says {cols}{more}")
+        if len(s["row_labels"]) != rows:
+            errors.append(f"{at}/row_labels: {len(s['row_labels'])} labels, shape says {rows} rows")
+        if len(s["col_labels"]) != cols:
+            errors.append(f"{at}/col_labels: {len(s['col_labels'])} labels, shape says {cols} columns")
+
+        name, head = s["name"], s["head"]
+        if name in PER_HEAD:
+            if head is None:
+                errors.append(f"{at}/head: null, but {name} is a per-head stage")
+            elif head >= c["heads"]:
+                errors.append(f"{at}/head: {head}, config has heads = {c['heads']}")
+        elif head is not None:
+            errors.append(f"{at}/head: {head}, but {name} is not per head (expected null)")
+        axes = ("queries", "keys") if name in ATTENTION else ("tokens", "dimensions")
+        if (s["row_axis"], s["col_axis"]) != axes:
+            errors.append(f"{at}: axes {s['row_axis']} × {s['col_axis']}, expected {axes[0]} × {axes[1]}")
+        want = _expected_shape(name, n, m, c)
+        if any(w is not None and w != g for w, g in zip(want, (rows, cols))):
+            shown = " × ".join("?" if w is None else str(w) for w in want)
+            errors.append(f"{at}/shape: {rows} × {cols}, expected {shown} (from tokens and config)")
+
+        key = (name, head)
+        if key in seen:
+            errors.append(f"{at}: a second {name} stage{'' if head is None else ' for head ' + str(head)}")
+        seen.add(key)
+        if previous is not None and _order_key(s) < _order_key(previous):
+            errors.append(f"{at}: out of order after {previous['name']} (DESIGN.md §1 order, per head)")
+        previous = s
+
+        if len(data) != rows or any(len(r) != cols for r in data):
+            continue
+        nulls = [(i, j) for i, r in enumerate(data) for j, x in enumerate(r) if x is None]
+        if nulls and name != "scaled_scores":
+            i, j = nulls[0]
+            errors.append(f"{at}/data/{i}/{j}: null (masked) outside scaled_scores")
+        if name == "weights":
+            for i, r in enumerate(data):
+                vals = [x for x in r if x is not None]
+                if any(x < 0 or x > 1 for x in vals):
+                    errors.append(f"{at}/data/{i}: a weight outside [0, 1]")
+                if abs(sum(vals) - 1.0) > 1e-4:
+                    errors.append(f"{at}/data/{i}: weights sum to {sum(vals):.6g}, not 1")
+        if c["causal"] and name in ("scaled_scores", "weights") and rows == cols:
+            for i in range(rows):
+                for j in range(i + 1, cols):
+                    x = data[i][j]
+                    if (name == "scaled_scores" and x is not None) or (name == "weights" and x != 0):
+                        errors.append(f"{at}/data/{i}/{j}: {x!r} above the diagonal of a causal trace "
+                                      f"(expected {'null' if name == 'scaled_scores' else '0'})")
+                        break
+                else:
+                    continue
+                break
+    for name in GLOBAL_LAST:
+        if (name, None) not in seen:
+            errors.append(f"/stages: no {name} stage (always present)")
+
+
+def main(argv):
+    if len(argv) < 2 or argv[1] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 0 if len(argv) >= 2 else 1
+    bad = 0
+    for path in argv[1:]:
+        problems = validate_file(path)
+        if problems:
+            bad += 1
+            for p in problems[:50]:
+                print(f"{path}: {p}")
+            if len(problems) > 50:
+                print(f"{path}: … and {len(problems) - 50} more")
+        else:
+            print(f"{path}: valid")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
