@@ -55,7 +55,7 @@ Command add_compare_command(CLI::App& app) {
   add_attention_options(*cmd, args->attention);
   cmd->footer(R"(Examples:
   attnviz compare "Mickey Mouse is a cartoon character by Walt Disney" "a computer mouse is a pointing device" --word mouse
-  attnviz compare "the river bank was muddy" "the bank lent me money" --word bank --probe river,money
+  attnviz compare "we sat on the grassy bank of the river" "she walked into the bank to deposit her money" --word bank --probe river,money
   attnviz compare "Mickey Mouse is a cartoon" "a computer mouse" "the cat chased the mouse" --word mouse --neighbours 3 --json traces.json)");
   return {cmd, [args] { return compare(*args); }};
 }

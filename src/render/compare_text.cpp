@@ -45,15 +45,18 @@ std::string render_comparison(const WordComparison& c, const std::vector<Trace>&
   vectors.data.resize(static_cast<Eigen::Index>(rows.size()), c.embedding.cols());
   for (std::size_t r = 0; r < rows.size(); ++r) vectors.data.row(static_cast<Eigen::Index>(r)) = rows[r];
   out += "\n" + render_stage(vectors, 0, options);
-  out += fmt::format("embedding: {}'s row in the vocabulary{}; output N: its contextualized row O in sentence N\n", w,
-                     per_sentence_input ? "; input N: plus the position it has in sentence N (what attention saw)" : "");
+  out += render_detail::wrap_text(
+      fmt::format("embedding: {}'s row in the vocabulary{}; output N: its contextualized row O in sentence N", w,
+                  per_sentence_input ? "; input N: plus the position it has in sentence N (what attention saw)" : ""),
+      options.width, 2);
 
   // Cosine between the outputs.
   Stage cosines{"cosine between the outputs", "", std::nullopt, "outputs", "outputs", {}, {}, c.output_cosines};
   for (std::size_t s = 0; s < n; ++s) cosines.row_labels.push_back(fmt::format("output {}", s + 1));
   cosines.col_labels = cosines.row_labels;
   out += "\n" + render_stage(cosines, 0, options);
-  out += "1: the same direction; 0: unrelated. The further below 1, the more the sentences pulled the word apart.\n";
+  out += render_detail::wrap_text("1: the same direction; 0: unrelated. The further below 1, the more the sentences pulled the word apart.",
+                                  options.width, 2);
 
   // Cosine to the probe words, before and after.
   if (!c.probes.empty()) {
