@@ -3,7 +3,6 @@
 
 #include <cmath>
 #include <limits>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -40,11 +39,31 @@ inline std::string same_digits(float value, const std::string& printed) {
   return format_number(value, decimals_of(printed), true);
 }
 
-// Every number printed on `line`: "1.234", "-0.5", "−∞".
+// Every number printed on `line`: "1.234", "-0.5", "−∞" (a number here has a decimal point; "√8" and
+// "head 2" are not numbers).
 inline std::vector<std::string> numbers_in(const std::string& line) {
-  static const std::regex number(R"((−∞|-?[0-9]+\.[0-9]+))");
+  static const std::string minus_infinity = "−∞";
+  auto digit = [&](std::size_t i) { return i < line.size() && line[i] >= '0' && line[i] <= '9'; };
   std::vector<std::string> out;
-  for (auto it = std::sregex_iterator(line.begin(), line.end(), number); it != std::sregex_iterator(); ++it) out.push_back(it->str());
+  for (std::size_t i = 0; i < line.size();) {
+    if (line.compare(i, minus_infinity.size(), minus_infinity) == 0) {
+      out.push_back(minus_infinity);
+      i += minus_infinity.size();
+      continue;
+    }
+    std::size_t j = i + (line[i] == '-' ? 1 : 0);
+    if (!digit(j) || (i > 0 && (digit(i - 1) || line[i - 1] == '.'))) {
+      ++i;
+      continue;
+    }
+    while (digit(j)) ++j;
+    if (j < line.size() && line[j] == '.' && digit(j + 1)) {
+      ++j;
+      while (digit(j)) ++j;
+      out.push_back(line.substr(i, j - i));
+    }
+    i = j;
+  }
   return out;
 }
 
