@@ -21,19 +21,28 @@ struct CompareArgs {
 
 int compare(const CompareArgs& a) {
   const RenderOptions render = render_options(a.common);
-  const Embeddings emb = resolve_embeddings(a.common.embeddings.value_or("toy"), a.common.data_dir);
-  const Model model = resolve_model(a.common.model.value_or("toy"), emb.dim, a.attention.heads, a.common.data_dir);
+  const bool quiet = output_to_stdout(a.common);
+  // A big embeddings file keeps the sentences' words, the word and the probes (plus its first words).
+  std::vector<std::string> sentences = a.sentences, extra{a.word};
+  if (a.attention.context) sentences.push_back(*a.attention.context);
+  if (a.probe) sentences.push_back(*a.probe);  // its words, split at the commas by the tokenizer
+  const Embeddings emb = load_embeddings_for_sentences(a.common, "toy", sentences, extra);
+  const Model model = resolve_model(a.common.model.value_or(default_model_for(emb, a.common.data_dir)), emb.dim, a.attention.heads,
+                                    a.common.data_dir);
   const std::vector<std::string> probes = a.probe ? parse_probe_list(emb, *a.probe) : std::vector<std::string>{};
   const PipelineOptions options = pipeline_options(a.common, a.attention);
   std::vector<Trace> traces;
-  for (const auto& s : a.sentences) traces.push_back(run_attention(emb, model, s, options));
+  for (const auto& s : a.sentences) {
+    traces.push_back(run_attention(emb, model, s, options));
+    print_warnings(traces.back());
+  }
   const WordComparison c = compare_word(emb, traces, a.word, probes, a.neighbours);
   if (a.common.json) {
     nlohmann::ordered_json all = nlohmann::ordered_json::array();
     for (const auto& t : traces) all.push_back(trace_to_json(t));
     write_output(*a.common.json, to_pretty_json(all));
   }
-  if (a.common.json != "-") std::cout << render_comparison(c, traces, render) << std::flush;
+  if (!quiet) std::cout << render_comparison(c, traces, render) << std::flush;
   return 0;
 }
 
@@ -51,7 +60,7 @@ Command add_compare_command(CLI::App& app) {
       ->check(CLI::Range(1, 1000))
       ->type_name("K");
   add_common_options(*cmd, args->common);
-  remove_options(*cmd, {"--stages"});  // compare has its own tables
+  remove_options(*cmd, {"--stages", "--html"});  // compare has its own tables, in the terminal
   add_attention_options(*cmd, args->attention);
   cmd->footer(R"(Examples:
   attnviz compare "Mickey Mouse is a cartoon character by Walt Disney" "a computer mouse is a pointing device" --word mouse

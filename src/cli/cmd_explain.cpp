@@ -20,17 +20,23 @@ struct ExplainArgs {
 
 int explain(const ExplainArgs& a) {
   const RenderOptions render = render_options(a.common);
-  const Embeddings emb = resolve_embeddings(a.common.embeddings.value_or("toy"), a.common.data_dir);
-  const Model model = resolve_model(a.common.model.value_or("toy"), emb.dim, a.attention.heads, a.common.data_dir);
+  const bool quiet = output_to_stdout(a.common);
+  const std::string sentence = join_words(a.sentence);
+  std::vector<std::string> sentences{sentence};
+  if (a.attention.context) sentences.push_back(*a.attention.context);
+  const Embeddings emb = load_embeddings_for_sentences(a.common, "toy", sentences);
+  const Model model = resolve_model(a.common.model.value_or(default_model_for(emb, a.common.data_dir)), emb.dim, a.attention.heads,
+                                    a.common.data_dir);
   PipelineOptions options = pipeline_options(a.common, a.attention);
   options.backend = "cpu";  // the arithmetic shown is the reference's
-  const Trace trace = run_attention(emb, model, join_words(a.sentence), options);
+  const Trace trace = run_attention(emb, model, sentence, options);
+  print_warnings(trace);
   const int query = find_token(trace.tokens, a.query, "--query", trace.sentence);
   const bool cross = !trace.context_tokens.empty();
   const int key = find_token(cross ? trace.context_tokens : trace.tokens, a.key, "--key", cross ? *trace.config.context : trace.sentence);
   const CellExplanation e = explain_cell(trace, a.head - 1, query, key);
   if (a.common.json) write_output(*a.common.json, to_pretty_json(trace_to_json(trace)));
-  if (a.common.json != "-") std::cout << render_explanation(e, trace, render) << std::flush;
+  if (!quiet) std::cout << render_explanation(e, trace, render) << std::flush;
   return 0;
 }
 
@@ -47,7 +53,7 @@ Command add_explain_command(CLI::App& app) {
   cmd->add_option("--head", args->head, "Which head, from 1 as the tables label them (default 1)")->check(CLI::Range(1, 4096))->type_name("H");
   add_common_options(*cmd, args->common);
   // Plain text, computed by the reference: table layout, colour and backend options have nothing to act on.
-  remove_options(*cmd, {"--stages", "--backend", "--color", "--glyphs", "--palette"});
+  remove_options(*cmd, {"--stages", "--html", "--backend", "--color", "--glyphs", "--palette"});
   add_attention_options(*cmd, args->attention);
   cmd->footer(R"(Examples:
   attnviz explain "the cat chased the mouse" --query mouse --key cat

@@ -9,10 +9,14 @@ namespace {
 
 // One paragraph per stage, in report order. Plain words first, the symbol after: the student should be
 // able to follow without knowing what a matrix product is.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 12> kParagraphs{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 14> kParagraphs{{
     {"tokens",
      "First the sentence is cut into tokens: here one token per word, lower-cased, with punctuation dropped. Each token "
      "gets a number, its position, counted from 0. From now on every table has one row per token."},
+    {"token_embeddings",
+     "Each token is looked up in a dictionary of vectors. A vector is just a list of numbers, one per dimension, and "
+     "words with similar meanings have similar lists. These are the dictionary's vectors alone; the next two tables "
+     "add each token's position to them."},
     {"positional_encoding",
      "Attention on its own cannot tell word order: shuffle the words and every token would get the same result. So each "
      "token gets a pattern of waves (sines and cosines) that depends only on its position, and the pattern is added to "
@@ -20,7 +24,11 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 12> kParagra
     {"embeddings",
      "Each token is looked up in a dictionary of vectors. A vector is just a list of numbers, one per dimension, and "
      "words with similar meanings have similar lists. The toy dimensions have names (animal, cartoon, ...) so you can "
-     "read them. Note: a word gets the same numbers in every sentence. That is the problem attention solves."},
+     "read them. Note: a word gets the same numbers in every sentence. That is the problem attention solves. (With "
+     "positions on, this table is the dictionary vector plus the position pattern: what attention receives.)"},
+    {"context_embeddings",
+     "With cross-attention there is a second sentence, the context. The questions (queries) still come from the first "
+     "sentence, but the keys and values come from the context: these are the context's vectors, one row per token."},
     {"queries",
      "Each token now asks a question. Its query is a new list of numbers made from its embedding: every entry is a "
      "weighted sum of the embedding's entries, with weights (W_q) that were learned in training. Think of the query as "
