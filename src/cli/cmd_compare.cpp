@@ -23,12 +23,9 @@ int compare(const CompareArgs& a) {
   const RenderOptions render = render_options(a.common);
   const bool quiet = output_to_stdout(a.common);
   // A big embeddings file keeps the sentences' words, the word and the probes (plus its first words).
-  std::vector<std::string> sentences = a.sentences, extra{a.word};
-  if (a.attention.context) sentences.push_back(*a.attention.context);
+  std::vector<std::string> sentences = a.sentences;
   if (a.probe) sentences.push_back(*a.probe);  // its words, split at the commas by the tokenizer
-  const Embeddings emb = load_embeddings_for_sentences(a.common, "toy", sentences, extra);
-  const Model model = resolve_model(a.common.model.value_or(default_model_for(emb, a.common.data_dir)), emb.dim, a.attention.heads,
-                                    a.common.data_dir);
+  const auto [emb, model] = load_embeddings_and_model(a.common, a.attention, sentences, {a.word});
   const std::vector<std::string> probes = a.probe ? parse_probe_list(emb, *a.probe) : std::vector<std::string>{};
   const PipelineOptions options = pipeline_options(a.common, a.attention);
   std::vector<Trace> traces;
@@ -51,7 +48,7 @@ int compare(const CompareArgs& a) {
 Command add_compare_command(CLI::App& app) {
   auto args = std::make_shared<CompareArgs>();
   CLI::App* cmd = app.add_subcommand("compare", "One word in several sentences: its vector, its neighbours and probes, before and after attention");
-  cmd->add_option("sentences", args->sentences, "Two or more sentences, each one quoted argument")->required()->type_name("SENTENCE...");
+  cmd->add_option("sentences", args->sentences, "The sentences, each one quoted argument (two or more to compare)")->required()->type_name("SENTENCE...");
   cmd->add_option("--word", args->word, "The word to follow (it must occur in every sentence)")->required()->type_name("WORD");
   cmd->add_option("--probe", args->probe,
                   "Comma-separated words to measure the word against (default: the word each sentence pulled it toward most)")

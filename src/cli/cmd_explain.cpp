@@ -22,11 +22,7 @@ int explain(const ExplainArgs& a) {
   const RenderOptions render = render_options(a.common);
   const bool quiet = output_to_stdout(a.common);
   const std::string sentence = join_words(a.sentence);
-  std::vector<std::string> sentences{sentence};
-  if (a.attention.context) sentences.push_back(*a.attention.context);
-  const Embeddings emb = load_embeddings_for_sentences(a.common, "toy", sentences);
-  const Model model = resolve_model(a.common.model.value_or(default_model_for(emb, a.common.data_dir)), emb.dim, a.attention.heads,
-                                    a.common.data_dir);
+  const auto [emb, model] = load_embeddings_and_model(a.common, a.attention, {sentence});
   PipelineOptions options = pipeline_options(a.common, a.attention);
   options.backend = "cpu";  // the arithmetic shown is the reference's
   const Trace trace = run_attention(emb, model, sentence, options);

@@ -24,11 +24,7 @@ int run(const RunArgs& a) {
   ReportOptions report = report_options(a.common);  // checks --stages before any work
   const bool quiet = output_to_stdout(a.common);
   const std::string sentence = join_words(a.sentence);
-  std::vector<std::string> sentences{sentence};
-  if (a.attention.context) sentences.push_back(*a.attention.context);
-  const Embeddings emb = load_embeddings_for_sentences(a.common, "toy", sentences);
-  const Model model = resolve_model(a.common.model.value_or(default_model_for(emb, a.common.data_dir)), emb.dim, a.attention.heads,
-                                    a.common.data_dir);
+  const auto [emb, model] = load_embeddings_and_model(a.common, a.attention, {sentence});
   const Trace trace = run_attention(emb, model, sentence, pipeline_options(a.common, a.attention));
   print_warnings(trace);
   if (a.classroom.query) find_token(trace.tokens, *a.classroom.query, "--query", trace.sentence);

@@ -155,6 +155,14 @@ Embeddings load_embeddings_for_sentences(const CommonOptions& o, const std::stri
   return resolve_embeddings(o.embeddings.value_or(fallback), o.data_dir, words, o.vocab_limit);
 }
 
+EmbeddingsAndModel load_embeddings_and_model(const CommonOptions& o, const AttentionFlags& f, std::vector<std::string> sentences,
+                                             const std::vector<std::string>& extra_words) {
+  if (f.context) sentences.push_back(*f.context);
+  Embeddings emb = load_embeddings_for_sentences(o, "toy", sentences, extra_words);
+  Model model = resolve_model(o.model.value_or(default_model_for(emb, o.data_dir)), emb.dim, f.heads, o.data_dir);
+  return {std::move(emb), std::move(model)};
+}
+
 void print_warnings(const Trace& trace) {
   for (const auto& w : trace.warnings) std::cerr << "attnviz: warning: " << w << "\n";
 }

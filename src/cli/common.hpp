@@ -57,6 +57,14 @@ void add_attention_options(CLI::App& app, AttentionFlags& flags);
 // `extra_words`) plus the first --vocab-limit words.
 Embeddings load_embeddings_for_sentences(const CommonOptions& options, const std::string& fallback,
                                          const std::vector<std::string>& sentences, const std::vector<std::string>& extra_words = {});
+// The embeddings (a big file keeps the words of `sentences`, of --context and `extra_words`) and the model
+// (--model, default the one that goes with the embeddings; --heads), as every sentence command loads them.
+struct EmbeddingsAndModel {
+  Embeddings emb;
+  Model model;
+};
+EmbeddingsAndModel load_embeddings_and_model(const CommonOptions& options, const AttentionFlags& flags,
+                                             std::vector<std::string> sentences, const std::vector<std::string>& extra_words = {});
 // Prints a trace's warnings (split or zeroed words) to standard error.
 void print_warnings(const Trace& trace);
 

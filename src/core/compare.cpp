@@ -8,17 +8,12 @@
 #include <fmt/ranges.h>
 
 #include "attnviz/error.hpp"
+#include "attnviz/tokenizer.hpp"
 #include "attnviz/pipeline.hpp"
 
 namespace attnviz {
 
 namespace {
-
-std::string lower_ascii(std::string s) {
-  for (char& ch : s)
-    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-  return s;
-}
 
 void require_known(const Embeddings& emb, const std::string& word, const std::string& what) {
   if (emb.has(word)) return;
@@ -59,7 +54,7 @@ std::vector<std::string> parse_probe_list(const Embeddings& emb, const std::stri
   while (start <= list.size()) {
     std::size_t end = list.find(',', start);
     if (end == std::string::npos) end = list.size();
-    std::string w = lower_ascii(list.substr(start, end - start));
+    std::string w = lower_case(list.substr(start, end - start));
     w.erase(0, w.find_first_not_of(' '));
     w.erase(w.find_last_not_of(' ') + 1);
     if (!w.empty()) {
@@ -104,7 +99,7 @@ std::vector<std::string> default_probes(const Embeddings& emb, const std::vector
 
 WordComparison compare_word(const Embeddings& emb, const std::vector<Trace>& traces, const std::string& word_arg,
                             std::vector<std::string> probes, int neighbours) {
-  const std::string word = lower_ascii(word_arg);
+  const std::string word = lower_case(word_arg);
   require_known(emb, word, "--word");
   WordComparison c;
   c.word = word;

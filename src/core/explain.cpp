@@ -9,16 +9,11 @@
 #include <fmt/ranges.h>
 
 #include "attnviz/error.hpp"
+#include "attnviz/tokenizer.hpp"
 
 namespace attnviz {
 
 namespace {
-
-std::string lower_ascii(std::string s) {
-  for (char& ch : s)
-    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-  return s;
-}
 
 std::vector<float> row_of(const Matrix& m, int i) {
   std::vector<float> out(static_cast<std::size_t>(m.cols()));
@@ -30,7 +25,7 @@ std::vector<float> row_of(const Matrix& m, int i) {
 
 int find_token(const std::vector<std::string>& tokens, const std::string& spec, const std::string& role,
                const std::string& sentence) {
-  std::string word = lower_ascii(spec);
+  std::string word = lower_case(spec);
   int occurrence = 1;
   if (auto hash = word.rfind('#'); hash != std::string::npos && hash > 0 && hash + 1 < word.size()) {
     const std::string number = word.substr(hash + 1);
