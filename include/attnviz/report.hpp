@@ -1,6 +1,7 @@
 // The run report: every stage of a trace in order, as the class sees it, built from render_stage.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,10 @@ struct ReportOptions {
   RenderOptions render;
   std::vector<std::string> stages;  // which stages to print ("tokens" and stage names); empty = all
   int top_k = 3;                    // top keys listed under each weights table
+  bool narrate = false;             // --narrate: a plain-language paragraph before each stage (narration.hpp)
+  // --step: called before each printed stage with the text rendered so far, which the callee shows and which
+  // is then left out of render_report's result; returning false (the user quit) ends the report there.
+  std::function<bool(const std::string& shown, const Stage& next)> before_stage;
 };
 
 // The names --stages accepts, in print order.
@@ -21,7 +26,8 @@ const std::vector<std::string>& report_stage_names();
 // Splits and checks a --stages list ("weights,output"); InputError naming an unknown stage.
 std::vector<std::string> parse_stage_list(const std::string& list);
 
-// The header (sentence, configuration), the tokens, and each selected stage with its notes.
+// The header (sentence, configuration), the tokens, and each selected stage with its notes. With
+// before_stage set, only the text after the last call (or nothing, when it returned false) is returned.
 std::string render_report(const Trace& trace, const ReportOptions& options);
 
 // "mouse attends to: mickey 0.310, cartoon 0.220, disney 0.180", one line per query of a weights stage.

@@ -16,6 +16,10 @@ std::vector<std::string> tokenize(std::string_view sentence, const std::function
 // Appends the UTF-8 encoding of code point `cp`.
 void append_utf8(std::string& out, char32_t cp);
 
+// A word lower-cased as the tokenizer lower-cases it (ASCII and Latin-1 capitals), so a word typed on the
+// command line ("Mickey") matches its token ("mickey").
+std::string lower_case(std::string_view word);
+
 // Replaces every invalid UTF-8 sequence by U+FFFD.
 std::string sanitize_utf8(std::string_view text);
 

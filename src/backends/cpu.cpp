@@ -28,7 +28,10 @@ void softmax_rows(const Matrix& S_scaled, Matrix& P, Eigen::Index r0, Eigen::Ind
     // Pass 2: exponentiate and sum. exp(−∞ − max) = 0 for masked cells.
     P.row(i) = S_scaled.row(i).array() - row_max;
     exp_inplace(&P(i, 0), static_cast<std::size_t>(m));
-    const float sum = P.row(i).sum();
+    // A plain left-to-right sum (not Eigen's packet reduction, whose order depends on alignment), so
+    // `attnviz explain` can redo this row and get the same bits.
+    float sum = 0.0f;
+    for (Eigen::Index j = 0; j < m; ++j) sum += P(i, j);
     // Pass 3: normalise so the row sums to 1. sum ≥ 1 because the maximum contributes exp(0).
     P.row(i) /= sum;
   }

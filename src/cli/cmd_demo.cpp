@@ -5,8 +5,10 @@
 
 #include "attnviz/data.hpp"
 #include "attnviz/error.hpp"
+#include "attnviz/explain.hpp"
 #include "attnviz/export.hpp"
 #include "attnviz/lesson.hpp"
+#include "attnviz/step.hpp"
 #include "common.hpp"
 
 namespace attnviz::cli {
@@ -16,6 +18,7 @@ namespace {
 struct DemoArgs {
   std::optional<std::string> name;
   CommonOptions common;
+  ClassroomFlags classroom;
 };
 
 int list_lessons(const CommonOptions& common) {
@@ -56,7 +59,7 @@ std::string word_order_section(const Embeddings& emb, const Model& model, const 
 
 int demo(const DemoArgs& a) {
   if (!a.name) return list_lessons(a.common);
-  const ReportOptions report = report_options(a.common);
+  ReportOptions report = report_options(a.common);
   const bool quiet = output_to_stdout(a.common);
   const Lesson lesson = load_lesson(find_data_file("lessons", *a.name, a.common.data_dir));
   std::vector<std::string> extra;
@@ -77,6 +80,7 @@ int demo(const DemoArgs& a) {
     traces.push_back(run_attention(emb, model, sentence, options));
     print_warnings(traces.back());
     if (shows_shift) shifts.push_back(word_shift(traces.back(), emb, lesson.word, lesson.neighbourhoods));
+    if (a.classroom.query) find_token(traces.back().tokens, *a.classroom.query, "--query", traces.back().sentence);
   }
   const RenderOptions& ro = report.render;
   const std::string word_order = lesson.options.word_order ? word_order_section(emb, model, lesson, options, ro) : "";
@@ -99,12 +103,29 @@ int demo(const DemoArgs& a) {
   if (a.common.html) write_output(*a.common.html, html);
   if (quiet) return 0;
 
+  // --step pauses inside each report and between the sentences; the class guesses for the lesson's word.
+  StepController step(std::cin, std::cout, step_is_interactive(), ro.unicode, ro.precision);
+  if (a.classroom.query || !lesson.word.empty()) step.set_guess_query(a.classroom.query.value_or(lesson.word));
+  report.narrate = a.classroom.narrate;
+  int heads = model.heads;
+  if (a.classroom.step)
+    report.before_stage = [&](const std::string& shown, const Stage& next) { return step.before_stage(shown, next, heads); };
+
   std::string out = fmt::format("{}\n{}\n", lesson.title, lesson.description);
   for (std::size_t i = 0; i < traces.size(); ++i) {
+    if (a.classroom.step && i > 0 && !step.pause(out, fmt::format("sentence {} of {}", i + 1, traces.size()))) return 0;
+    if (a.classroom.step && i > 0) out.clear();
     out += fmt::format("\n{} sentence {} of {} {}\n", ro.unicode ? "━━━" : "===", i + 1, traces.size(), ro.unicode ? "━━━" : "===");
+    if (a.classroom.step) {  // the report's pauses print as they go: show what precedes it first
+      std::cout << out;
+      out.clear();
+    }
     out += render_report(traces[i], report);
+    if (step.quit()) return 0;
     if (shows_shift) out += "\n" + render_shift(lesson.word, shifts[i], ro);
   }
+  if (a.classroom.step && !step.pause(out, "summary")) return 0;
+  if (a.classroom.step) out.clear();
   out += fmt::format("\n{} summary {}\n", ro.unicode ? "━━━" : "===", ro.unicode ? "━━━" : "===");
   for (std::size_t i = 0; i < traces.size(); ++i) {
     out += fmt::format("sentence {}: \"{}\"\n", i + 1, traces[i].sentence);
@@ -122,11 +143,13 @@ Command add_demo_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("demo", "A bundled lesson; without NAME, the list of lessons");
   cmd->add_option("name", args->name, "The lesson to run, e.g. mouse")->type_name("NAME");
   add_common_options(*cmd, args->common);
+  add_classroom_options(*cmd, args->classroom);
   cmd->footer(R"(Examples:
   attnviz demo                     list the bundled lessons
   attnviz demo mouse               "mouse" next to Mickey, then next to a computer
   attnviz demo mouse-glove                   the same on real GloVe vectors (identity model)
   attnviz demo mouse --stages weights,output --color always
+  attnviz demo mouse --step --narrate --glyphs    in class: one stage at a time, explained, projector-safe
   attnviz demo mouse --html mouse.html       the whole lesson as one page, for the projector or to keep
   attnviz demo word-order --stages weights   the same words reordered, without and with positions
   attnviz demo causal                        GPT-style: a word sees only itself and the words before it

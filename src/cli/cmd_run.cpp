@@ -1,8 +1,11 @@
 // attnviz run SENTENCE: every stage of one sentence.
 #include <iostream>
 
+#include "attnviz/compare.hpp"
 #include "attnviz/data.hpp"
+#include "attnviz/explain.hpp"
 #include "attnviz/export.hpp"
+#include "attnviz/step.hpp"
 #include "common.hpp"
 
 namespace attnviz::cli {
@@ -13,25 +16,34 @@ struct RunArgs {
   std::vector<std::string> sentence;
   CommonOptions common;
   AttentionFlags attention;
+  ClassroomFlags classroom;
+  int neighbours = 0;
 };
 
 int run(const RunArgs& a) {
-  const ReportOptions report = report_options(a.common);  // checks --stages before any work
+  ReportOptions report = report_options(a.common);  // checks --stages before any work
   const bool quiet = output_to_stdout(a.common);
   const std::string sentence = join_words(a.sentence);
-  std::vector<std::string> sentences{sentence};
-  if (a.attention.context) sentences.push_back(*a.attention.context);
-  const Embeddings emb = load_embeddings_for_sentences(a.common, "toy", sentences);
-  const Model model = resolve_model(a.common.model.value_or(default_model_for(emb, a.common.data_dir)), emb.dim, a.attention.heads,
-                                    a.common.data_dir);
+  const auto [emb, model] = load_embeddings_and_model(a.common, a.attention, {sentence});
   const Trace trace = run_attention(emb, model, sentence, pipeline_options(a.common, a.attention));
   print_warnings(trace);
+  if (a.classroom.query) find_token(trace.tokens, *a.classroom.query, "--query", trace.sentence);
   // Everything is computed before anything is written, so a failure leaves no partial output.
   const std::string json = a.common.json ? to_pretty_json(trace_to_json(trace)) : std::string();
   const std::string html = a.common.html ? render_html(trace, html_options(a.common)) : std::string();
   if (a.common.json) write_output(*a.common.json, json);
   if (a.common.html) write_output(*a.common.html, html);
-  if (!quiet) std::cout << render_report(trace, report) << std::flush;
+  if (quiet) return 0;
+
+  report.narrate = a.classroom.narrate;
+  StepController step(std::cin, std::cout, step_is_interactive(), report.render.unicode, report.render.precision);
+  step.set_guess_query(a.classroom.query);
+  if (a.classroom.step)
+    report.before_stage = [&](const std::string& shown, const Stage& next) { return step.before_stage(shown, next, trace.config.heads); };
+  std::string out = render_report(trace, report);
+  if (step.quit()) return 0;
+  if (a.neighbours > 0) out += "\n" + render_output_neighbours(trace, emb, a.neighbours, report.render);
+  std::cout << out << std::flush;
   return 0;
 }
 
@@ -45,9 +57,15 @@ Command add_run_command(CLI::App& app) {
       ->type_name("SENTENCE");
   add_common_options(*cmd, args->common);
   add_attention_options(*cmd, args->attention);
+  add_classroom_options(*cmd, args->classroom);
+  cmd->add_option("--neighbours", args->neighbours, "Also list the K nearest vocabulary words of every token's output")
+      ->check(CLI::Range(1, 1000))
+      ->type_name("K");
   cmd->footer(R"(Examples:
   attnviz run "the cat chased the mouse"
   attnviz run "the cat chased the mouse" --stages weights,output --precision 2
+  attnviz run "the cat chased the mouse" --step --query mouse --narrate     a lesson, one stage at a time
+  attnviz run "a computer mouse is a pointing device" --neighbours 3 --glyphs --palette colorblind
   attnviz run "a computer mouse is a pointing device" --json trace.json
   attnviz run "the mouse clicked on the screen" --embeddings glove          (GloVe, identity model)
   attnviz run "mickey cocreated cartoons" --embeddings glove --unknown subword

@@ -5,6 +5,8 @@
 #include <iostream>
 #include <limits>
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -52,7 +54,26 @@ void add_common_options(CLI::App& app, CommonOptions& o) {
       ->type_name("N");
   app.add_option("--data-dir", o.data_dir, "Folder of the bundled data (default: found automatically; or ATTNVIZ_DATA)")
       ->type_name("DIR");
+  app.add_flag("--glyphs", o.glyphs, "Shade every cell with a character too (survives a washed-out projector and black-and-white print)");
+  app.add_option("--palette", o.palette, "Colours: standard (viridis, blue-white-red) or colorblind (cividis, purple-white-orange)")
+      ->check(CLI::IsMember({"standard", "colorblind"}))
+      ->type_name("NAME");
 }
+
+void add_classroom_options(CLI::App& app, ClassroomFlags& f) {
+  CLI::Option* step = app.add_flag("--step", f.step, "Pause after each stage (Enter: continue, q: quit) and ask the class to guess before the softmax; "
+               "waits only when input and output are terminals");
+  app.add_flag("--narrate", f.narrate, "A short plain-language paragraph before each stage");
+  app.add_option("--query", f.query, "With --step: the query whose strongest key the class guesses (default: the clearest one)")
+      ->type_name("WORD")
+      ->needs(step);
+}
+
+void remove_options(CLI::App& app, const std::vector<std::string>& names) {
+  for (const auto& name : names) app.remove_option(app.get_option(name));
+}
+
+bool step_is_interactive() { return isatty(0) != 0 && isatty(1) != 0; }
 
 void add_attention_options(CLI::App& app, AttentionFlags& f) {
   app.add_option("--heads", f.heads, "Number of heads (the identity model: any divisor of the embedding size)")
@@ -108,6 +129,8 @@ RenderOptions render_options(const CommonOptions& o) {
   r.unicode = decide_unicode_from_process(o.ascii);
   r.width = decide_width(o.width);
   r.precision = o.precision;
+  r.glyphs = o.glyphs;
+  r.palette = o.palette == "colorblind" ? Palette::colorblind : Palette::standard;
   return r;
 }
 
@@ -170,6 +193,14 @@ Embeddings load_embeddings_for_sentences(const CommonOptions& o, const std::stri
   for (const auto& s : sentences)
     for (auto& w : words_for_lookup(s, unknown)) words.push_back(std::move(w));
   return resolve_embeddings(o.embeddings.value_or(fallback), o.data_dir, words, o.vocab_limit);
+}
+
+EmbeddingsAndModel load_embeddings_and_model(const CommonOptions& o, const AttentionFlags& f, std::vector<std::string> sentences,
+                                             const std::vector<std::string>& extra_words) {
+  if (f.context) sentences.push_back(*f.context);
+  Embeddings emb = load_embeddings_for_sentences(o, "toy", sentences, extra_words);
+  Model model = resolve_model(o.model.value_or(default_model_for(emb, o.data_dir)), emb.dim, f.heads, o.data_dir);
+  return {std::move(emb), std::move(model)};
 }
 
 void print_warnings(const Trace& trace) {

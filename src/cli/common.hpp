@@ -26,6 +26,8 @@ struct CommonOptions {
   std::optional<std::string> stages;
   std::string backend = "cpu";
   std::optional<std::string> data_dir;
+  bool glyphs = false;                 // shading characters in each cell (projectors, printouts)
+  std::string palette = "standard";    // standard | colorblind
   std::string unknown = "error";                // --unknown error|subword|zero
   std::size_t vocab_limit = kDefaultVocabLimit;  // --vocab-limit N
 };
@@ -42,7 +44,15 @@ struct AttentionFlags {
   std::string max_memory = "2G";    // the standard backend's n × n matrices may use at most this
 };
 
+// The classroom options of run and demo: pause after each stage, narrate, the query the class guesses for.
+struct ClassroomFlags {
+  bool step = false;
+  bool narrate = false;
+  std::optional<std::string> query;
+};
+
 void add_common_options(CLI::App& app, CommonOptions& options);
+void add_classroom_options(CLI::App& app, ClassroomFlags& flags);
 void add_attention_options(CLI::App& app, AttentionFlags& flags);
 // --threads and --max-memory (part of add_attention_options; `attnviz bench` adds them alone).
 void add_performance_options(CLI::App& app, int& threads, std::string& max_memory);
@@ -54,6 +64,14 @@ double parse_memory_size(const std::string& text, const std::string& option);
 // `extra_words`) plus the first --vocab-limit words.
 Embeddings load_embeddings_for_sentences(const CommonOptions& options, const std::string& fallback,
                                          const std::vector<std::string>& sentences, const std::vector<std::string>& extra_words = {});
+// The embeddings (a big file keeps the words of `sentences`, of --context and `extra_words`) and the model
+// (--model, default the one that goes with the embeddings; --heads), as every sentence command loads them.
+struct EmbeddingsAndModel {
+  Embeddings emb;
+  Model model;
+};
+EmbeddingsAndModel load_embeddings_and_model(const CommonOptions& options, const AttentionFlags& flags,
+                                             std::vector<std::string> sentences, const std::vector<std::string>& extra_words = {});
 // Prints a trace's warnings (split or zeroed words) to standard error.
 void print_warnings(const Trace& trace);
 
@@ -65,6 +83,12 @@ HtmlOptions html_options(const CommonOptions& options);
 // ask for it, before any work.
 bool output_to_stdout(const CommonOptions& options);
 PipelineOptions pipeline_options(const CommonOptions& common, const AttentionFlags& flags);
+
+// Whether --step may wait for keys: standard input and output are both terminals.
+bool step_is_interactive();
+
+// Removes options a command accepts from the shared set but has no use for (so --help never lists them).
+void remove_options(CLI::App& app, const std::vector<std::string>& names);
 
 // The joined words of a positional SENTENCE given as one or several arguments.
 std::string join_words(const std::vector<std::string>& words);
@@ -80,5 +104,7 @@ Command add_run_command(CLI::App& app);
 Command add_demo_command(CLI::App& app);
 Command add_flash_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
+Command add_explain_command(CLI::App& app);
+Command add_compare_command(CLI::App& app);
 
 }  // namespace attnviz::cli

@@ -113,6 +113,13 @@ std::string sanitize_utf8(std::string_view text) {
   return out;
 }
 
+std::string lower_case(std::string_view word) {
+  std::string out;
+  out.reserve(word.size());
+  for (std::size_t i = 0; i < word.size();) append_utf8(out, to_lower(next_code_point(word, i)));
+  return out;
+}
+
 std::vector<std::string> tokenize(std::string_view sentence, const std::function<bool(const std::string&)>& known) {
   std::vector<std::string> tokens;
   std::string word;

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <iostream>
 
+#include <fstream>
+
 #include <fmt/format.h>
 
 #include "attnviz/error.hpp"
@@ -130,6 +132,15 @@ void write_output(const std::string& path, const std::string& content) {
     return;
   }
   if (path.empty()) throw InputError("the output path is empty");
+  // A device, named pipe or terminal (/dev/null, /dev/stdout, a FIFO) is written into: renaming a temporary
+  // file over it would replace it (as root, even /dev/null). Whole-or-nothing applies to regular files.
+  struct stat target {};
+  if (::stat(path.c_str(), &target) == 0 && !S_ISREG(target.st_mode)) {
+    std::ofstream out(path, std::ios::binary);
+    out << content;
+    if (!out.flush()) throw InputError(fmt::format("cannot write '{}': not a file that can be written", path));
+    return;
+  }
   // mkstemp beside the target, so the final rename stays on one file system and is atomic.
   std::string temp = path + ".tmp-XXXXXX";
   const int fd = mkstemp(temp.data());

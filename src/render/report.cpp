@@ -7,6 +7,8 @@
 #include <fmt/ranges.h>
 
 #include "attnviz/error.hpp"
+#include "attnviz/narration.hpp"
+#include "text_table.hpp"
 
 namespace attnviz {
 
@@ -98,31 +100,25 @@ std::string render_token_notes(const std::vector<std::string>& tokens, const std
   return out;
 }
 
-// `items` joined by `separator`, starting a new line (indented by `indent` spaces) where the next item would
-// pass `width`; an item wider than the width stands alone on its line.
-std::string join_wrapped(const std::vector<std::string>& items, const std::string& separator, int width, int indent = 0) {
-  std::string out, line;
-  for (const auto& item : items) {
-    if (!line.empty() && display_width(line) + display_width(separator) + display_width(item) > width) {
-      out += line + "\n";
-      line = std::string(static_cast<std::size_t>(indent), ' ') + item;
-    } else {
-      line += (line.empty() ? "" : separator) + item;
-    }
-  }
-  return out + line + "\n";
+using render_detail::join_wrapped;
+using render_detail::wrap_text;
+
+// --narrate: the stage's paragraph, wrapped to the width (at most 100 columns, for reading).
+std::string narrated(const std::string& stage_name, const ReportOptions& options) {
+  if (!options.narrate) return "";
+  return "\n" + wrap_text(narration(stage_name), std::min(options.render.width, 100));
 }
 
-// Prose wrapped at its spaces.
-std::string wrap_text(const std::string& text, int width, int indent = 0) {
-  std::vector<std::string> words;
-  for (std::size_t start = 0; start <= text.size();) {
-    std::size_t end = text.find(' ', start);
-    if (end == std::string::npos) end = text.size();
-    if (end > start) words.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return join_wrapped(words, " ", width, indent);
+// The classroom hooks before each stage: --narrate adds the stage's paragraph (once per stage name, not once
+// per head), --step shows what is rendered so far and pauses. False when the user quit.
+// The paragraph comes first, so the class reads what the next stage does before it appears (and, before
+// the softmax, before it guesses).
+bool begin_stage(std::string& out, const Stage& stage, const ReportOptions& options) {
+  if (stage.head.value_or(0) == 0) out += narrated(stage.name, options);
+  if (!options.before_stage) return true;
+  const bool go_on = options.before_stage(out, stage);
+  out.clear();
+  return go_on;
 }
 
 }  // namespace
@@ -185,12 +181,14 @@ std::string render_report(const Trace& trace, const ReportOptions& options) {
   for (const auto& note : trace.notes) out += wrap_text("note: " + note, ro.width, 2);
 
   if (selected(options, "tokens")) {
+    out += narrated("tokens", options);
     out += "\n" + render_tokens(trace.tokens, ro) + render_token_notes(trace.tokens, trace.token_notes);
     if (!trace.context_tokens.empty())
       out += "context " + render_tokens(trace.context_tokens, ro) + render_token_notes(trace.context_tokens, trace.context_token_notes);
   }
   for (const Stage& stage : trace.stages) {
     if (!selected(options, stage.name)) continue;
+    if (!begin_stage(out, stage, options)) return out;
     out += "\n" + render_stage(stage, c.heads, ro);
     if (stage.name == "weights") {
       const Stage* scaled = trace.find("scaled_scores", stage.head);

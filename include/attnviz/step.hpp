@@ -1,0 +1,49 @@
+// --step: the report pauses after each stage (Enter continues, q quits) and, before the softmax, asks the
+// class which key will win for a chosen query, then reveals it. The controller reads and writes the streams
+// it is given, so the tests drive it without a terminal; the command line passes std::cin and std::cout and
+// interactive = both are terminals. When not interactive it never waits: it prints the question and the
+// answer and goes on.
+#pragma once
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+#include "attnviz/trace.hpp"
+
+namespace attnviz {
+
+class StepController {
+ public:
+  StepController(std::istream& in, std::ostream& out, bool interactive, bool unicode = true, int precision = 3);
+
+  // The query the class guesses for (its first occurrence). Unset, or not in the sentence: the query whose
+  // strongest key has the largest weight.
+  void set_guess_query(std::optional<std::string> word) { guess_query_ = std::move(word); }
+
+  // Writes `shown` (the report so far), then pauses before `next`; before a weights stage, asks for the
+  // guess and reveals the answer. False once the user has quit.
+  bool before_stage(const std::string& shown, const Stage& next, int heads);
+
+  // Writes `shown`, then pauses with a free label ("sentence 2 of 2"). False once the user has quit.
+  bool pause(const std::string& shown, const std::string& label);
+
+  bool quit() const { return quit_; }
+
+  // The row of `weights` the guess is about (see set_guess_query).
+  int guess_row(const Stage& weights) const;
+
+ private:
+  std::optional<std::string> read_line();  // nullopt at end of input (from then on: never wait)
+  void guess(const Stage& weights);
+
+  std::istream& in_;
+  std::ostream& out_;
+  bool interactive_;
+  bool unicode_;
+  int precision_;
+  bool quit_ = false;
+  std::optional<std::string> guess_query_;
+};
+
+}  // namespace attnviz

@@ -1,0 +1,69 @@
+// attnviz compare SENTENCE SENTENCE... --word WORD: one word in several sentences, side by side.
+#include <iostream>
+
+#include "attnviz/compare.hpp"
+#include "attnviz/data.hpp"
+#include "attnviz/export.hpp"
+#include "common.hpp"
+
+namespace attnviz::cli {
+
+namespace {
+
+struct CompareArgs {
+  std::vector<std::string> sentences;
+  std::string word;
+  std::optional<std::string> probe;
+  int neighbours = 5;
+  CommonOptions common;
+  AttentionFlags attention;
+};
+
+int compare(const CompareArgs& a) {
+  const RenderOptions render = render_options(a.common);
+  const bool quiet = output_to_stdout(a.common);
+  // A big embeddings file keeps the sentences' words, the word and the probes (plus its first words).
+  std::vector<std::string> sentences = a.sentences;
+  if (a.probe) sentences.push_back(*a.probe);  // its words, split at the commas by the tokenizer
+  const auto [emb, model] = load_embeddings_and_model(a.common, a.attention, sentences, {a.word});
+  const std::vector<std::string> probes = a.probe ? parse_probe_list(emb, *a.probe) : std::vector<std::string>{};
+  const PipelineOptions options = pipeline_options(a.common, a.attention);
+  std::vector<Trace> traces;
+  for (const auto& s : a.sentences) {
+    traces.push_back(run_attention(emb, model, s, options));
+    print_warnings(traces.back());
+  }
+  const WordComparison c = compare_word(emb, traces, a.word, probes, a.neighbours);
+  if (a.common.json) {
+    nlohmann::ordered_json all = nlohmann::ordered_json::array();
+    for (const auto& t : traces) all.push_back(trace_to_json(t));
+    write_output(*a.common.json, to_pretty_json(all));
+  }
+  if (!quiet) std::cout << render_comparison(c, traces, render) << std::flush;
+  return 0;
+}
+
+}  // namespace
+
+Command add_compare_command(CLI::App& app) {
+  auto args = std::make_shared<CompareArgs>();
+  CLI::App* cmd = app.add_subcommand("compare", "One word in several sentences: its vector, its neighbours and probes, before and after attention");
+  cmd->add_option("sentences", args->sentences, "The sentences, each one quoted argument (two or more to compare)")->required()->type_name("SENTENCE...");
+  cmd->add_option("--word", args->word, "The word to follow (it must occur in every sentence)")->required()->type_name("WORD");
+  cmd->add_option("--probe", args->probe,
+                  "Comma-separated words to measure the word against (default: the word each sentence pulled it toward most)")
+      ->type_name("W1,W2");
+  cmd->add_option("--neighbours", args->neighbours, "How many nearest vocabulary words to list (default 5)")
+      ->check(CLI::Range(1, 1000))
+      ->type_name("K");
+  add_common_options(*cmd, args->common);
+  remove_options(*cmd, {"--stages", "--html"});  // compare has its own tables, in the terminal
+  add_attention_options(*cmd, args->attention);
+  cmd->footer(R"(Examples:
+  attnviz compare "Mickey Mouse is a cartoon character by Walt Disney" "a computer mouse is a pointing device" --word mouse
+  attnviz compare "we sat on the grassy bank of the river" "she walked into the bank to deposit her money" --word bank --probe river,money
+  attnviz compare "Mickey Mouse is a cartoon" "a computer mouse" "the cat chased the mouse" --word mouse --neighbours 3 --json traces.json)");
+  return {cmd, [args] { return compare(*args); }};
+}
+
+}  // namespace attnviz::cli

@@ -1,0 +1,63 @@
+// attnviz explain SENTENCE --query WORD --key WORD: the full arithmetic behind one attention weight.
+#include <iostream>
+
+#include "attnviz/data.hpp"
+#include "attnviz/explain.hpp"
+#include "attnviz/export.hpp"
+#include "common.hpp"
+
+namespace attnviz::cli {
+
+namespace {
+
+struct ExplainArgs {
+  std::vector<std::string> sentence;
+  std::string query, key;
+  int head = 1;
+  CommonOptions common;
+  AttentionFlags attention;
+};
+
+int explain(const ExplainArgs& a) {
+  const RenderOptions render = render_options(a.common);
+  const bool quiet = output_to_stdout(a.common);
+  const std::string sentence = join_words(a.sentence);
+  const auto [emb, model] = load_embeddings_and_model(a.common, a.attention, {sentence});
+  PipelineOptions options = pipeline_options(a.common, a.attention);
+  options.backend = "cpu";  // the arithmetic shown is the reference's
+  const Trace trace = run_attention(emb, model, sentence, options);
+  print_warnings(trace);
+  const int query = find_token(trace.tokens, a.query, "--query", trace.sentence);
+  const bool cross = !trace.context_tokens.empty();
+  const int key = find_token(cross ? trace.context_tokens : trace.tokens, a.key, "--key", cross ? *trace.config.context : trace.sentence);
+  const CellExplanation e = explain_cell(trace, a.head - 1, query, key);
+  if (a.common.json) write_output(*a.common.json, to_pretty_json(trace_to_json(trace)));
+  if (!quiet) std::cout << render_explanation(e, trace, render) << std::flush;
+  return 0;
+}
+
+}  // namespace
+
+Command add_explain_command(CLI::App& app) {
+  auto args = std::make_shared<ExplainArgs>();
+  CLI::App* cmd = app.add_subcommand("explain", "The arithmetic behind one attention weight, from q·k to its share of the context");
+  cmd->add_option("sentence", args->sentence, "The sentence (quote it, or give its words as separate arguments)")
+      ->required()
+      ->type_name("SENTENCE");
+  cmd->add_option("--query", args->query, "The token that looks (a row); WORD#2 for its second occurrence")->required()->type_name("WORD");
+  cmd->add_option("--key", args->key, "The token looked at (a column); WORD#2 for its second occurrence")->required()->type_name("WORD");
+  cmd->add_option("--head", args->head, "Which head, from 1 as the tables label them (default 1)")->check(CLI::Range(1, 4096))->type_name("H");
+  add_common_options(*cmd, args->common);
+  // Plain text, computed by the reference: table layout, colour and backend options have nothing to act on.
+  remove_options(*cmd, {"--stages", "--html", "--backend", "--color", "--glyphs", "--palette"});
+  add_attention_options(*cmd, args->attention);
+  cmd->footer(R"(Examples:
+  attnviz explain "the cat chased the mouse" --query mouse --key cat
+  attnviz explain "the cat chased the mouse" --query cat --key mouse --causal      a masked cell: weight exactly 0
+  attnviz explain "the cat chased the mouse" --query the#2 --key cat --precision 5
+  attnviz explain "the cat chased the mouse" --query mouse --key cat --model identity --heads 2 --head 2
+Every number equals the trace's (attnviz run ... --json -) at the printed precision.)");
+  return {cmd, [args] { return explain(*args); }};
+}
+
+}  // namespace attnviz::cli

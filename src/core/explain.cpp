@@ -1,0 +1,111 @@
+// The arithmetic of one attention weight, redone in float32 in the reference's order (src/backends/cpu.cpp:
+// S' = S × factor, masked cells −∞, then the row maximum, exp, the sum in key order, the division).
+#include "attnviz/explain.hpp"
+
+#include "../backends/vexp.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "attnviz/error.hpp"
+#include "attnviz/tokenizer.hpp"
+
+namespace attnviz {
+
+namespace {
+
+std::vector<float> row_of(const Matrix& m, int i) {
+  std::vector<float> out(static_cast<std::size_t>(m.cols()));
+  for (Eigen::Index j = 0; j < m.cols(); ++j) out[static_cast<std::size_t>(j)] = m(i, j);
+  return out;
+}
+
+}  // namespace
+
+int find_token(const std::vector<std::string>& tokens, const std::string& spec, const std::string& role,
+               const std::string& sentence) {
+  std::string word = lower_case(spec);
+  int occurrence = 1;
+  if (auto hash = word.rfind('#'); hash != std::string::npos && hash > 0 && hash + 1 < word.size()) {
+    const std::string number = word.substr(hash + 1);
+    if (number.find_first_not_of("0123456789") == std::string::npos && number.size() < 6) {
+      occurrence = std::stoi(number);
+      word.erase(hash);
+      if (occurrence < 1) throw InputError(fmt::format("{} '{}': occurrences count from 1 (e.g. {}#2)", role, spec, word));
+    }
+  }
+  int seen = 0;
+  for (std::size_t i = 0; i < tokens.size(); ++i)
+    if (tokens[i] == word && ++seen == occurrence) return static_cast<int>(i);
+  if (seen == 0)
+    throw InputError(fmt::format("{} '{}' is not a word of \"{}\"\nhint: its tokens are: {}", role, word, sentence,
+                                 fmt::join(tokens, " ")));
+  throw InputError(fmt::format("{} '{}': \"{}\" has only {} '{}'", role, spec, sentence, seen, word));
+}
+
+CellExplanation explain_cell(const Trace& trace, int head, int query, int key) {
+  if (head < 0 || head >= trace.config.heads)
+    throw InputError(fmt::format("--head {} does not exist: the model has {} head{} (1 to {})", head + 1, trace.config.heads,
+                                 trace.config.heads == 1 ? "" : "s", trace.config.heads));
+  const Stage* Q = trace.find("queries", head);
+  const Stage* K = trace.find("keys", head);
+  const Stage* V = trace.find("values", head);
+  const Stage* S = trace.find("scores", head);
+  const Stage* S_scaled = trace.find("scaled_scores", head);
+  const Stage* P = trace.find("weights", head);
+  const Stage* A = trace.find("context", head);
+  if (!Q || !K || !V || !S || !S_scaled || !P || !A)
+    throw InputError(fmt::format("the {} backend does not keep the attention matrices that explain needs; use --backend cpu",
+                                 trace.config.backend));
+  const auto n = static_cast<int>(S->data.rows()), m = static_cast<int>(S->data.cols());
+  if (query < 0 || query >= n || key < 0 || key >= m)
+    throw InputError(fmt::format("cell ({}, {}) is outside the {} × {} attention matrix", query, key, n, m));
+
+  CellExplanation e;
+  e.head = head;
+  e.query = query;
+  e.key = key;
+  e.query_token = S->row_labels[static_cast<std::size_t>(query)];
+  e.key_token = S->col_labels[static_cast<std::size_t>(key)];
+  e.key_tokens = S->col_labels;
+  e.q_labels = Q->col_labels;
+  e.v_labels = V->col_labels;
+  e.q = Q->data.row(query);
+  e.k = K->data.row(key);
+  for (Eigen::Index c = 0; c < e.q.cols(); ++c) e.products.push_back(e.q(c) * e.k(c));
+  e.score = S->data(query, key);
+  e.scale = trace.config.scale;
+  e.temperature = trace.config.temperature;
+  e.factor = e.scale / e.temperature;  // = score_factor(options, d_k), the reference's factor
+
+  // S' = S × factor, −∞ where the trace's mask hid the key (the trace is the record of what was masked).
+  const std::vector<float> scores = row_of(S->data, query);
+  for (int j = 0; j < m; ++j) {
+    const bool masked = std::isinf(S_scaled->data(query, j)) && S_scaled->data(query, j) < 0;
+    e.masked_row.push_back(masked);
+    e.scaled_row.push_back(masked ? -std::numeric_limits<float>::infinity() : scores[static_cast<std::size_t>(j)] * e.factor);
+  }
+  // Softmax in the reference's three passes: the maximum, exp and the sum in key order, the division.
+  e.row_max = -std::numeric_limits<float>::infinity();
+  for (int j = 0; j < m; ++j)
+    if (e.scaled_row[static_cast<std::size_t>(j)] > e.row_max) {
+      e.row_max = e.scaled_row[static_cast<std::size_t>(j)];
+      e.row_argmax = j;
+    }
+  // The same vectorised exp as the reference backend, so every number is the trace's to the bit.
+  for (int j = 0; j < m; ++j) e.exp_row.push_back(e.scaled_row[static_cast<std::size_t>(j)] - e.row_max);
+  exp_inplace(e.exp_row.data(), e.exp_row.size());
+  e.row_sum = 0.0f;
+  for (int j = 0; j < m; ++j) e.row_sum += e.exp_row[static_cast<std::size_t>(j)];
+  for (int j = 0; j < m; ++j) e.weight_row.push_back(e.exp_row[static_cast<std::size_t>(j)] / e.row_sum);
+
+  e.v = V->data.row(key);
+  e.share = e.weight() * e.v;
+  e.context = A->data.row(query);
+  return e;
+}
+
+}  // namespace attnviz

@@ -1,0 +1,20 @@
+// A plain aligned table (no colour, no borders) for the classroom views: explain, compare, neighbours.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace attnviz::render_detail {
+
+// Rows of cells, the first row the header; the first column left-aligned, the others right-aligned; each
+// line indented by `indent` spaces. Widths are measured in terminal columns (UTF-8 aware).
+std::string text_table(const std::vector<std::vector<std::string>>& rows, int indent);
+
+// `items` joined by `separator`, starting a new line (indented by `indent` spaces) where the next item would
+// pass `width`; an item wider than the width stands alone on its line.
+std::string join_wrapped(const std::vector<std::string>& items, const std::string& separator, int width, int indent = 0);
+
+// Prose wrapped at its spaces (continuation lines indented by `indent` spaces), ending in a newline.
+std::string wrap_text(const std::string& text, int width, int indent = 0);
+
+}  // namespace attnviz::render_detail
