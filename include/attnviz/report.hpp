@@ -27,6 +27,10 @@ std::string render_report(const Trace& trace, const ReportOptions& options);
 // "mouse attends to: mickey 0.310, cartoon 0.220, disney 0.180", one line per query of a weights stage.
 std::string render_top_keys(const Stage& weights, int k, int heads, const RenderOptions& options);
 
+// The --timings table: each step the backend measured, in milliseconds, and their total; or a line saying
+// the backend measures none.
+std::string render_timings(const Trace& trace, const RenderOptions& options);
+
 // The lesson's point as numbers: cosine of the word to each neighbourhood before and after attention.
 std::string render_shift(const std::string& word, const std::vector<Shift>& shifts, const RenderOptions& options);
 

@@ -12,21 +12,6 @@ namespace attnviz {
 
 namespace {
 
-std::vector<std::string> numbered(const char* prefix, int count) {
-  std::vector<std::string> labels;
-  for (int i = 0; i < count; ++i) labels.push_back(fmt::format("{}{}", prefix, i));
-  return labels;
-}
-
-Stage token_stage(std::string name, std::string symbol, std::optional<int> head, const std::vector<std::string>& rows,
-                  std::vector<std::string> cols, Matrix data) {
-  return Stage{std::move(name), std::move(symbol), head, "tokens", "dimensions", rows, std::move(cols), std::move(data)};
-}
-
-Stage attention_stage(std::string name, std::string symbol, int head, const AttentionInput& in, Matrix data) {
-  return Stage{std::move(name), std::move(symbol), head, "queries", "keys", in.query_tokens, in.key_tokens, std::move(data)};
-}
-
 // Row-wise softmax of S' (n × m) in three commented passes; masked cells (-inf) get exactly 0.
 Matrix softmax_rows(const Matrix& scaled) {
   Matrix P(scaled.rows(), scaled.cols());
@@ -91,12 +76,31 @@ class CpuBackend final : public Backend {
 
 }  // namespace
 
+std::vector<std::string> numbered(const char* prefix, int count) {
+  std::vector<std::string> labels;
+  for (int i = 0; i < count; ++i) labels.push_back(fmt::format("{}{}", prefix, i));
+  return labels;
+}
+
+Stage token_stage(std::string name, std::string symbol, std::optional<int> head, const std::vector<std::string>& rows,
+                  std::vector<std::string> cols, Matrix data) {
+  return Stage{std::move(name), std::move(symbol), head, "tokens", "dimensions", rows, std::move(cols), std::move(data)};
+}
+
+Stage attention_stage(std::string name, std::string symbol, int head, const AttentionInput& in, Matrix data) {
+  return Stage{std::move(name), std::move(symbol), head, "queries", "keys", in.query_tokens, in.key_tokens, std::move(data)};
+}
+
 void append_output_stages(const Model& model, const AttentionInput& in, Matrix concat, std::vector<Stage>& stages) {
+  Matrix O = (concat * model.W_o).rowwise() + model.b_o;  // n × d: back in the embedding space
+  append_output_stages(model, in, std::move(concat), std::move(O), stages);
+}
+
+void append_output_stages(const Model& model, const AttentionInput& in, Matrix concat, Matrix O, std::vector<Stage>& stages) {
   std::vector<std::string> concat_labels;
   for (int h = 0; h < model.heads; ++h)
     for (int c = 0; c < model.d_v; ++c)
       concat_labels.push_back(model.heads == 1 ? fmt::format("a{}", c) : fmt::format("h{}.a{}", h + 1, c));
-  Matrix O = (concat * model.W_o).rowwise() + model.b_o;  // n × d: back in the embedding space
   stages.push_back(token_stage("concat", "A", std::nullopt, in.query_tokens, std::move(concat_labels), std::move(concat)));
   stages.push_back(token_stage("output", "O", std::nullopt, in.query_tokens, in.dim_labels, std::move(O)));
 }

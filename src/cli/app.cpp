@@ -2,7 +2,9 @@
 #include <iostream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include "attnviz/attention.hpp"
 #include "attnviz/cli.hpp"
 #include "attnviz/error.hpp"
 #include "common.hpp"
@@ -21,7 +23,7 @@ constexpr const char* kUsageHint = "run 'attnviz --help' for the commands and op
 
 int main(int argc, char** argv) {
   CLI::App app{"attnviz: the attention mechanism of transformers, stage by stage, on a real sentence", "attnviz"};
-  app.set_version_flag("--version", fmt::format("attnviz {} (backends: cpu)", ATTNVIZ_VERSION), "Print the version and exit");
+  app.set_version_flag("--version", fmt::format("attnviz {} (backends: {})", ATTNVIZ_VERSION, fmt::join(backend_names(), ", ")), "Print the version and exit");
   app.require_subcommand(0, 1);
   app.footer(R"(Examples:
   attnviz demo mouse                                 the lesson: "mouse" beside Mickey, then beside a computer

@@ -58,6 +58,7 @@ int demo(const DemoArgs& a) {
     out += fmt::format("\n{} sentence {} of {} {}\n", ro.unicode ? "━━━" : "===", i + 1, traces.size(), ro.unicode ? "━━━" : "===");
     out += render_report(traces[i], report);
     out += "\n" + render_shift(lesson.word, shifts[i], ro);
+    if (a.common.timings) out += "\n" + render_timings(traces[i], ro);
   }
   out += fmt::format("\n{} summary {}\n", ro.unicode ? "━━━" : "===", ro.unicode ? "━━━" : "===");
   for (std::size_t i = 0; i < traces.size(); ++i) {

@@ -22,7 +22,11 @@ int run(const RunArgs& a) {
   const Trace trace = run_attention(emb, model, join_words(a.sentence), pipeline_options(a.common, a.attention));
   // Everything is computed before anything is written, so a failure leaves no partial output.
   if (a.common.json) write_output(*a.common.json, to_pretty_json(trace_to_json(trace)));
-  if (a.common.json != "-") std::cout << render_report(trace, report) << std::flush;
+  if (a.common.json != "-") {
+    std::cout << render_report(trace, report);
+    if (a.common.timings) std::cout << "\n" << render_timings(trace, report.render);
+    std::cout << std::flush;
+  }
   return 0;
 }
 
@@ -40,6 +44,7 @@ Command add_run_command(CLI::App& app) {
   attnviz run "the cat chased the mouse"
   attnviz run "the cat chased the mouse" --stages weights,output --precision 2
   attnviz run "a computer mouse is a pointing device" --json trace.json
+  attnviz run "the cat chased the mouse" --backend cuda --timings
   attnviz "the cat chased the mouse"                 (run is the default command))");
   return {cmd, [args] { return run(*args); }};
 }

@@ -1,6 +1,7 @@
 #include "common.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "../io/json_util.hpp"
 #include "attnviz/error.hpp"
@@ -21,7 +22,10 @@ void add_common_options(CLI::App& app, CommonOptions& o) {
       ->type_name("N");
   app.add_option("--precision", o.precision, "Digits after the decimal point (0-9, default 3)")->check(CLI::Range(0, 9))->type_name("N");
   app.add_option("--stages", o.stages, "Comma-separated stages to print, e.g. weights,output (default: all)")->type_name("LIST");
-  app.add_option("--backend", o.backend, "Where attention is computed: cpu (the Eigen reference)")->type_name("NAME");
+  app.add_option("--backend", o.backend, fmt::format("Where attention is computed: {} (cpu, the Eigen reference, is the default)",
+                                                     fmt::join(backend_names(), ", ")))
+      ->type_name("NAME");
+  app.add_flag("--timings", o.timings, "After the report, the time of each step of the backend (the CUDA backends measure them)");
   app.add_option("--data-dir", o.data_dir, "Folder of the bundled data (default: found automatically; or ATTNVIZ_DATA)")
       ->type_name("DIR");
 }

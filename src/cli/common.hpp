@@ -23,6 +23,7 @@ struct CommonOptions {
   int precision = 3;
   std::optional<std::string> stages;
   std::string backend = "cpu";
+  bool timings = false;
   std::optional<std::string> data_dir;
 };
 

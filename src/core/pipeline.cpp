@@ -112,7 +112,7 @@ Trace run_attention(const Embeddings& emb, const Model& model, const std::string
                                  n, in.X_kv.rows(), attention_bytes / (1 << 30), options.max_memory_bytes / (1 << 30)));
   if (auto why = backend->unsupported(model, in, options.attention)) throw InputError(*why);
 
-  auto stages = backend->compute(model, in, options.attention);
+  auto stages = backend->compute_timed(model, in, options.attention, trace.timings);
   for (auto& s : stages) trace.stages.push_back(std::move(s));
 
   TraceConfig& c = trace.config;
