@@ -137,3 +137,19 @@ TEST_CASE("CLI: demo lists lessons and runs the mouse lesson", "[cli]") {
   CHECK_THAT(demo.out, Contains("attention moved \"mouse\" most toward the technology neighbourhood"));
   require_input_error(run_attnviz({"demo", "nolesson"}), "no bundled lesson named 'nolesson'");
 }
+
+TEST_CASE("CLI: bundled data is found through --data-dir and ATTNVIZ_DATA", "[cli]") {
+  TempDir dir;
+  fs::create_directories(dir.path() / "embeddings");
+  fs::copy_file(attnviz::test::data_dir() / "embeddings/toy.json", dir.path() / "embeddings/mine.json");
+  auto r = run_attnviz({"run", "the cat", "--embeddings", "mine", "--model", "identity", "--data-dir", dir.path().string()});
+  CHECK(r.exit_code == 0);
+  auto env = run_attnviz({"run", "the cat", "--embeddings", "mine", "--model", "identity"}, {{"ATTNVIZ_DATA", dir.path().string()}});
+  CHECK(env.exit_code == 0);
+  // An explicit --data-dir is the only place looked at.
+  require_input_error(run_attnviz({"run", "the cat", "--data-dir", dir.path().string()}), "no bundled embedding named 'toy'");
+  // Without either, the build tree's data/ is found.
+  auto fallback = run_attnviz({"run", "the cat", "--embeddings", "mine"});
+  require_input_error(fallback, "no bundled embedding named 'mine'; available: ");
+  CHECK_THAT(fallback.err, Contains("toy"));
+}
