@@ -32,7 +32,10 @@ TOL = 1e-5
 
 # Every case: heads, d_model (d_k = d_v = d_model / heads), n tokens, causal or not, and its seed. Options:
 # upper (first word written in capitals: the tokenizer lower-cases it), score_target (raw scores near
-# ±200: softmax stability), temperature, no_scale.
+# ±200: softmax stability), temperature, no_scale; and the attention family's options: context_n (cross-
+# attention: keys and values from a context sentence of that many tokens, `--context`), mask ("random": a
+# custom 0/1 mask with at least one 1 per row, written to mask.json, `--mask`; combined with causal when
+# both are set), positions ("sinusoidal": X = E + PE, `--positions sinusoidal`, the context gets its own).
 CASES = [
     dict(name="h1_n1_d6", heads=1, d_model=6, n=1, causal=False, seed=101),
     dict(name="h1_n3_d8_causal", heads=1, d_model=8, n=3, causal=True, seed=102),
@@ -45,6 +48,11 @@ CASES = [
     dict(name="large_scores_h2_n7_d8", heads=2, d_model=8, n=7, causal=False, seed=109, score_target=200.0),
     dict(name="temperature_h2_n7_d6", heads=2, d_model=6, n=7, causal=True, seed=110, temperature=0.5),
     dict(name="no_scale_h3_n3_d6", heads=3, d_model=6, n=3, causal=False, seed=111, no_scale=True),
+    dict(name="cross_h2_n5_m7_d8", heads=2, d_model=8, n=5, causal=False, seed=112, context_n=7, temperature=0.5),
+    dict(name="mask_causal_h3_n7_d9", heads=3, d_model=9, n=7, causal=True, seed=113, mask="random"),
+    dict(name="positions_h2_n9_d8_causal", heads=2, d_model=8, n=9, causal=True, seed=114, positions="sinusoidal"),
+    dict(name="cross_mask_positions_h4_n4_m6_d8", heads=4, d_model=8, n=4, causal=False, seed=115, context_n=6,
+         mask="random", positions="sinusoidal"),
 ]
 
 VOCAB_SIZE = 20
@@ -83,6 +91,16 @@ def stage_json(name, head, m, mask=None):
             row.append(None if mask is not None and mask[i, j] else num(m[i, j]))
         data.append(row)
     return {"name": name, "head": head, "shape": [rows, cols], "data": data}
+
+
+def sinusoidal(n, d):
+    """The encoding of "Attention Is All You Need": PE[p, 2i] = sin(p / 10000^(2i/d)), PE[p, 2i+1] = cos(…)."""
+    pe = np.zeros((n, d))
+    for p in range(n):
+        for c in range(d):
+            angle = p / 10000.0 ** ((c - c % 2) / d)
+            pe[p, c] = math.sin(angle) if c % 2 == 0 else math.cos(angle)
+    return pe
 
 
 def make_case(spec):
@@ -131,21 +149,44 @@ def make_case(spec):
             b_k[sk] += (1.0 if h % 2 == 0 else -1.0) * c * u
     W_q, W_k, b_q, b_k = f32(W_q), f32(W_k), f32(b_q), f32(b_k)
 
-    mask = np.triu(np.ones((n, n), dtype=bool), k=1) if spec["causal"] else None
+    # The family's options draw after everything above, so the cases without them stay byte-identical.
+    m = spec.get("context_n", n)
+    context_tokens = [words[i] for i in rng.integers(0, VOCAB_SIZE, m)] if "context_n" in spec else None
+    Xc = np.stack([vectors[t] for t in context_tokens]) if context_tokens else X  # m × d_model
+    E, Ec = X, Xc
+    if spec.get("positions") == "sinusoidal":
+        # attnviz adds a float32 PE to float32 embeddings: the sum of two float32 values, rounded once.
+        PE, PEc = f32(sinusoidal(n, d)), f32(sinusoidal(m, d))
+        X, Xc = f32(E + PE), f32(Ec + PEc)
+    # True = masked (−∞), the convention of torch's boolean attn_mask; the file holds 1 = may attend.
+    mask = np.triu(np.ones((n, m), dtype=bool), k=1) if spec["causal"] else None
+    custom = None
+    if spec.get("mask") == "random":
+        custom = rng.random((n, m)) < 0.35
+        for i in range(n):  # keep one key per row: the first allowed by causal, or a random one
+            allowed = [j for j in range(m) if not (mask is not None and mask[i, j])]
+            if all(custom[i, j] for j in allowed):
+                custom[i, allowed[int(rng.integers(0, len(allowed)))]] = False
+        mask = custom if mask is None else (mask | custom)
 
     # --- Intermediate stages, plain tensor ops in float64 --------------------------------------------
     t = lambda a: torch.tensor(a, dtype=torch.float64)
-    Xt = t(X)
-    stages = [stage_json("embeddings", None, X)]
+    Xt, Xct = t(X), t(Xc)
+    stages = []
+    if spec.get("positions") == "sinusoidal":
+        stages += [stage_json("token_embeddings", None, E), stage_json("positional_encoding", None, PE)]
+    stages.append(stage_json("embeddings", None, X))
+    if context_tokens:
+        stages.append(stage_json("context_embeddings", None, Xc))
     contexts = []
     per_head_weights = []
     for h in range(H):
         sk = slice(h * dk, (h + 1) * dk)
         sv = slice(h * dv, (h + 1) * dv)
         Q = Xt @ t(W_q[:, sk]) + t(b_q[sk])  # n × d_k
-        K = Xt @ t(W_k[:, sk]) + t(b_k[sk])  # n × d_k
-        V = Xt @ t(W_v[:, sv]) + t(b_v[sv])  # n × d_v
-        S = Q @ K.T  # n × n, rows are queries, columns keys
+        K = Xct @ t(W_k[:, sk]) + t(b_k[sk])  # m × d_k
+        V = Xct @ t(W_v[:, sv]) + t(b_v[sv])  # m × d_v
+        S = Q @ K.T  # n × m, rows are queries, columns keys
         S1 = S * scale / temperature
         if mask is not None:
             S1 = S1.masked_fill(torch.from_numpy(mask), float("-inf"))
@@ -181,15 +222,15 @@ def make_case(spec):
         mha.out_proj.bias.copy_(t(b_o))
     mha.eval()
     with torch.no_grad():
-        x = Xt.unsqueeze(0)
+        x, xc = Xt.unsqueeze(0), Xct.unsqueeze(0)
         attn_mask = torch.from_numpy(mask) if mask is not None else None
-        out, w = mha(x, x, x, need_weights=True, average_attn_weights=False, attn_mask=attn_mask)
+        out, w = mha(x, xc, xc, need_weights=True, average_attn_weights=False, attn_mask=attn_mask)
     err_out = (out[0] - O).abs().max().item()
     err_w = max((w[0, h] - per_head_weights[h]).abs().max().item() for h in range(H))
     assert err_out < 1e-10 and err_w < 1e-10, (spec["name"], err_out, err_w)
 
     # --- Would a float32 implementation of the same math pass the test's tolerance? -----------------
-    margin = float32_margin(X, W_q, W_k, W_v, W_o, b_q, b_k, b_v, b_o, H, dk, dv, scale, temperature, mask,
+    margin = float32_margin(X, Xc, W_q, W_k, W_v, W_o, b_q, b_k, b_v, b_o, H, dk, dv, scale, temperature, mask,
                             stages)
 
     embeddings = {
@@ -215,10 +256,18 @@ def make_case(spec):
         args += ["--temperature", repr(temperature)]
     if no_scale:
         args.append("--no-scale")
+    if context_tokens:
+        args += ["--context", " ".join(context_tokens)]
+    if custom is not None:
+        args += ["--mask", "mask.json"]  # a file of the case's folder (the tests resolve it there)
+    if spec.get("positions"):
+        args += ["--positions", spec["positions"]]
     case = {
         "sentence": sentence, "heads": H, "causal": spec["causal"], "temperature": temperature,
         "scale": not no_scale, "args": args,
     }
+    if context_tokens:
+        case["context_tokens"] = context_tokens
     expected = {
         "format": "attnviz-golden", "version": GOLDEN_VERSION,
         "generator": {"name": "scripts/make_golden.py", "torch": torch.__version__, "numpy": np.__version__},
@@ -228,23 +277,28 @@ def make_case(spec):
                    "temperature": temperature, "causal": spec["causal"]},
         "stages": stages,
     }
+    if custom is not None:
+        expected["mask"] = [[0 if c else 1 for c in row] for row in custom]
     return embeddings, model, case, expected, dict(err_out=err_out, err_w=err_w, margin=margin,
                                                    max_abs_score=max_abs_score)
 
 
-def float32_margin(X, W_q, W_k, W_v, W_o, b_q, b_k, b_v, b_o, H, dk, dv, scale, temperature, mask, stages):
+def float32_margin(X, Xc, W_q, W_k, W_v, W_o, b_q, b_k, b_v, b_o, H, dk, dv, scale, temperature, mask, stages):
     """The worst |got - want| / (TOL · max(1, |want|)) of a float32 run of the same math: must stay well
     below 1, or the goldens would be too strict for a correct float32 implementation."""
     t32 = lambda a: torch.tensor(a, dtype=torch.float32)
-    X32 = t32(X)
-    got = {("embeddings", None): X32}
+    X32, Xc32 = t32(X), t32(Xc)
+    got = {("embeddings", None): X32, ("context_embeddings", None): Xc32}
+    for s in stages:
+        if s["name"] in ("token_embeddings", "positional_encoding"):
+            got[(s["name"], None)] = t32(np.array(s["data"]))
     ctx = []
     for h in range(H):
         sk = slice(h * dk, (h + 1) * dk)
         sv = slice(h * dv, (h + 1) * dv)
         Q = X32 @ t32(W_q[:, sk]) + t32(b_q[sk])
-        K = X32 @ t32(W_k[:, sk]) + t32(b_k[sk])
-        V = X32 @ t32(W_v[:, sv]) + t32(b_v[sv])
+        K = Xc32 @ t32(W_k[:, sk]) + t32(b_k[sk])
+        V = Xc32 @ t32(W_v[:, sv]) + t32(b_v[sv])
         S = Q @ K.T
         S1 = S * np.float32(scale) / np.float32(temperature)
         if mask is not None:
@@ -280,11 +334,13 @@ def main():
         embeddings, model, case, expected, stats = make_case(spec)
         folder = OUT / spec["name"]
         folder.mkdir()
-        for fname, doc in (("embeddings.json", embeddings), ("model.json", model), ("case.json", case),
-                           ("expected.json", expected)):
+        files = [("embeddings.json", embeddings), ("model.json", model), ("case.json", case), ("expected.json", expected)]
+        if "mask" in expected:
+            files.append(("mask.json", expected.pop("mask")))
+        for fname, doc in files:
             with open(folder / fname, "w", encoding="utf-8") as f:
                 json.dump(doc, f, separators=(",", ":") if fname == "expected.json" else None,
-                          indent=None if fname == "expected.json" else 1, allow_nan=False)
+                          indent=None if fname in ("expected.json", "mask.json") else 1, allow_nan=False)
                 f.write("\n")
         print(f"{spec['name']:24s} torch vs tensor ops: output {stats['err_out']:.1e}, weights "
               f"{stats['err_w']:.1e}; float32 run uses {stats['margin']:.3f} of the tolerance; "

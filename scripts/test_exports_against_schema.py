@@ -60,8 +60,10 @@ def main(argv):
         # 1. Real exports of the golden cases (every head count, causal, temperature, no-scale).
         for case_dir in sorted(p for p in (root / "tests" / "golden").iterdir() if (p / "case.json").exists()):
             case = json.loads((case_dir / "case.json").read_text(encoding="utf-8"))
+            # An argument naming a file of the case's folder (a --mask file) is resolved there.
+            extra = [str(case_dir / a) if a.endswith(".json") and (case_dir / a).exists() else a for a in case["args"]]
             args = [case["sentence"], "--embeddings", str(case_dir / "embeddings.json"),
-                    "--model", str(case_dir / "model.json"), *case["args"]]
+                    "--model", str(case_dir / "model.json"), *extra]
             what = f"export of golden case {case_dir.name} validates"
             out, proc, cmd = run_export(exe, args, tmp, case_dir.name)
             if proc.returncode != 0:

@@ -30,7 +30,9 @@ FORMATS = ("attnviz-embeddings", "attnviz-model", "attnviz-trace")
 
 PER_HEAD = ["queries", "keys", "values", "scores", "scaled_scores", "weights", "context"]
 ATTENTION = {"scores", "scaled_scores", "weights"}  # rows are queries, columns keys
-GLOBAL_FIRST = {"embeddings", "positional_encoding"}
+# Before the heads, in this order: the words' own rows and the encoding (only with positions), X, and the
+# key/value side's rows (only with a context).
+GLOBAL_FIRST = ["token_embeddings", "positional_encoding", "embeddings", "context_embeddings"]
 GLOBAL_LAST = ["concat", "output"]
 
 _validators = {}
@@ -165,8 +167,8 @@ def _expected_shape(name, n, m, c):
     """The shape of stage `name` (DESIGN.md §1); n queries, m keys, c the config. None: not checked."""
     d_model, d_k, d_v, heads = c["d_model"], c["d_k"], c["d_v"], c["heads"]
     return {
-        "embeddings": (n, d_model) if n == m else (None, d_model),
-        "positional_encoding": (n, d_model) if n == m else (None, d_model),
+        "token_embeddings": (n, d_model), "positional_encoding": (n, d_model), "embeddings": (n, d_model),
+        "context_embeddings": (m, d_model),
         "queries": (n, d_k), "keys": (m, d_k), "values": (m, d_v),
         "scores": (n, m), "scaled_scores": (n, m), "weights": (n, m),
         "context": (n, d_v), "concat": (n, heads * d_v), "output": (n, d_model),
@@ -176,7 +178,7 @@ def _expected_shape(name, n, m, c):
 def _order_key(stage):
     name, head = stage["name"], stage["head"]
     if name in GLOBAL_FIRST:
-        return (0, 0, 0)
+        return (0, GLOBAL_FIRST.index(name), 0)
     if name in PER_HEAD:
         return (1, head if head is not None else -1, PER_HEAD.index(name))
     return (2, GLOBAL_LAST.index(name), 0)
@@ -244,7 +246,7 @@ def _check_trace(doc, errors):
                     errors.append(f"{at}/data/{i}: a weight outside [0, 1]")
                 if abs(sum(vals) - 1.0) > 1e-4:
                     errors.append(f"{at}/data/{i}: weights sum to {sum(vals):.6g}, not 1")
-        if c["causal"] and name in ("scaled_scores", "weights") and rows == cols:
+        if c["causal"] and name in ("scaled_scores", "weights"):  # key j > query i is masked, n × m too
             for i in range(rows):
                 for j in range(i + 1, cols):
                     x = data[i][j]

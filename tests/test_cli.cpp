@@ -81,7 +81,7 @@ TEST_CASE("CLI: bad files exit 2 naming the file and the fault", "[cli]") {
   require_input_error(run_attnviz({"run", kSentence, "--embeddings", version.string()}), "version");
   auto small = dir.write("small.json", R"({"format": "attnviz-embeddings", "version": 1, "name": "s", "dim": 2,
     "vectors": {"the": [1, 0], "cat": [0, 1], "chased": [1, 1], "mouse": [0.5, 0.5]}})");
-  require_input_error(run_attnviz({"run", kSentence, "--embeddings", small.string()}),
+  require_input_error(run_attnviz({"run", kSentence, "--embeddings", small.string(), "--model", "toy"}),
                       "expects embeddings of size 8, but the embeddings 's' have size 2");
   auto shape = dir.write("shape.json", R"({"format": "attnviz-model", "version": 1, "name": "m", "d_model": 2, "heads": 1,
     "W_q": [[1, 0], [0, 1]], "W_k": [[1, 0], [0, 1]], "W_v": [[1, 0], [0, 1]], "W_o": [[1, 0, 0], [0, 1, 0]]})");

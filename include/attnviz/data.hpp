@@ -25,7 +25,19 @@ std::vector<std::string> list_data(const std::string& kind, const std::optional<
 // A NAME|PATH argument is a path when it names an existing file or contains '/' or ends in ".json".
 bool looks_like_path(const std::string& spec);
 
+// Bundled embeddings may have a short alias: "glove" is "glove-100d" (the file data/embeddings/glove-100d.json).
+// Returns the file's name for an alias, `name` otherwise.
+std::string embeddings_alias(const std::string& name);
+
+// The whole file (every word).
 Embeddings resolve_embeddings(const std::string& spec, const std::optional<std::string>& data_dir_flag);
+// Streaming: the words in `words_needed` plus the first `vocab_limit` words of the file (load_embeddings_for).
+Embeddings resolve_embeddings(const std::string& spec, const std::optional<std::string>& data_dir_flag,
+                              const std::vector<std::string>& words_needed, std::size_t vocab_limit);
+
+// The model used when --model is not given: the bundled model named like the embeddings (toy for toy), else
+// "identity" (word vectors such as GloVe ship without trained attention weights).
+std::string default_model_for(const Embeddings& emb, const std::optional<std::string>& data_dir_flag);
 // "identity" is built in (sized to `d_model`, `heads` heads); other names come from data/models.
 // heads = 0 keeps the model's own head count; otherwise it must match a model file's.
 Model resolve_model(const std::string& spec, int d_model, int heads, const std::optional<std::string>& data_dir_flag);

@@ -17,12 +17,25 @@ struct Neighbourhood {
   std::vector<std::string> words;  // its vector is the mean of these words' embeddings
 };
 
+// Optional "options" of a lesson: how its sentences are run (the flags of `run` with the same names).
+struct LessonOptions {
+  int heads = 0;                      // 0: the model's own (other values: the identity model's split)
+  bool causal = false;
+  double temperature = 1.0;
+  bool no_scale = false;
+  std::string positions = "none";
+  // The sentences are the same words in other orders: the demo compares each token's output row across
+  // the orders, without positions and then with sinusoidal positions.
+  bool word_order = false;
+};
+
 struct Lesson {
   std::string name, title, description;
   std::string embeddings = "toy", model = "toy";
   std::vector<std::string> sentences;
-  std::string word;  // the word whose shift the lesson is about
+  std::string word;  // the word whose shift the lesson is about ("" when the lesson has none)
   std::vector<Neighbourhood> neighbourhoods;
+  LessonOptions options;
 };
 
 Lesson load_lesson(const std::filesystem::path& path);
@@ -40,5 +53,21 @@ struct Shift {
 // neighbourhood word is not in the embeddings.
 std::vector<Shift> word_shift(const Trace& trace, const Embeddings& emb, const std::string& word,
                               const std::vector<Neighbourhood>& neighbourhoods);
+
+// Where each token of `a` is in `b` when `b` is the same words in another order: the k-th occurrence of a
+// word in `a` goes to its k-th occurrence in `b`. InputError (naming both) when `b` is not a permutation.
+std::vector<int> permutation_between(const std::vector<std::string>& a, const std::vector<std::string>& b);
+
+// One token of a word-order comparison: its positions in both orders, its output rows there and the
+// largest absolute difference between them.
+struct OrderRow {
+  std::string token;
+  int position_a = 0, position_b = 0;
+  Vector output_a, output_b;
+  float max_difference = 0.0f;
+};
+
+// Each token of `a` against the same token in `b` (b's words are a's, reordered), by the output stage.
+std::vector<OrderRow> compare_word_order(const Trace& a, const Trace& b);
 
 }  // namespace attnviz

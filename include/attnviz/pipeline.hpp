@@ -3,6 +3,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "attnviz/attention.hpp"
 #include "attnviz/embeddings.hpp"
@@ -11,17 +13,44 @@
 
 namespace attnviz {
 
+// What to do with a word the embeddings lack (--unknown): an input error that names it (the default);
+// split it into the longest known pieces, WordPiece-style ("cocreated" -> co ##created, each piece its own
+// token); or give it a zero vector with a warning.
+enum class UnknownWords { error, subword, zero };
+UnknownWords parse_unknown_words(const std::string& name);  // "error" | "subword" | "zero"; InputError otherwise
+
 struct PipelineOptions {
+  UnknownWords unknown = UnknownWords::error;
   std::string backend = "cpu";
   AttentionOptions attention;
   std::string positions = "none";      // "none" or "sinusoidal"
   std::optional<std::string> context;  // cross-attention: keys and values come from this sentence
+  std::string mask_source = "the mask";  // how messages name attention.mask, e.g. "--mask FILE"
   double max_memory_bytes = 2.0 * 1024 * 1024 * 1024;  // refuse n × m stages larger than this
 };
 
 // Tokens of `sentence` in `emb`'s vocabulary. InputError for an empty sentence or unknown words (all of them
 // named, with suggestions); `what` names the sentence in messages ("the sentence", "the context").
 std::vector<std::string> tokens_for(const Embeddings& emb, const std::string& sentence, const std::string& what = "the sentence");
+
+// A sentence's tokens resolved against the embeddings: labels as shown ("co", "##created"), the embedding
+// row of each (-1: a zero vector), a note per token ("" when it is a word of the embeddings), and warnings.
+struct TokenLookup {
+  std::vector<std::string> labels;
+  std::vector<int> rows;
+  std::vector<std::string> notes;
+  std::vector<std::string> warnings;
+};
+TokenLookup lookup_tokens(const Embeddings& emb, const std::string& sentence, UnknownWords unknown,
+                          const std::string& what = "the sentence");
+
+// Greedy longest-match split of `word` into pieces the embeddings know (WordPiece without "##" entries: a
+// continuation piece is looked up bare and labelled "##piece"); nullopt when some part matches nothing.
+std::optional<std::vector<std::pair<std::string, int>>> split_subwords(const Embeddings& emb, const std::string& word);
+
+// Every word a loader must keep so that `sentence` can be looked up with `unknown`: each token, both
+// whole and split at hyphens, and with --unknown subword every substring of it too.
+std::vector<std::string> words_for_lookup(const std::string& sentence, UnknownWords unknown);
 
 // The embedding rows of `tokens` (n × d).
 Matrix embed(const Embeddings& emb, const std::vector<std::string>& tokens);
@@ -31,6 +60,9 @@ Matrix embed(const Embeddings& emb, const std::vector<std::string>& tokens);
 Matrix sinusoidal_positions(int n, int d);
 
 // Every stage of DESIGN.md §1 for `sentence`. The model's d_model must equal the embeddings' dim.
+// With positions, three stages come first: token_embeddings (E, the words' own rows), positional_encoding
+// (PE) and embeddings (X = E + PE). With a context, context_embeddings (the key/value side's rows, its own
+// positions added) follows embeddings.
 Trace run_attention(const Embeddings& emb, const Model& model, const std::string& sentence, const PipelineOptions& options);
 
 // Cosine similarity of two row vectors (0 when either is zero).

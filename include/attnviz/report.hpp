@@ -25,7 +25,13 @@ std::vector<std::string> parse_stage_list(const std::string& list);
 std::string render_report(const Trace& trace, const ReportOptions& options);
 
 // "mouse attends to: mickey 0.310, cartoon 0.220, disney 0.180", one line per query of a weights stage.
-std::string render_top_keys(const Stage& weights, int k, int heads, const RenderOptions& options);
+// With the head's scaled_scores stage, masked keys (−∞) are left out rather than listed with weight 0.
+std::string render_top_keys(const Stage& weights, int k, int heads, const RenderOptions& options, const Stage* scaled = nullptr);
+
+// What a careful reader checks beside a weights table, one line per query: the row's sum (1), its entropy
+// in bits (0: one key; log2(k): even over k keys) and that maximum, k counting the keys not masked in
+// `scaled` (the head's scaled_scores stage; nullptr: none masked).
+std::string render_row_checks(const Stage& weights, const Stage* scaled, int heads, const RenderOptions& options);
 
 // The --timings table: each step the backend measured, in milliseconds, and their total; or a line saying
 // the backend measures none.
@@ -33,5 +39,10 @@ std::string render_timings(const Trace& trace, const RenderOptions& options);
 
 // The lesson's point as numbers: cosine of the word to each neighbourhood before and after attention.
 std::string render_shift(const std::string& word, const std::vector<Shift>& shifts, const RenderOptions& options);
+
+// The word-order comparison of two traces whose sentences hold the same words (compare_word_order): per
+// token its positions, its output row in both orders and the largest difference, then the largest
+// difference overall and what it means.
+std::string render_word_order(const Trace& a, const Trace& b, const std::vector<OrderRow>& rows, const RenderOptions& options);
 
 }  // namespace attnviz

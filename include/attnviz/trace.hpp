@@ -55,6 +55,11 @@ struct Trace {
   std::vector<Stage> stages;
   std::vector<std::string> notes;  // what the reader should know, e.g. which stages a backend omits
   StageTimes timings;              // per-step times when the backend measures them (--timings)
+  // Per token (parallel to tokens / context_tokens): "" for a word of the embeddings, else how the token
+  // was made from an unknown word (--unknown subword: "split from 'cocreated'"; --unknown zero: "zero vector").
+  std::vector<std::string> token_notes;
+  std::vector<std::string> context_token_notes;
+  std::vector<std::string> warnings;  // for standard error (e.g. a word that got a zero vector)
 
   // The stage named `name` (of head `head` for per-head stages); nullptr when absent.
   const Stage* find(std::string_view name, std::optional<int> head = std::nullopt) const;

@@ -29,42 +29,89 @@ int list_lessons(const CommonOptions& common) {
   return 0;
 }
 
+AttentionFlags lesson_flags(const LessonOptions& o) {
+  AttentionFlags f;
+  f.heads = o.heads;
+  f.causal = o.causal;
+  f.temperature = o.temperature;
+  f.no_scale = o.no_scale;
+  f.positions = o.positions;
+  return f;
+}
+
+// A word-order lesson: sentence 1 against each reordering, without positions and with sinusoidal ones.
+std::string word_order_section(const Embeddings& emb, const Model& model, const Lesson& lesson, PipelineOptions options,
+                               const RenderOptions& ro) {
+  std::string out;
+  for (const char* positions : {"none", "sinusoidal"}) {
+    options.positions = positions;
+    const Trace first = run_attention(emb, model, lesson.sentences[0], options);
+    for (std::size_t i = 1; i < lesson.sentences.size(); ++i) {
+      const Trace other = run_attention(emb, model, lesson.sentences[i], options);
+      out += "\n" + render_word_order(first, other, compare_word_order(first, other), ro);
+    }
+  }
+  return out;
+}
+
 int demo(const DemoArgs& a) {
   if (!a.name) return list_lessons(a.common);
   const ReportOptions report = report_options(a.common);
+  const bool quiet = output_to_stdout(a.common);
   const Lesson lesson = load_lesson(find_data_file("lessons", *a.name, a.common.data_dir));
-  const Embeddings emb = resolve_embeddings(a.common.embeddings.value_or(lesson.embeddings), a.common.data_dir);
-  const Model model = resolve_model(a.common.model.value_or(lesson.model), emb.dim, 0, a.common.data_dir);
-  PipelineOptions options;
-  options.backend = a.common.backend;
+  std::vector<std::string> extra;
+  if (!lesson.word.empty()) extra.push_back(lesson.word);
+  for (const auto& nb : lesson.neighbourhoods) extra.insert(extra.end(), nb.words.begin(), nb.words.end());
+  const Embeddings emb = load_embeddings_for_sentences(a.common, lesson.embeddings, lesson.sentences, extra);
+  // The lesson's model goes with the lesson's embeddings; with other embeddings, their default model.
+  const std::string model_name =
+      a.common.model.value_or(a.common.embeddings ? default_model_for(emb, a.common.data_dir) : lesson.model);
+  const Model model = resolve_model(model_name, emb.dim, lesson.options.heads, a.common.data_dir);
+  const PipelineOptions options = pipeline_options(a.common, lesson_flags(lesson.options));
+  const bool shows_shift = !lesson.word.empty();
 
   // Compute every sentence first: an unknown word fails the demo before anything is printed or written.
   std::vector<Trace> traces;
   std::vector<std::vector<Shift>> shifts;
   for (const auto& sentence : lesson.sentences) {
     traces.push_back(run_attention(emb, model, sentence, options));
-    shifts.push_back(word_shift(traces.back(), emb, lesson.word, lesson.neighbourhoods));
+    print_warnings(traces.back());
+    if (shows_shift) shifts.push_back(word_shift(traces.back(), emb, lesson.word, lesson.neighbourhoods));
   }
+  const RenderOptions& ro = report.render;
+  const std::string word_order = lesson.options.word_order ? word_order_section(emb, model, lesson, options, ro) : "";
+  std::string json, html;
   if (a.common.json) {
     nlohmann::ordered_json all = nlohmann::ordered_json::array();
     for (const auto& t : traces) all.push_back(trace_to_json(t));
-    write_output(*a.common.json, to_pretty_json(traces.size() == 1 ? all[0] : all));
+    json = to_pretty_json(traces.size() == 1 ? all[0] : all);
   }
-  if (a.common.json == "-") return 0;
+  if (a.common.html) {
+    // One page for the whole lesson: each sentence's stages, then how the lesson's word moved.
+    std::vector<HtmlSection> sections;
+    for (std::size_t i = 0; i < traces.size(); ++i) sections.push_back(HtmlSection{traces[i], lesson.word, shows_shift ? shifts[i] : std::vector<Shift>{}});
+    HtmlOptions page = html_options(a.common);
+    page.title = lesson.title;
+    page.description = lesson.description;
+    html = render_html(sections, page);
+  }
+  if (a.common.json) write_output(*a.common.json, json);
+  if (a.common.html) write_output(*a.common.html, html);
+  if (quiet) return 0;
 
-  const RenderOptions& ro = report.render;
   std::string out = fmt::format("{}\n{}\n", lesson.title, lesson.description);
   for (std::size_t i = 0; i < traces.size(); ++i) {
     out += fmt::format("\n{} sentence {} of {} {}\n", ro.unicode ? "━━━" : "===", i + 1, traces.size(), ro.unicode ? "━━━" : "===");
     out += render_report(traces[i], report);
-    out += "\n" + render_shift(lesson.word, shifts[i], ro);
+    if (shows_shift) out += "\n" + render_shift(lesson.word, shifts[i], ro);
     if (a.common.timings) out += "\n" + render_timings(traces[i], ro);
   }
   out += fmt::format("\n{} summary {}\n", ro.unicode ? "━━━" : "===", ro.unicode ? "━━━" : "===");
   for (std::size_t i = 0; i < traces.size(); ++i) {
     out += fmt::format("sentence {}: \"{}\"\n", i + 1, traces[i].sentence);
-    out += render_shift(lesson.word, shifts[i], ro);
+    if (shows_shift) out += render_shift(lesson.word, shifts[i], ro);
   }
+  out += word_order;
   std::cout << out << std::flush;
   return 0;
 }
@@ -79,7 +126,12 @@ Command add_demo_command(CLI::App& app) {
   cmd->footer(R"(Examples:
   attnviz demo                     list the bundled lessons
   attnviz demo mouse               "mouse" next to Mickey, then next to a computer
-  attnviz demo mouse --stages weights,output --color always)");
+  attnviz demo mouse-glove                   the same on real GloVe vectors (identity model)
+  attnviz demo mouse --stages weights,output --color always
+  attnviz demo mouse --html mouse.html       the whole lesson as one page, for the projector or to keep
+  attnviz demo word-order --stages weights   the same words reordered, without and with positions
+  attnviz demo causal                        GPT-style: a word sees only itself and the words before it
+  attnviz demo two-heads                     one head attends by meaning, the other to the previous word)");
   return {cmd, [args] { return demo(*args); }};
 }
 

@@ -1,17 +1,29 @@
 #include "common.hpp"
 
+#include <cmath>
+#include <iostream>
+#include <limits>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "../io/json_util.hpp"
+#include "attnviz/data.hpp"
 #include "attnviz/error.hpp"
 
 namespace attnviz::cli {
 
 void add_common_options(CLI::App& app, CommonOptions& o) {
-  app.add_option("--embeddings", o.embeddings, "Word vectors: a bundled name (toy) or a JSON file")->type_name("NAME|PATH");
-  app.add_option("--model", o.model, "Attention weights: a bundled name (toy), 'identity', or a JSON file")->type_name("NAME|PATH");
+  app.add_option("--embeddings", o.embeddings,
+                 "Word vectors: a bundled name (toy, glove) or a file: attnviz or wink JSON, GloVe or word2vec text")
+      ->type_name("NAME|PATH");
+  app.add_option("--model", o.model,
+                 "Attention weights: a bundled name (toy), 'identity', or a JSON file (default: toy for the toy "
+                 "embeddings, identity for others)")
+      ->type_name("NAME|PATH");
   app.add_option("--json", o.json, "Write the trace of every stage as JSON to PATH ('-': standard output, tables suppressed)")
+      ->type_name("PATH|-");
+  app.add_option("--html", o.html, "Write every stage as one self-contained HTML page to PATH (works offline; '-': standard output)")
       ->type_name("PATH|-");
   app.add_option("--color", o.color, "Colour: auto (a terminal, unless NO_COLOR), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
@@ -26,6 +38,15 @@ void add_common_options(CLI::App& app, CommonOptions& o) {
                                                      fmt::join(backend_names(), ", ")))
       ->type_name("NAME");
   app.add_flag("--timings", o.timings, "After the report, the time of each step of the backend (the CUDA backends measure them)");
+  app.add_option("--unknown", o.unknown,
+                 "A word the embeddings lack: error (name it, suggest close words), subword (split it into known pieces, "
+                 "co ##created), zero (a zero vector and a warning)")
+      ->check(CLI::IsMember({"error", "subword", "zero"}))
+      ->type_name("MODE");
+  app.add_option("--vocab-limit", o.vocab_limit,
+                 "Of a big embeddings file keep the sentence's words plus the first N words (default 50000)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}))
+      ->type_name("N");
   app.add_option("--data-dir", o.data_dir, "Folder of the bundled data (default: found automatically; or ATTNVIZ_DATA)")
       ->type_name("DIR");
 }
@@ -61,27 +82,75 @@ ReportOptions report_options(const CommonOptions& o) {
   return r;
 }
 
+HtmlOptions html_options(const CommonOptions& o) {
+  HtmlOptions h;
+  h.precision = o.precision;
+  h.palette = render_options(o).palette;
+  // --stages chooses what the terminal prints; the page keeps every stage and unfolds the chosen ones.
+  if (o.stages) h.open_stages = parse_stage_list(*o.stages);
+  return h;
+}
+
+bool output_to_stdout(const CommonOptions& o) {
+  if (o.json == "-" && o.html == "-")
+    throw InputError("--json - and --html - both want standard output; give one of them a file name");
+  return o.json == "-" || o.html == "-";
+}
+
 namespace {
 
+// A JSON array of n rows of m numbers, each 0 (masked) or 1 (may attend). Every message starts with
+// "--mask FILE" so the user knows which option is at fault.
 Matrix load_mask(const std::string& path) {
-  const io::json doc = io::parse_json(io::read_file(path, "mask file"), path);
-  Matrix mask = io::get_matrix(doc, "mask", -1, -1, path);
-  for (Eigen::Index i = 0; i < mask.rows(); ++i)
-    for (Eigen::Index j = 0; j < mask.cols(); ++j)
-      if (mask(i, j) != 0.0f && mask(i, j) != 1.0f)
-        throw InputError(fmt::format("{}: --mask cell [{}][{}] is {}; use 1 (may attend) or 0 (masked)", path, i, j, mask(i, j)));
-  return mask;
+  try {
+    const io::json doc = io::parse_json(io::read_file(path, "mask file"), path);
+    Matrix mask = io::get_matrix(doc, "mask", -1, -1, path);
+    for (Eigen::Index i = 0; i < mask.rows(); ++i)
+      for (Eigen::Index j = 0; j < mask.cols(); ++j)
+        if (mask(i, j) != 0.0f && mask(i, j) != 1.0f)
+          throw InputError(fmt::format("{}: cell [{}][{}] is {}; use 1 (may attend) or 0 (masked)", path, i, j, mask(i, j)));
+    return mask;
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    throw InputError(what.starts_with(path + ":") ? "--mask " + what : "--mask: " + what);
+  }
+}
+
+// --temperature as typed (a double), so a message shows the user's value, not its float32 rounding.
+float temperature_of(double t) {
+  if (!std::isfinite(t) || !(t > 0.0)) throw InputError(fmt::format("--temperature must be a finite number > 0, got {}", t));
+  if (t < std::numeric_limits<float>::min() || t > std::numeric_limits<float>::max())
+    throw InputError(fmt::format("--temperature {} is outside the float32 range the computation uses ({} to {})", t,
+                                 std::numeric_limits<float>::min(), std::numeric_limits<float>::max()));
+  return static_cast<float>(t);
 }
 
 }  // namespace
 
+Embeddings load_embeddings_for_sentences(const CommonOptions& o, const std::string& fallback, const std::vector<std::string>& sentences,
+                                         const std::vector<std::string>& extra_words) {
+  const UnknownWords unknown = parse_unknown_words(o.unknown);
+  std::vector<std::string> words = extra_words;
+  for (const auto& s : sentences)
+    for (auto& w : words_for_lookup(s, unknown)) words.push_back(std::move(w));
+  return resolve_embeddings(o.embeddings.value_or(fallback), o.data_dir, words, o.vocab_limit);
+}
+
+void print_warnings(const Trace& trace) {
+  for (const auto& w : trace.warnings) std::cerr << "attnviz: warning: " << w << "\n";
+}
+
 PipelineOptions pipeline_options(const CommonOptions& common, const AttentionFlags& f) {
   PipelineOptions p;
+  p.unknown = parse_unknown_words(common.unknown);
   p.backend = common.backend;
   p.attention.causal = f.causal;
-  p.attention.temperature = f.temperature;
+  p.attention.temperature = temperature_of(f.temperature);
   p.attention.scale = !f.no_scale;
-  if (f.mask_file) p.attention.mask = load_mask(*f.mask_file);
+  if (f.mask_file) {
+    p.attention.mask = load_mask(*f.mask_file);
+    p.mask_source = "--mask " + *f.mask_file;
+  }
   p.positions = f.positions;
   p.context = f.context;
   return p;

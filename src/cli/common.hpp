@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "attnviz/html.hpp"
 #include "attnviz/pipeline.hpp"
 #include "attnviz/render.hpp"
 #include "attnviz/report.hpp"
@@ -17,6 +18,7 @@ struct CommonOptions {
   std::optional<std::string> embeddings;  // NAME|PATH; default from the lesson or "toy"
   std::optional<std::string> model;       // NAME|PATH; default from the lesson or "toy"
   std::optional<std::string> json;        // PATH or "-"
+  std::optional<std::string> html;        // PATH or "-": the self-contained HTML report
   std::string color = "auto";
   bool ascii = false;
   std::optional<int> width;
@@ -25,13 +27,15 @@ struct CommonOptions {
   std::string backend = "cpu";
   bool timings = false;
   std::optional<std::string> data_dir;
+  std::string unknown = "error";                // --unknown error|subword|zero
+  std::size_t vocab_limit = kDefaultVocabLimit;  // --vocab-limit N
 };
 
 struct AttentionFlags {
   int heads = 0;  // 0: the model's own
   bool causal = false;
   std::optional<std::string> mask_file;
-  float temperature = 1.0f;
+  double temperature = 1.0;  // checked, then narrowed to float32, in pipeline_options
   bool no_scale = false;
   std::string positions = "none";
   std::optional<std::string> context;
@@ -40,8 +44,20 @@ struct AttentionFlags {
 void add_common_options(CLI::App& app, CommonOptions& options);
 void add_attention_options(CLI::App& app, AttentionFlags& flags);
 
+// The embeddings for `sentences` (NAME|PATH, default `fallback`): a big file keeps only their words (and
+// `extra_words`) plus the first --vocab-limit words.
+Embeddings load_embeddings_for_sentences(const CommonOptions& options, const std::string& fallback,
+                                         const std::vector<std::string>& sentences, const std::vector<std::string>& extra_words = {});
+// Prints a trace's warnings (split or zeroed words) to standard error.
+void print_warnings(const Trace& trace);
+
 RenderOptions render_options(const CommonOptions& options);
 ReportOptions report_options(const CommonOptions& options);
+HtmlOptions html_options(const CommonOptions& options);
+
+// Whether --json or --html writes to standard output (then no tables are printed). InputError when both
+// ask for it, before any work.
+bool output_to_stdout(const CommonOptions& options);
 PipelineOptions pipeline_options(const CommonOptions& common, const AttentionFlags& flags);
 
 // The joined words of a positional SENTENCE given as one or several arguments.

@@ -1,5 +1,6 @@
 #include "attnviz/pipeline.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -15,15 +16,18 @@ const Stage* Trace::find(std::string_view name, std::optional<int> head) const {
   return nullptr;
 }
 
-std::vector<std::string> tokens_for(const Embeddings& emb, const std::string& sentence, const std::string& what) {
-  auto tokens = tokenize(sentence, [&](const std::string& w) { return emb.has(w); });
-  if (tokens.empty())
-    throw InputError(fmt::format("{} is empty: type some words (punctuation alone is dropped)", what));
-  std::vector<std::string> unknown;
-  for (const auto& t : tokens)
-    if (!emb.has(t) && std::find(unknown.begin(), unknown.end(), t) == unknown.end()) unknown.push_back(t);
-  if (unknown.empty()) return tokens;
+UnknownWords parse_unknown_words(const std::string& name) {
+  if (name == "error") return UnknownWords::error;
+  if (name == "subword") return UnknownWords::subword;
+  if (name == "zero") return UnknownWords::zero;
+  throw InputError(fmt::format("--unknown must be error, subword or zero, got '{}'", name));
+}
 
+namespace {
+
+bool starts_code_point(const std::string& s, std::size_t i) { return i >= s.size() || (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80; }
+
+[[noreturn]] void throw_unknown(const Embeddings& emb, const std::vector<std::string>& unknown, const std::string& what, bool subword) {
   // Name every unknown word (the first 20), each with the closest known words.
   std::string list;
   for (std::size_t i = 0; i < unknown.size() && i < 20; ++i) {
@@ -37,10 +41,102 @@ std::vector<std::string> tokens_for(const Embeddings& emb, const std::string& se
     }
   }
   if (unknown.size() > 20) list += fmt::format(" and {} more", unknown.size() - 20);
+  if (subword)
+    throw InputError(fmt::format("{} word{} in {} cannot be split into pieces the embeddings '{}' know: {}\n"
+                                 "hint: --unknown zero gives such words a zero vector",
+                                 unknown.size(), unknown.size() == 1 ? "" : "s", what, emb.name, list));
   throw InputError(fmt::format("{} unknown word{} in {}, not in the embeddings '{}': {}\n"
-                               "hint: use words the embeddings know, or give your own with --embeddings PATH",
+                               "hint: use words the embeddings know, give your own with --embeddings PATH, or split unknown "
+                               "words with --unknown subword",
                                unknown.size(), unknown.size() == 1 ? "" : "s", what, emb.name, list));
 }
+
+}  // namespace
+
+std::optional<std::vector<std::pair<std::string, int>>> split_subwords(const Embeddings& emb, const std::string& word) {
+  std::vector<std::pair<std::string, int>> pieces;
+  std::size_t start = 0;
+  while (start < word.size()) {
+    // The longest known piece from `start`, ending on a code point boundary.
+    std::size_t end = word.size();
+    std::optional<int> row;
+    for (; end > start; --end) {
+      if (!starts_code_point(word, end)) continue;
+      if ((row = emb.find(word.substr(start, end - start)))) break;
+    }
+    if (!row) return std::nullopt;
+    pieces.emplace_back((start == 0 ? "" : "##") + word.substr(start, end - start), *row);
+    start = end;
+  }
+  return pieces;
+}
+
+TokenLookup lookup_tokens(const Embeddings& emb, const std::string& sentence, UnknownWords unknown, const std::string& what) {
+  const auto words = tokenize(sentence, [&](const std::string& w) { return emb.has(w); });
+  if (words.empty()) throw InputError(fmt::format("{} is empty: type some words (punctuation alone is dropped)", what));
+  TokenLookup out;
+  std::vector<std::string> failed;
+  for (const auto& w : words) {
+    if (auto row = emb.find(w)) {
+      out.labels.push_back(w);
+      out.rows.push_back(*row);
+      out.notes.emplace_back();
+      continue;
+    }
+    if (unknown == UnknownWords::subword) {
+      if (auto pieces = split_subwords(emb, w)) {
+        std::string shown;
+        for (const auto& [label, row] : *pieces) {
+          out.labels.push_back(label);
+          out.rows.push_back(row);
+          out.notes.push_back(fmt::format("split from '{}'", w));
+          shown += (shown.empty() ? "" : " ") + label;
+        }
+        out.warnings.push_back(fmt::format("'{}' is not in the embeddings '{}': split into {} (--unknown subword)", w, emb.name, shown));
+        continue;
+      }
+    } else if (unknown == UnknownWords::zero) {
+      out.labels.push_back(w);
+      out.rows.push_back(-1);
+      out.notes.emplace_back("unknown: zero vector");
+      out.warnings.push_back(fmt::format("'{}' is not in the embeddings '{}': it gets a zero vector (--unknown zero)", w, emb.name));
+      continue;
+    }
+    if (std::find(failed.begin(), failed.end(), w) == failed.end()) failed.push_back(w);
+  }
+  if (!failed.empty()) throw_unknown(emb, failed, what, unknown == UnknownWords::subword);
+  return out;
+}
+
+std::vector<std::string> tokens_for(const Embeddings& emb, const std::string& sentence, const std::string& what) {
+  return lookup_tokens(emb, sentence, UnknownWords::error, what).labels;
+}
+
+std::vector<std::string> words_for_lookup(const std::string& sentence, UnknownWords unknown) {
+  // Whole hyphenated words (kept when the vocabulary has them) and their parts (otherwise).
+  auto words = tokenize(sentence, [](const std::string&) { return true; });
+  for (auto& part : tokenize(sentence, [](const std::string&) { return false; })) words.push_back(std::move(part));
+  std::vector<std::string> out = words;
+  if (unknown == UnknownWords::subword)
+    for (const auto& w : words)
+      for (std::size_t i = 0; i < w.size(); ++i)
+        for (std::size_t j = i + 1; j <= w.size(); ++j)
+          if (starts_code_point(w, i) && starts_code_point(w, j) && (i > 0 || j < w.size())) out.push_back(w.substr(i, j - i));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+namespace {
+
+Matrix embed_rows(const Embeddings& emb, const std::vector<int>& rows) {
+  Matrix X = Matrix::Zero(static_cast<Eigen::Index>(rows.size()), emb.dim);  // n × d; row -1 stays zero
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    if (rows[i] >= 0) X.row(static_cast<Eigen::Index>(i)) = emb.vectors.row(rows[i]);
+  return X;
+}
+
+}  // namespace
 
 Matrix embed(const Embeddings& emb, const std::vector<std::string>& tokens) {
   Matrix X(static_cast<Eigen::Index>(tokens.size()), emb.dim);  // n × d
@@ -65,54 +161,123 @@ float cosine(const Vector& a, const Vector& b) {
   return a.dot(b) / (na * nb);
 }
 
-Trace run_attention(const Embeddings& emb, const Model& model, const std::string& sentence, const PipelineOptions& options) {
+namespace {
+
+Stage dimension_stage(std::string name, std::string symbol, const std::vector<std::string>& tokens,
+                      const std::vector<std::string>& dims, Matrix data) {
+  return Stage{std::move(name), std::move(symbol), std::nullopt, "tokens", "dimensions", tokens, dims, std::move(data)};
+}
+
+void check_options(const Embeddings& emb, const Model& model, const PipelineOptions& options) {
   if (model.d_model != emb.dim)
     throw InputError(fmt::format("the model '{}' expects embeddings of size {}, but the embeddings '{}' have size {}",
                                  model.name, model.d_model, emb.name, emb.dim));
-  if (!(options.attention.temperature > 0.0f) || !std::isfinite(options.attention.temperature))
-    throw InputError(fmt::format("--temperature must be a finite number > 0, got {}", options.attention.temperature));
+  const float t = options.attention.temperature;
+  if (!std::isfinite(t) || !(t > 0.0f))
+    throw InputError(fmt::format("--temperature must be a finite number > 0, got {}", t));
   if (options.positions != "none" && options.positions != "sinusoidal")
     throw InputError(fmt::format("--positions must be 'none' or 'sinusoidal', got '{}'", options.positions));
+}
+
+// The mask's shape against the tokens, and no query row left without a key (its softmax would be 0/0).
+// Checked here, where the tokens are known, so the message can name the mask, the sizes and the query.
+void check_mask(const PipelineOptions& options, const std::vector<std::string>& queries, const std::vector<std::string>& keys,
+                bool cross) {
+  const auto n = static_cast<Eigen::Index>(queries.size()), m = static_cast<Eigen::Index>(keys.size());
+  const auto& mask = options.attention.mask;
+  if (!mask) return;
+  if (mask->rows() != n || mask->cols() != m)
+    throw InputError(cross ? fmt::format("{} is {} × {} but the sentence has {} tokens and the context {} ({} × {} needed: "
+                                         "a row per sentence token, a column per context token)",
+                                         options.mask_source, mask->rows(), mask->cols(), n, m, n, m)
+                           : fmt::format("{} is {} × {} but the sentence has {} tokens ({} × {} needed)", options.mask_source,
+                                         mask->rows(), mask->cols(), n, n, n));
+  for (Eigen::Index i = 0; i < n; ++i) {
+    bool any = false;
+    for (Eigen::Index j = 0; j < m; ++j) any = any || ((*mask)(i, j) != 0.0f && !(options.attention.causal && j > i));
+    if (!any)
+      throw InputError(fmt::format("{}{} every key of row {} (query '{}'), so its softmax would be 0/0; "
+                                   "allow at least one key (a 1{}) in every row",
+                                   options.mask_source, options.attention.causal ? " with --causal masks" : " masks", i,
+                                   queries[static_cast<std::size_t>(i)], options.attention.causal ? " at or left of the diagonal" : ""));
+  }
+}
+
+// float32 can overflow with extreme inputs or a tiny temperature: +inf − +inf in the softmax is NaN. Refuse
+// rather than print NaN. A −inf is legitimate only in scaled_scores (a masked cell, or a score so negative
+// that its weight is 0 anyway).
+void check_finite(const std::vector<Stage>& stages, const PipelineOptions& options) {
+  for (const Stage& s : stages) {
+    const bool may_be_minus_inf = s.name == "scaled_scores";
+    for (Eigen::Index i = 0; i < s.data.rows(); ++i)
+      for (Eigen::Index j = 0; j < s.data.cols(); ++j) {
+        const float v = s.data(i, j);
+        if (std::isfinite(v) || (may_be_minus_inf && v < 0.0f)) continue;
+        throw InputError(fmt::format(
+            "the {} stage{} overflows float32 (row {}, column {}); the inputs are too large{}",
+            s.name, s.head ? fmt::format(" of head {}", *s.head + 1) : "", i, j,
+            s.name == "scaled_scores" || s.name == "weights"
+                ? fmt::format(" for --temperature {}{}: use a larger temperature", options.attention.temperature,
+                              options.attention.scale ? "" : " with --no-scale")
+                : ": scale the embeddings or the weights down"));
+      }
+  }
+}
+
+}  // namespace
+
+Trace run_attention(const Embeddings& emb, const Model& model, const std::string& sentence, const PipelineOptions& options) {
+  check_options(emb, model, options);
 
   Trace trace;
   trace.sentence = sanitize_utf8(sentence);
-  trace.tokens = tokens_for(emb, sentence);
+  const TokenLookup query = lookup_tokens(emb, sentence, options.unknown);
+  trace.tokens = query.labels;
+  trace.token_notes = query.notes;
+  trace.warnings = query.warnings;
+  const bool cross = options.context.has_value();
+  std::vector<int> context_rows;
+  if (cross) {
+    const TokenLookup context =
+        lookup_tokens(emb, *options.context, options.unknown, fmt::format("--context \"{}\"", sanitize_utf8(*options.context)));
+    trace.context_tokens = context.labels;
+    trace.context_token_notes = context.notes;
+    trace.warnings.insert(trace.warnings.end(), context.warnings.begin(), context.warnings.end());
+    context_rows = context.rows;
+  }
+  check_mask(options, trace.tokens, cross ? trace.context_tokens : trace.tokens, cross);
 
   AttentionInput in;
   in.query_tokens = trace.tokens;
+  in.key_tokens = cross ? trace.context_tokens : trace.tokens;
   in.dim_labels = emb.dimension_labels;
-  in.X = embed(emb, trace.tokens);
-  if (options.context) {
-    trace.context_tokens = tokens_for(emb, *options.context, "the context");
-    in.key_tokens = trace.context_tokens;
-    in.X_kv = embed(emb, trace.context_tokens);
-  }
-
-  const auto n = static_cast<int>(in.X.rows());
+  in.X = embed_rows(emb, query.rows);                     // n × d
+  if (cross) in.X_kv = embed_rows(emb, context_rows);      // m × d
   if (options.positions == "sinusoidal") {
-    Matrix PE = sinusoidal_positions(n, emb.dim);
-    trace.stages.push_back(Stage{"positional_encoding", "PE", std::nullopt, "tokens", "dimensions", trace.tokens,
-                                 emb.dimension_labels, PE});
+    // E, then PE, then X = E + PE: the reader sees both parts of the sum (DESIGN.md §1: `embeddings` includes PE).
+    Matrix PE = sinusoidal_positions(static_cast<int>(in.X.rows()), emb.dim);  // n × d
+    trace.stages.push_back(dimension_stage("token_embeddings", "E", trace.tokens, emb.dimension_labels, in.X));
+    trace.stages.push_back(dimension_stage("positional_encoding", "PE", trace.tokens, emb.dimension_labels, PE));
     in.X += PE;
-    if (options.context) in.X_kv += sinusoidal_positions(static_cast<int>(in.X_kv.rows()), emb.dim);
+    // The context has positions of its own, counted from 0.
+    if (cross) in.X_kv += sinusoidal_positions(static_cast<int>(in.X_kv.rows()), emb.dim);
   }
-  if (!options.context) {
-    in.key_tokens = in.query_tokens;
-    in.X_kv = in.X;
-  }
-  trace.stages.push_back(Stage{"embeddings", "X", std::nullopt, "tokens", "dimensions", trace.tokens, emb.dimension_labels, in.X});
+  if (!cross) in.X_kv = in.X;
+  trace.stages.push_back(dimension_stage("embeddings", "X", trace.tokens, emb.dimension_labels, in.X));
+  if (cross) trace.stages.push_back(dimension_stage("context_embeddings", "Xc", trace.context_tokens, emb.dimension_labels, in.X_kv));
 
   auto backend = make_backend(options.backend);
-  const auto m = static_cast<double>(in.X_kv.rows());
+  const auto n = static_cast<double>(in.X.rows()), m = static_cast<double>(in.X_kv.rows());
   // Three n × m float32 stages per head are kept (scores, scaled scores, weights).
   const double attention_bytes = backend->stores_attention_matrices() ? 3.0 * n * m * model.heads * sizeof(float) : 0.0;
   if (attention_bytes > options.max_memory_bytes)
     throw InputError(fmt::format("{} × {} tokens need {:.1f} GiB for the attention matrices, more than the {:.1f} GiB allowed; "
                                  "use a shorter sentence or a backend that never stores them",
-                                 n, in.X_kv.rows(), attention_bytes / (1 << 30), options.max_memory_bytes / (1 << 30)));
+                                 n, m, attention_bytes / (1 << 30), options.max_memory_bytes / (1 << 30)));
   if (auto why = backend->unsupported(model, in, options.attention)) throw InputError(*why);
 
   auto stages = backend->compute_timed(model, in, options.attention, trace.timings);
+  check_finite(stages, options);
   for (auto& s : stages) trace.stages.push_back(std::move(s));
 
   TraceConfig& c = trace.config;
@@ -129,8 +294,12 @@ Trace run_attention(const Embeddings& emb, const Model& model, const std::string
   c.custom_mask = options.attention.mask.has_value();
   c.positions = options.positions;
   c.context = options.context;
+  // The export carries the notes, so a reader of the JSON also learns which tokens were split or zeroed.
+  for (const auto& w : trace.warnings) trace.notes.push_back(w);
   if (!backend->stores_attention_matrices())
     trace.notes.push_back(fmt::format("the {} backend never stores the n × n matrices (scores, scaled_scores, weights)", backend->name()));
+  if (options.positions == "sinusoidal")
+    trace.notes.push_back("positions: embeddings X = token_embeddings E + positional_encoding PE");
   return trace;
 }
 

@@ -74,10 +74,24 @@ bool looks_like_path(const std::string& spec) {
   return spec.find('/') != std::string::npos || spec.ends_with(".json") || fs::is_regular_file(spec, ec);
 }
 
+std::string embeddings_alias(const std::string& name) { return name == "glove" ? "glove-100d" : name; }
+
 Embeddings resolve_embeddings(const std::string& spec, const std::optional<std::string>& data_dir_flag) {
-  if (spec.empty()) throw InputError("--embeddings is empty; give a name (e.g. toy) or a file path");
+  if (spec.empty()) throw InputError("--embeddings is empty; give a name (e.g. toy, glove) or a file path");
   if (looks_like_path(spec)) return load_embeddings(spec);
-  return load_embeddings(find_data_file("embeddings", spec, data_dir_flag));
+  return load_embeddings(find_data_file("embeddings", embeddings_alias(spec), data_dir_flag));
+}
+
+Embeddings resolve_embeddings(const std::string& spec, const std::optional<std::string>& data_dir_flag,
+                              const std::vector<std::string>& words_needed, std::size_t vocab_limit) {
+  if (spec.empty()) throw InputError("--embeddings is empty; give a name (e.g. toy, glove) or a file path");
+  if (looks_like_path(spec)) return load_embeddings_for(spec, words_needed, vocab_limit);
+  return load_embeddings_for(find_data_file("embeddings", embeddings_alias(spec), data_dir_flag), words_needed, vocab_limit);
+}
+
+std::string default_model_for(const Embeddings& emb, const std::optional<std::string>& data_dir_flag) {
+  const auto models = list_data("models", data_dir_flag);
+  return std::find(models.begin(), models.end(), emb.name) != models.end() ? emb.name : "identity";
 }
 
 Model resolve_model(const std::string& spec, int d_model, int heads, const std::optional<std::string>& data_dir_flag) {

@@ -133,6 +133,37 @@ int nearest_ansi256(Rgb color) {
   return squared_distance(color, ansi256_rgb(grey)) < squared_distance(color, ansi256_rgb(cube)) ? grey : cube;
 }
 
+ValueScale scale_of(const Stage& stage, Palette palette) {
+  ValueScale scale;
+  for (Eigen::Index r = 0; r < stage.data.rows(); ++r)
+    for (Eigen::Index c = 0; c < stage.data.cols(); ++c) {
+      float v = stage.data(r, c);
+      if (std::isinf(v) && v < 0) scale.any_masked = true;
+      if (!std::isfinite(v)) continue;
+      scale.min = scale.any_finite ? std::min(scale.min, v) : v;
+      scale.max = scale.any_finite ? std::max(scale.max, v) : v;
+      scale.any_finite = true;
+    }
+  scale.max_abs = std::max(std::fabs(scale.min), std::fabs(scale.max));
+  scale.sequential = stage.name == "weights" || (scale.any_finite && scale.min >= 0 && scale.max <= 1);
+  bool colorblind = palette == Palette::colorblind;
+  if (scale.sequential)
+    scale.map = colorblind ? ColorMap::cividis : ColorMap::viridis;
+  else
+    scale.map = colorblind ? ColorMap::purple_white_orange : ColorMap::blue_white_red;
+  return scale;
+}
+
+std::string_view map_name(ColorMap map, bool unicode) {
+  switch (map) {
+    case ColorMap::viridis: return "viridis";
+    case ColorMap::cividis: return "cividis";
+    case ColorMap::blue_white_red: return unicode ? "blue–white–red" : "blue-white-red";
+    case ColorMap::purple_white_orange: return unicode ? "purple–white–orange" : "purple-white-orange";
+  }
+  return "";
+}
+
 Rgb ansi16_rgb(int index) { return kAnsi16[static_cast<std::size_t>(std::clamp(index, 0, 15))]; }
 
 int ansi16_for(ColorMap map, float t) {

@@ -1,12 +1,49 @@
-// Terminal colour quantisation (internal to src/render). The maps themselves are public (render.hpp); how a
-// colour becomes an escape sequence for a 256- or 16-colour terminal is a detail of the terminal renderer.
+// Internal to src/render: what every view of a stage shares (which colour map a stage uses, where a value
+// sits on it, labels made safe to show), and terminal colour quantisation. The maps themselves are public
+// (render.hpp); how a colour becomes an escape sequence for a 256- or 16-colour terminal is a detail of the
+// terminal renderer.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include "attnviz/render.hpp"
 
 namespace attnviz::render_detail {
+
+// How a stage's values map to colour: a sequential map over [0, 1] when every value is a probability,
+// else a diverging map centred at 0 and scaled by the largest magnitude, so 0 is always white.
+struct ValueScale {
+  bool sequential = false;
+  bool any_finite = false;
+  bool any_masked = false;
+  float min = 0, max = 0, max_abs = 0;
+  ColorMap map = ColorMap::viridis;
+
+  // Where `value` sits on the map, 0 to 1.
+  float position(float value) const {
+    if (sequential) return value;
+    return max_abs > 0 ? 0.5f + 0.5f * value / max_abs : 0.5f;
+  }
+  // How strong `value` is, 0 to 1, for glyph shading: the value itself for probabilities, the
+  // magnitude relative to the largest for signed values (the sign is in the printed number).
+  float magnitude(float value) const {
+    if (sequential) return std::clamp(value, 0.0f, 1.0f);
+    return max_abs > 0 ? std::min(1.0f, std::fabs(value) / max_abs) : 0.0f;
+  }
+};
+
+ValueScale scale_of(const Stage& stage, Palette palette);
+
+// The map's name as the legends print it ("viridis", "blue–white–red").
+std::string_view map_name(ColorMap map, bool unicode);
+
+// A label or token as we may show it: control characters (a newline, an ESC from a crafted file) and
+// invalid UTF-8 become '?', so data can neither break a table nor drive the terminal (terminal.cpp).
+std::string sanitize(std::string_view text);
 
 // The nearest xterm-256 colour among the 6×6×6 cube (16–231) and the grey ramp (232–255). Indices 0–15
 // are never chosen: terminals redefine them, so their colour is unknown.

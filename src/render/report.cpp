@@ -1,6 +1,7 @@
 #include "attnviz/report.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -10,7 +11,8 @@
 namespace attnviz {
 
 const std::vector<std::string>& report_stage_names() {
-  static const std::vector<std::string> names{"tokens", "positional_encoding", "embeddings", "queries", "keys",
+  static const std::vector<std::string> names{"tokens", "token_embeddings", "positional_encoding", "embeddings",
+                                              "context_embeddings", "queries", "keys",
                                               "values", "scores",  "scaled_scores", "weights", "context",
                                               "concat", "output"};
   return names;
@@ -45,6 +47,57 @@ bool selected(const ReportOptions& options, const std::string& name) {
 
 std::string sep(const RenderOptions& o) { return o.unicode ? " · " : " | "; }
 
+std::string mask_summary(const TraceConfig& c) {
+  if (c.causal && c.custom_mask) return "causal mask and custom mask";
+  return c.causal ? "causal mask" : (c.custom_mask ? "custom mask" : "no mask");
+}
+
+bool masked(const Stage* scaled, Eigen::Index i, Eigen::Index j) {
+  return scaled && std::isinf(scaled->data(i, j)) && scaled->data(i, j) < 0.0f;
+}
+
+// The columns of query row i that are not masked, largest weight first; ties keep sentence order.
+std::vector<Eigen::Index> ranked_keys(const Stage& weights, const Stage* scaled, Eigen::Index i) {
+  std::vector<Eigen::Index> order;
+  for (Eigen::Index j = 0; j < weights.data.cols(); ++j)
+    if (!masked(scaled, i, j)) order.push_back(j);
+  std::stable_sort(order.begin(), order.end(), [&](Eigen::Index a, Eigen::Index b) { return weights.data(i, a) > weights.data(i, b); });
+  return order;
+}
+
+// Shannon entropy of one row of P, in bits: 0 when all the weight is on one key, log2(k) when it is spread
+// evenly over k keys. 0 · log 0 counts as 0.
+double entropy_bits(const Stage& weights, Eigen::Index i) {
+  double h = 0.0;
+  for (Eigen::Index j = 0; j < weights.data.cols(); ++j) {
+    const double p = weights.data(i, j);
+    if (p > 0.0) h -= p * std::log2(p);
+  }
+  return h;
+}
+
+std::string padded(const std::string& text, int width) {
+  return text + std::string(static_cast<std::size_t>(std::max(0, width - display_width(text))), ' ');
+}
+
+int label_width(const Stage& stage, int at_least) {
+  for (const auto& l : stage.row_labels) at_least = std::max(at_least, display_width(l));
+  return at_least;
+}
+
+// " (head 1 of 2)" for a per-head stage of a multi-head trace; nothing with one head.
+std::string head_suffix(const Stage& stage, int heads) {
+  return stage.head && heads > 1 ? fmt::format(" (head {} of {})", *stage.head + 1, heads) : "";
+}
+
+// Under the token row: which tokens were split from an unknown word or got a zero vector (--unknown).
+std::string render_token_notes(const std::vector<std::string>& tokens, const std::vector<std::string>& notes) {
+  std::string out;
+  for (std::size_t i = 0; i < tokens.size() && i < notes.size(); ++i)
+    if (!notes[i].empty()) out += fmt::format("  * {} {}: {}\n", i, tokens[i], notes[i]);
+  return out;
+}
+
 // `items` joined by `separator`, starting a new line (indented by `indent` spaces) where the next item would
 // pass `width`; an item wider than the width stands alone on its line.
 std::string join_wrapped(const std::vector<std::string>& items, const std::string& separator, int width, int indent = 0) {
@@ -74,19 +127,44 @@ std::string wrap_text(const std::string& text, int width, int indent = 0) {
 
 }  // namespace
 
-std::string render_top_keys(const Stage& weights, int k, int heads, const RenderOptions& options) {
-  std::string out = fmt::format("top {} keys per query{}\n", k, weights.head && heads > 1 ? fmt::format(" (head {} of {})", *weights.head + 1, heads) : "");
-  int label_width = 0;
-  for (const auto& l : weights.row_labels) label_width = std::max(label_width, display_width(l));
+std::string render_row_checks(const Stage& weights, const Stage* scaled, int heads, const RenderOptions& options) {
+  const std::string log2 = options.unicode ? "log₂" : "log2";
+  std::string out = wrap_text(fmt::format("row checks{}: the sum of each row of P (must be 1) and its entropy in bits (0 = all "
+                                          "the weight on one key; max = {} of the keys the query may see = spread evenly)",
+                                          head_suffix(weights, heads), log2),
+                              options.width, 2);
+  const int width = label_width(weights, 5);
+  const int number_width = std::max(3, options.precision + 2);
+  out += fmt::format("  {}  {:>{}}  {:>7}  {:>5}\n", padded("query", width), "sum", number_width, "entropy", "max");
   for (Eigen::Index i = 0; i < weights.data.rows(); ++i) {
-    const auto& label = weights.row_labels[static_cast<std::size_t>(i)];
-    std::vector<std::string> items{
-        fmt::format("  {}{} attends to:", label, std::string(static_cast<std::size_t>(label_width - display_width(label)), ' '))};
-    auto top = top_keys(weights, static_cast<int>(i), k);
-    for (std::size_t t = 0; t < top.size(); ++t)
-      items.push_back(fmt::format("{} {}{}", top[t].first, format_number(top[t].second, options.precision, options.unicode),
-                                  t + 1 < top.size() ? "," : ""));
-    out += join_wrapped(items, " ", options.width, label_width + 16);
+    double sum = 0.0;   // in double, so the check does not add rounding of its own
+    int keys = 0;       // keys this query may attend to
+    for (Eigen::Index j = 0; j < weights.data.cols(); ++j) {
+      sum += weights.data(i, j);
+      keys += masked(scaled, i, j) ? 0 : 1;
+    }
+    out += fmt::format("  {}  {:>{}}  {:>7.2f}  {:>5.2f}\n", padded(weights.row_labels[static_cast<std::size_t>(i)], width),
+                       format_number(static_cast<float>(sum), options.precision, options.unicode), number_width,
+                       entropy_bits(weights, i), std::log2(std::max(keys, 1)));
+  }
+  return out;
+}
+
+std::string render_top_keys(const Stage& weights, int k, int heads, const RenderOptions& options, const Stage* scaled) {
+  bool any_masked = false;
+  for (Eigen::Index i = 0; i < weights.data.rows(); ++i)
+    for (Eigen::Index j = 0; j < weights.data.cols(); ++j) any_masked = any_masked || masked(scaled, i, j);
+  std::string out = fmt::format("top {} keys per query{}{}\n", k, head_suffix(weights, heads), any_masked ? ", masked keys left out" : "");
+  const int width = label_width(weights, 0);
+  for (Eigen::Index i = 0; i < weights.data.rows(); ++i) {
+    std::vector<std::string> items{fmt::format("  {} attends to:", padded(weights.row_labels[static_cast<std::size_t>(i)], width))};
+    // Masked keys are left out: a masked key is not "attended to with weight 0".
+    const auto order = ranked_keys(weights, scaled, i);
+    const std::size_t shown = std::min(order.size(), static_cast<std::size_t>(std::max(k, 0)));
+    for (std::size_t t = 0; t < shown; ++t)
+      items.push_back(fmt::format("{} {}{}", weights.col_labels[static_cast<std::size_t>(order[t])],
+                                  format_number(weights.data(i, order[t]), options.precision, options.unicode), t + 1 < shown ? "," : ""));
+    out += join_wrapped(items, " ", options.width, width + 16);
   }
   return out;
 }
@@ -101,19 +179,24 @@ std::string render_report(const Trace& trace, const ReportOptions& options) {
   out += join_wrapped({fmt::format("embeddings: {} ({} dims)", c.embeddings, c.d_model),
                        fmt::format("model: {} ({} head{}, d_k {}, d_v {})", c.model, c.heads, c.heads == 1 ? "" : "s", c.d_k, c.d_v),
                        fmt::format("backend: {}", c.backend), scale, fmt::format("temperature {}", c.temperature),
-                       c.causal ? "causal mask" : (c.custom_mask ? "custom mask" : "no mask"),
+                       mask_summary(c),
                        fmt::format("positions: {}", c.positions)},
                       sep(ro), ro.width);
   for (const auto& note : trace.notes) out += wrap_text("note: " + note, ro.width, 2);
 
   if (selected(options, "tokens")) {
-    out += "\n" + render_tokens(trace.tokens, ro);
-    if (!trace.context_tokens.empty()) out += "context " + render_tokens(trace.context_tokens, ro);
+    out += "\n" + render_tokens(trace.tokens, ro) + render_token_notes(trace.tokens, trace.token_notes);
+    if (!trace.context_tokens.empty())
+      out += "context " + render_tokens(trace.context_tokens, ro) + render_token_notes(trace.context_tokens, trace.context_token_notes);
   }
   for (const Stage& stage : trace.stages) {
     if (!selected(options, stage.name)) continue;
     out += "\n" + render_stage(stage, c.heads, ro);
-    if (stage.name == "weights" && options.top_k > 0) out += render_top_keys(stage, options.top_k, c.heads, ro);
+    if (stage.name == "weights") {
+      const Stage* scaled = trace.find("scaled_scores", stage.head);
+      out += render_row_checks(stage, scaled, c.heads, ro);
+      if (options.top_k > 0) out += render_top_keys(stage, options.top_k, c.heads, ro, scaled);
+    }
   }
   return out;
 }
@@ -158,6 +241,36 @@ std::string render_shift(const std::string& word, const std::vector<Shift>& shif
     out += fmt::format("  → attention moved \"{}\" most toward the {} neighbourhood\n", word, best->neighbourhood);
     if (!options.unicode) out.replace(out.rfind("→"), std::string("→").size(), "->");
   }
+  return out;
+}
+
+std::string render_word_order(const Trace& a, const Trace& b, const std::vector<OrderRow>& rows, const RenderOptions& options) {
+  const bool positions = a.config.positions != "none";
+  std::string out = fmt::format("word order, {}: \"{}\" against \"{}\"\n",
+                                positions ? fmt::format("with {} positions", a.config.positions) : "without positions",
+                                a.sentence, b.sentence);
+  out += "  each token's output row O in the first order (1st) and in the second (2nd)\n";
+  int width = 5;
+  for (const auto& r : rows) width = std::max(width, display_width(r.token));
+  auto row_text = [&](const Vector& v) {
+    std::string t;
+    for (Eigen::Index c = 0; c < v.size(); ++c) t += (c ? " " : "") + format_number(v(c), options.precision, options.unicode);
+    return t;
+  };
+  const std::string arrow = options.unicode ? "→" : "->";
+  float largest = 0.0f;
+  for (const auto& r : rows) {
+    largest = std::max(largest, r.max_difference);
+    const std::string where = fmt::format("{} {} {}", r.position_a, arrow, r.position_b);
+    out += fmt::format("  {}  {}  1st: {}\n", padded(r.token, width), padded(where, 8), row_text(r.output_a));
+    out += fmt::format("  {}  {}  2nd: {}   largest difference {:.2e}\n", padded("", width), padded("", 8), row_text(r.output_b),
+                       r.max_difference);
+  }
+  // float32 rounding differs with the order of a sum, so "the same" means equal to about 1e-6.
+  const bool same = largest <= 1e-5f;
+  out += fmt::format("  largest difference over all tokens: {:.2e}: {}\n", largest,
+                     same ? "the same rows, only moved (attention without positions cannot see word order)"
+                          : "the rows differ (the positions make word order visible)");
   return out;
 }
 

@@ -125,20 +125,10 @@ std::size_t escape_length(std::string_view s, std::size_t i) {
   return 2;
 }
 
-// A label or token as we may print it: control characters (a newline, an ESC from a crafted file) and
-// invalid UTF-8 become '?', so data can neither break the table nor drive the terminal.
-std::string sanitize(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size();) {
-    CodePoint cp = decode_utf8(text, i);
-    if (!cp.valid || is_control(cp.value))
-      out += '?';
-    else
-      out.append(text.substr(i, cp.length));
-    i += cp.length;
-  }
-  return out;
-}
+using render_detail::map_name;
+using render_detail::sanitize;
+using render_detail::scale_of;
+using render_detail::ValueScale;
 
 // `text` cut to at most `max_width` columns, ending in `ellipsis` (one column) when cut. Escape sequences
 // pass through at zero width; a cut closes them with a reset so no colour bleeds.
@@ -244,59 +234,6 @@ std::string wrap_items(const std::string& prefix, const std::vector<std::string>
 
 // ---------------------------------------------------------------------------------------------------
 // Values to colours and shades
-
-// How a stage's values map to colour: a sequential map over [0, 1] when every value is a probability,
-// else a diverging map centred at 0 and scaled by the largest magnitude, so 0 is always white.
-struct ValueScale {
-  bool sequential = false;
-  bool any_finite = false;
-  bool any_masked = false;
-  float min = 0, max = 0, max_abs = 0;
-  ColorMap map = ColorMap::viridis;
-
-  // Where `value` sits on the map, 0 to 1.
-  float position(float value) const {
-    if (sequential) return value;
-    return max_abs > 0 ? 0.5f + 0.5f * value / max_abs : 0.5f;
-  }
-  // How strong `value` is, 0 to 1, for glyph shading: the value itself for probabilities, the
-  // magnitude relative to the largest for signed values (the sign is in the printed number).
-  float magnitude(float value) const {
-    if (sequential) return std::clamp(value, 0.0f, 1.0f);
-    return max_abs > 0 ? std::min(1.0f, std::fabs(value) / max_abs) : 0.0f;
-  }
-};
-
-ValueScale scale_of(const Stage& stage, Palette palette) {
-  ValueScale scale;
-  for (Eigen::Index r = 0; r < stage.data.rows(); ++r)
-    for (Eigen::Index c = 0; c < stage.data.cols(); ++c) {
-      float v = stage.data(r, c);
-      if (std::isinf(v) && v < 0) scale.any_masked = true;
-      if (!std::isfinite(v)) continue;
-      scale.min = scale.any_finite ? std::min(scale.min, v) : v;
-      scale.max = scale.any_finite ? std::max(scale.max, v) : v;
-      scale.any_finite = true;
-    }
-  scale.max_abs = std::max(std::fabs(scale.min), std::fabs(scale.max));
-  scale.sequential = stage.name == "weights" || (scale.any_finite && scale.min >= 0 && scale.max <= 1);
-  bool colorblind = palette == Palette::colorblind;
-  if (scale.sequential)
-    scale.map = colorblind ? ColorMap::cividis : ColorMap::viridis;
-  else
-    scale.map = colorblind ? ColorMap::purple_white_orange : ColorMap::blue_white_red;
-  return scale;
-}
-
-std::string_view map_name(ColorMap map, bool unicode) {
-  switch (map) {
-    case ColorMap::viridis: return "viridis";
-    case ColorMap::cividis: return "cividis";
-    case ColorMap::blue_white_red: return unicode ? "blue–white–red" : "blue-white-red";
-    case ColorMap::purple_white_orange: return unicode ? "purple–white–orange" : "purple-white-orange";
-  }
-  return "";
-}
 
 // A cell's colour: the true colour, and its stand-in among the 16 ANSI colours.
 struct Swatch {
@@ -628,5 +565,24 @@ int display_width(const std::string& text) {
   }
   return width;
 }
+
+namespace render_detail {
+
+// A label or token as we may print it: control characters (a newline, an ESC from a crafted file) and
+// invalid UTF-8 become '?', so data can neither break the table nor drive the terminal.
+std::string sanitize(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    CodePoint cp = decode_utf8(text, i);
+    if (!cp.valid || is_control(cp.value))
+      out += '?';
+    else
+      out.append(text.substr(i, cp.length));
+    i += cp.length;
+  }
+  return out;
+}
+
+}  // namespace render_detail
 
 }  // namespace attnviz

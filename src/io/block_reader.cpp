@@ -1,0 +1,80 @@
+#include "block_reader.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "attnviz/error.hpp"
+
+namespace attnviz::io {
+
+namespace {
+constexpr std::size_t kBlock = 4u << 20;  // 4 MiB per read(): big enough to amortise the system call
+}
+
+BlockReader::BlockReader(const std::filesystem::path& path, const std::string& what) : path_(path.string()) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw InputError(fmt::format("{} '{}' does not exist", what, path_));
+  if (std::filesystem::is_directory(path, ec)) throw InputError(fmt::format("{} '{}' is a directory, not a file", what, path_));
+  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) throw InputError(fmt::format("cannot read {} '{}': {}", what, path_, std::strerror(errno)));
+  const auto size = std::filesystem::file_size(path, ec);
+  size_ = ec ? 0 : size;
+  storage_.resize(kBlock);
+  buf_ = storage_.data();
+}
+
+BlockReader::BlockReader(std::string_view text) : buf_(text.data()), len_(text.size()), size_(text.size()), read_(text.size()), eof_(true) {}
+
+BlockReader::~BlockReader() {
+  if (fd_ >= 0) ::close(fd_);
+  if (progress_ && last_percent_ >= 0) std::fputs("\r\033[K", stderr);  // erase the bar
+}
+
+std::size_t BlockReader::fill(std::size_t n) {
+  if (available() >= n || eof_) return available();
+  // Move the unread tail to the front, grow the buffer if one block cannot hold `n` more bytes.
+  const std::size_t tail = available();
+  std::memmove(storage_.data(), storage_.data() + pos_, tail);
+  consumed_before_ += pos_;
+  pos_ = 0;
+  len_ = tail;
+  if (storage_.size() < n + kBlock / 2) storage_.resize(n + kBlock);
+  buf_ = storage_.data();
+  while (len_ < n && !eof_) {
+    const ssize_t got = ::read(fd_, storage_.data() + len_, storage_.size() - len_);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw Error(fmt::format("cannot read '{}': {}", path_, std::strerror(errno)));
+    }
+    if (got == 0) eof_ = true;
+    len_ += static_cast<std::size_t>(got);
+    read_ += static_cast<std::uint64_t>(got);
+  }
+  if (progress_) draw_progress();
+  return available();
+}
+
+void BlockReader::enable_progress(const std::string& label, std::uint64_t min_bytes) {
+  progress_ = fd_ >= 0 && size_ > min_bytes && ::isatty(2) != 0;
+  label_ = label;
+}
+
+void BlockReader::draw_progress() {
+  if (size_ == 0) return;
+  const int percent = static_cast<int>(100.0 * static_cast<double>(read_) / static_cast<double>(size_));
+  if (percent == last_percent_) return;
+  last_percent_ = percent;
+  constexpr int kWidth = 30;
+  const int filled = percent * kWidth / 100;
+  std::fprintf(stderr, "\rreading %s [%s%s] %3d%% of %.0f MB", label_.c_str(), std::string(static_cast<std::size_t>(filled), '#').c_str(),
+               std::string(static_cast<std::size_t>(kWidth - filled), '.').c_str(), percent, static_cast<double>(size_) / 1e6);
+  std::fflush(stderr);
+}
+
+}  // namespace attnviz::io

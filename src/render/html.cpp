@@ -1,0 +1,456 @@
+// The HTML report: one self-contained page per run (docs/html-report.md). Everything the page shows comes
+// from the trace (DESIGN.md §6: renderers only read it); the colours come from the same maps, chosen by
+// the same rule (render_detail::scale_of), as the terminal tables.
+//
+// Safety: every piece of data (sentence, tokens, labels, names, notes) goes through escape_html exactly
+// once, at the point where it is written into the page; nothing else on the page comes from input. The
+// page has no script, and its Content-Security-Policy forbids scripts and every load, so even a bug in
+// the escaping could neither run code nor reach the network.
+#include "attnviz/html.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <limits>
+
+#include "attnviz/error.hpp"
+#include "colormap.hpp"
+
+#ifndef ATTNVIZ_VERSION
+#define ATTNVIZ_VERSION "0.0.0"
+#endif
+
+namespace attnviz {
+namespace {
+
+using render_detail::ValueScale;
+
+// No fetch of any kind (default-src covers scripts, images, fonts, frames, connections); inline CSS only.
+// base-uri and form-action do not fall back to default-src, so they are named too.
+constexpr const char* kContentSecurityPolicy =
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
+
+constexpr const char* kStyle = R"css(
+:root { color-scheme: light; }
+body { font: 16px/1.45 system-ui, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 1.5rem; color: #111; background: #fff; }
+h1 { font-size: 1.6rem; margin: 0 0 .3rem; }
+h2 { font-size: 1.3rem; margin: 2rem 0 .4rem; border-bottom: 2px solid #ddd; }
+p.lead { max-width: 60rem; }
+p.sentence { font-size: 1.3rem; margin: .3rem 0 .6rem; }
+dl.config { display: grid; grid-template-columns: max-content auto; gap: .05rem 1rem; margin: .5rem 0; }
+dl.config dt { font-weight: 600; }
+dl.config dd { margin: 0; }
+ol.tokens { list-style: none; padding: 0; margin: .4rem 0; display: flex; flex-wrap: wrap; gap: .2rem .9rem; }
+ol.tokens .index { color: #666; font-size: .8em; margin-right: .25em; }
+nav.stages { font-size: .9rem; margin: .4rem 0; }
+nav.stages a { margin-right: .6rem; }
+p.note { background: #fff8e0; border-left: 4px solid #e0b000; padding: .2rem .6rem; }
+details.stage { margin: .8rem 0; border: 1px solid #ccc; border-radius: 6px; padding: .3rem .8rem; }
+details.stage > summary { cursor: pointer; font-weight: 600; font-size: 1.1rem; }
+.scroll { overflow-x: auto; }
+table.heatmap { border-collapse: collapse; margin: .3rem 0; font: 14px/1.2 ui-monospace, "DejaVu Sans Mono", monospace; font-variant-numeric: tabular-nums; }
+table.heatmap caption { caption-side: top; text-align: left; font: .9rem system-ui, "DejaVu Sans", sans-serif; color: #444; padding: .2rem 0; }
+table.heatmap th { padding: 2px 6px; background: #f2f2f2; white-space: nowrap; font-weight: 600; }
+table.heatmap thead th { text-align: right; }
+table.heatmap tbody th { text-align: left; }
+table.heatmap th.corner { font-weight: 400; color: #555; font-size: .8em; text-align: left; }
+table.heatmap td { padding: 2px 6px; text-align: right; border: 1px solid #fff; white-space: nowrap; color: #000; }
+table.heatmap td.w { color: #fff; }
+.legend { display: flex; flex-wrap: wrap; align-items: center; gap: .3rem .9rem; font-size: .9rem; margin: .3rem 0; }
+.ramp { display: inline-block; width: 12rem; height: .9rem; border: 1px solid #888; vertical-align: middle; margin: 0 .3rem; }
+.swatch { display: inline-block; width: 1.6rem; height: .9rem; border: 1px solid #888; vertical-align: middle; margin-right: .3rem; }
+table.shift { border-collapse: collapse; margin: .4rem 0; }
+table.shift th, table.shift td { padding: 2px 10px; text-align: right; border-bottom: 1px solid #ddd; }
+table.shift th:first-child, table.shift td:first-child { text-align: left; }
+footer { margin-top: 2rem; color: #666; font-size: .85rem; }
+@media print {
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  body { margin: 0; font-size: 11pt; }
+  nav.stages { display: none; }
+  details.stage { border: none; padding: 0; break-inside: avoid; page-break-inside: avoid; }
+  details.stage::details-content { content-visibility: visible; display: block; }
+  details.stage > summary { list-style: none; }
+  details.stage > summary::-webkit-details-marker { display: none; }
+  h2 { break-after: avoid; page-break-after: avoid; }
+  .scroll { overflow: visible; }
+  table.heatmap { font-size: 8pt; break-inside: avoid; page-break-inside: avoid; }
+}
+)css";
+
+constexpr float kInfinity = std::numeric_limits<float>::infinity();
+
+// A number as the cells show it (fixed decimals, "−∞" when masked).
+std::string shown(float value, int precision) { return format_number(value, precision, true); }
+
+// A float32 exactly: the shortest decimal that reads back as the same float (as the JSON trace writes it).
+std::string exact(float value) {
+  if (std::isinf(value)) return value < 0 ? "−∞" : "∞";
+  if (std::isnan(value)) return "NaN";
+  return fmt::format("{}", value);
+}
+
+std::string hex(Rgb c) { return fmt::format("#{:02x}{:02x}{:02x}", c.r, c.g, c.b); }
+
+std::string label_at(const std::vector<std::string>& labels, Eigen::Index i) {
+  auto k = static_cast<std::size_t>(i);
+  return k < labels.size() ? labels[k] : std::to_string(i);
+}
+
+// "weights P", "scaled_scores S'"
+std::string stage_name(const Stage& s) { return s.symbol.empty() ? s.name : s.name + " " + s.symbol; }
+std::string symbol(const Stage& s) { return s.symbol.empty() ? s.name : s.symbol; }
+
+// "rows: queries" has one row per query; the singular names a cell's row and column in the hover text.
+std::string singular(const std::string& axis) {
+  if (axis == "queries") return "query";
+  if (axis == "keys") return "key";
+  if (axis == "tokens") return "token";
+  if (axis == "dimensions") return "dimension";
+  return axis;
+}
+
+std::string stage_id(std::size_t section, const Stage& s) {
+  return fmt::format("s{}-{}{}", section + 1, s.name, s.head ? fmt::format("-h{}", *s.head + 1) : "");
+}
+
+bool is_open(const HtmlOptions& options, const std::string& name) {
+  return options.open_stages.empty() ||
+         std::find(options.open_stages.begin(), options.open_stages.end(), name) != options.open_stages.end();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The hover text of a cell: its value exactly, what its row and column are, and its arithmetic.
+
+// The softmax of S' row by row, recomputed in float as the reference backend does it (src/backends/cpu.cpp):
+// the row maximum, then exp(s − max) summed over the row. The page shows these intermediate numbers.
+struct SoftmaxRows {
+  std::vector<float> max, sum;
+};
+
+SoftmaxRows softmax_rows_of(const Matrix& scaled) {
+  SoftmaxRows out;
+  for (Eigen::Index i = 0; i < scaled.rows(); ++i) {
+    float row_max = -kInfinity;
+    for (Eigen::Index j = 0; j < scaled.cols(); ++j) row_max = std::max(row_max, scaled(i, j));
+    float sum = 0.0f;
+    for (Eigen::Index j = 0; j < scaled.cols(); ++j) sum += std::exp(scaled(i, j) - row_max);
+    out.max.push_back(row_max);
+    out.sum.push_back(sum);
+  }
+  return out;
+}
+
+// The stages a stage's arithmetic reads: S for S', S' (and its softmax sums) for P.
+struct Arithmetic {
+  const Stage* scores = nullptr;
+  const Stage* scaled = nullptr;
+  SoftmaxRows softmax;
+  float scale = 1.0f, temperature = 1.0f;
+  int d_k = 0;
+};
+
+bool same_shape(const Stage* other, const Stage& stage) {
+  return other && other->data.rows() == stage.data.rows() && other->data.cols() == stage.data.cols();
+}
+
+// A stage of the same head and shape as `stage`, or nullptr (a backend may omit the attention matrices).
+const Stage* companion(const Trace& trace, std::string_view name, const Stage& stage) {
+  const Stage* other = trace.find(name, stage.head);
+  return same_shape(other, stage) ? other : nullptr;
+}
+
+Arithmetic arithmetic_for(const Trace& trace, const Stage& stage) {
+  Arithmetic a;
+  a.scale = trace.config.scale;
+  a.temperature = trace.config.temperature;
+  a.d_k = trace.config.d_k;
+  if (!stage.is_attention()) return a;
+  a.scores = companion(trace, "scores", stage);
+  a.scaled = companion(trace, "scaled_scores", stage);
+  if (stage.name == "weights" && a.scaled) a.softmax = softmax_rows_of(a.scaled->data);
+  return a;
+}
+
+// Lines of plain text; the caller escapes each and joins them with a line break the tooltip shows.
+std::vector<std::string> arithmetic_lines(const Stage& stage, const Arithmetic& a, Eigen::Index i, Eigen::Index j) {
+  const std::string cell = fmt::format("[{}][{}]", i, j);
+  const float v = stage.data(i, j);
+  std::vector<std::string> lines;
+  if (stage.name == "scores") {
+    lines.push_back(fmt::format("S{0} = Q[{1}] · K[{2}], a dot product over d_k = {3}", cell, i, j, a.d_k));
+  } else if (stage.name == "scaled_scores") {
+    if (!std::isfinite(v)) {
+      lines.push_back(fmt::format("masked: query {} may not attend to key {}, so S'{} = −∞ and P{} = 0", i, j, cell, cell));
+    } else {
+      lines.push_back(fmt::format("S'{0} = S{0} × scale / T", cell));
+      if (a.scores)
+        lines.push_back(fmt::format("= {} × {} / {} = {}", exact(a.scores->data(i, j)), exact(a.scale), exact(a.temperature), exact(v)));
+    }
+  } else if (stage.name == "weights") {
+    if (a.scaled && !std::isfinite(a.scaled->data(i, j))) {
+      lines.push_back(fmt::format("P{0} = 0: S'{0} = −∞ (masked) and exp(−∞) = 0", cell));
+    } else {
+      lines.push_back(fmt::format("P{0} = exp(S'{0} − max) / Σ (max and Σ of row {1}: hover over its label)", cell, i));
+      if (a.scaled) {
+        const auto r = static_cast<std::size_t>(i);
+        const float s = a.scaled->data(i, j), m = a.softmax.max[r], sum = a.softmax.sum[r];
+        lines.push_back(fmt::format("= exp({} − {}) / {}", exact(s), exact(m), exact(sum)));
+        lines.push_back(fmt::format("= {} / {} = {}", exact(std::exp(s - m)), exact(sum), exact(v)));
+      }
+    }
+  } else if (stage.name == "context") {
+    lines.push_back(fmt::format("A{} = Σₖ P[{}][k] · V[k][{}]: the values, weighted by query {}'s attention", cell, i, j, i));
+  } else if (stage.name == "concat") {
+    lines.push_back("the heads' contexts A_h side by side");
+  } else if (stage.name == "output") {
+    lines.push_back(fmt::format("O{0} = (A · W_o + b_o){0}: the contextualized embedding", cell));
+  } else if (stage.name == "queries" || stage.name == "keys" || stage.name == "values") {
+    const std::string w = stage.name == "queries" ? "q" : stage.name == "keys" ? "k" : "v";
+    lines.push_back(fmt::format("{0}{1} = (X · W_{2} + b_{2}){1}, this head's columns", symbol(stage), cell, w));
+  }
+  return lines;
+}
+
+// The escaped lines joined by a line break that the tooltip shows.
+std::string tooltip(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines) out += (out.empty() ? "" : "&#10;") + escape_html(line);
+  return out;
+}
+
+std::string cell_title(const Stage& stage, int heads, const Arithmetic& a, Eigen::Index i, Eigen::Index j) {
+  std::vector<std::string> lines;
+  std::string head = stage.head && heads > 1 ? fmt::format(" (head {} of {})", *stage.head + 1, heads) : "";
+  lines.push_back(fmt::format("{}[{}][{}] = {}{}", symbol(stage), i, j, exact(stage.data(i, j)), head));
+  if (stage.is_attention())
+    lines.push_back(fmt::format("query “{}” → key “{}”", label_at(stage.row_labels, i), label_at(stage.col_labels, j)));
+  else
+    lines.push_back(fmt::format("{} “{}” · {} “{}”", singular(stage.row_axis), label_at(stage.row_labels, i),
+                                singular(stage.col_axis), label_at(stage.col_labels, j)));
+  for (auto& line : arithmetic_lines(stage, a, i, j)) lines.push_back(std::move(line));
+  return tooltip(lines);
+}
+
+// A row label's hover text: its index, and for the weights the row's softmax maximum and sum, which every
+// cell of the row uses.
+std::string row_title(const Stage& stage, const Arithmetic& a, Eigen::Index i) {
+  std::vector<std::string> lines{fmt::format("row {}: {} “{}”", i, singular(stage.row_axis), label_at(stage.row_labels, i))};
+  if (stage.name == "weights" && a.scaled) {
+    const auto r = static_cast<std::size_t>(i);
+    lines.push_back(fmt::format("max = {}: the largest S' of row {}", exact(a.softmax.max[r]), i));
+    lines.push_back(fmt::format("Σ = {}: the sum of exp(S'[{}][k] − max) over the row", exact(a.softmax.sum[r]), i));
+  }
+  return tooltip(lines);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// A stage: its table and legend
+
+// A cell's colour attributes: its background, and class "w" (white text) where white contrasts more.
+std::string cell_colour(const ValueScale& scale, float value) {
+  Rgb bg = std::isfinite(value) ? colormap_color(scale.map, scale.position(value)) : kMaskedGrey;
+  return fmt::format(R"({}style="background:{}")", text_color_for(bg) == Rgb{255, 255, 255} ? R"(class="w" )" : "", hex(bg));
+}
+
+std::string legend(const ValueScale& scale, int precision) {
+  std::string stops;
+  for (int k = 0; k <= 16; ++k)
+    stops += fmt::format(",{} {}%", hex(colormap_color(scale.map, static_cast<float>(k) / 16.0f)), k * 100 / 16);
+  std::string ramp = fmt::format(R"html(<span class="ramp" style="background:linear-gradient(to right{})"></span>)html", stops);
+  std::string out = R"(<div class="legend"><span>legend:</span>)";
+  if (scale.sequential)
+    out += fmt::format("<span>0{}1 · {}</span>", ramp, escape_html(render_detail::map_name(scale.map, true)));
+  else
+    out += fmt::format("<span>{}{}{} · {}, centred at 0</span>", escape_html(shown(-scale.max_abs, precision)), ramp,
+                       escape_html(shown(scale.max_abs, precision)), escape_html(render_detail::map_name(scale.map, true)));
+  out += scale.any_finite
+             ? fmt::format("<span>range: {} … {}</span>", escape_html(shown(scale.min, precision)), escape_html(shown(scale.max, precision)))
+             : std::string("<span>range: no finite values</span>");
+  if (scale.any_masked)
+    out += fmt::format(R"(<span><span class="swatch" style="background:{}"></span>−∞ = masked (weight 0)</span>)", hex(kMaskedGrey));
+  return out + "</div>\n";
+}
+
+std::string stage_html(const Trace& trace, const Stage& stage, std::size_t section, const HtmlOptions& options) {
+  const int heads = trace.config.heads;
+  std::string summary = stage_name(stage);
+  if (stage.head) summary += fmt::format(" · head {} of {}", *stage.head + 1, heads);
+  summary += fmt::format(" · {} × {}", stage.data.rows(), stage.data.cols());
+
+  std::string out = fmt::format(R"(<details class="stage" id="{}" data-stage="{}" data-head="{}"{}>)", escape_html(stage_id(section, stage)),
+                                escape_html(stage.name), stage.head ? std::to_string(*stage.head) : "",
+                                is_open(options, stage.name) ? " open" : "");
+  out += fmt::format("<summary>{}</summary>\n", escape_html(summary));
+  if (stage.data.rows() == 0 || stage.data.cols() == 0) return out + "<p>(empty)</p></details>\n";
+
+  const ValueScale scale = render_detail::scale_of(stage, options.palette);
+  const Arithmetic arithmetic = arithmetic_for(trace, stage);
+  out += R"(<div class="scroll"><table class="heatmap">)";
+  out += fmt::format("<caption>rows: {} · columns: {}</caption>\n", escape_html(stage.row_axis), escape_html(stage.col_axis));
+  out += fmt::format(R"(<thead><tr><th scope="col" class="corner">{} ↓ · {} →</th>)", escape_html(singular(stage.row_axis)),
+                     escape_html(singular(stage.col_axis)));
+  for (Eigen::Index j = 0; j < stage.data.cols(); ++j)
+    out += fmt::format(R"(<th scope="col" title="column {}">{}</th>)", j, escape_html(label_at(stage.col_labels, j)));
+  out += "</tr></thead>\n<tbody>\n";
+  for (Eigen::Index i = 0; i < stage.data.rows(); ++i) {
+    out += fmt::format(R"(<tr><th scope="row" title="{}">{}</th>)", row_title(stage, arithmetic, i), escape_html(label_at(stage.row_labels, i)));
+    for (Eigen::Index j = 0; j < stage.data.cols(); ++j) {
+      const float v = stage.data(i, j);
+      out += fmt::format(R"(<td {} title="{}">{}</td>)", cell_colour(scale, v), cell_title(stage, heads, arithmetic, i, j),
+                         escape_html(shown(v, options.precision)));
+    }
+    out += "</tr>\n";
+  }
+  out += "</tbody></table></div>\n";
+  return out + legend(scale, options.precision) + "</details>\n";
+}
+
+// ---------------------------------------------------------------------------------------------------
+// A section: one sentence
+
+std::string config_html(const TraceConfig& c) {
+  auto item = [](const std::string& term, const std::string& value) {
+    return fmt::format("<dt>{}</dt><dd>{}</dd>", escape_html(term), escape_html(value));
+  };
+  std::string out = R"(<dl class="config">)";
+  out += item("embeddings", fmt::format("{} ({} dimensions)", c.embeddings, c.d_model));
+  out += item("model", fmt::format("{} ({} head{}, d_k {}, d_v {})", c.model, c.heads, c.heads == 1 ? "" : "s", c.d_k, c.d_v));
+  out += item("backend", c.backend);
+  out += item("scale", c.scale == 1.0f ? "none (1)" : fmt::format("1/√{} = {}", c.d_k, exact(c.scale)));
+  out += item("temperature", exact(c.temperature));
+  out += item("mask", c.causal ? "causal (each token sees itself and earlier tokens)" : c.custom_mask ? "custom" : "none");
+  out += item("positions", c.positions);
+  if (c.context) out += item("context", *c.context);
+  return out + "</dl>\n";
+}
+
+std::string tokens_html(const std::string& label, const std::vector<std::string>& tokens) {
+  std::string out = fmt::format("<p>{} ({}):</p>\n<ol class=\"tokens\" start=\"0\">", escape_html(label), tokens.size());
+  for (std::size_t i = 0; i < tokens.size(); ++i)
+    out += fmt::format(R"(<li><span class="index">{}</span>{}</li>)", i, escape_html(tokens[i]));
+  return out + "</ol>\n";
+}
+
+std::string shift_html(const HtmlSection& s, int precision) {
+  std::string out = fmt::format("<h3>“{}” before and after attention</h3>\n<p>Cosine similarity of the word to each neighbourhood "
+                                "of the vocabulary: its embedding X (before) and its output O (after).</p>\n",
+                                escape_html(s.word));
+  out += R"(<table class="shift"><thead><tr><th scope="col">neighbourhood</th><th scope="col">before</th><th scope="col">after</th><th scope="col">change</th></tr></thead><tbody>)";
+  for (const auto& shift : s.shifts) {
+    std::string change = shown(shift.after - shift.before, precision);
+    if (change.front() != '-') change.insert(0, "+");
+    out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", escape_html(shift.neighbourhood),
+                       escape_html(shown(shift.before, precision)), escape_html(shown(shift.after, precision)), escape_html(change));
+  }
+  out += "</tbody></table>\n";
+  if (s.shifts.size() >= 2) {
+    auto best = std::max_element(s.shifts.begin(), s.shifts.end(),
+                                 [](const Shift& a, const Shift& b) { return a.after - a.before < b.after - b.before; });
+    out += fmt::format("<p>→ attention moved “{}” most toward the <strong>{}</strong> neighbourhood.</p>\n", escape_html(s.word),
+                       escape_html(best->neighbourhood));
+  }
+  return out;
+}
+
+std::string section_html(const HtmlSection& s, std::size_t index, std::size_t count, const HtmlOptions& options) {
+  const Trace& trace = s.trace;
+  std::string out = fmt::format(R"(<section class="trace" id="s{}">)", index + 1);
+  out += "\n";
+  out += count > 1 ? fmt::format("<h2>Sentence {} of {}</h2>\n", index + 1, count) : std::string("<h2>Sentence</h2>\n");
+  out += fmt::format("<p class=\"sentence\">“{}”</p>\n", escape_html(trace.sentence));
+  out += config_html(trace.config);
+  for (const auto& note : trace.notes) out += fmt::format("<p class=\"note\">note: {}</p>\n", escape_html(note));
+  out += tokens_html("tokens", trace.tokens);
+  if (!trace.context_tokens.empty()) out += tokens_html("context tokens", trace.context_tokens);
+
+  out += R"(<nav class="stages">stages:)";
+  for (const Stage& stage : trace.stages)
+    out += fmt::format(R"( <a href="#{}">{}{}</a>)", escape_html(stage_id(index, stage)), escape_html(stage.name),
+                       stage.head && trace.config.heads > 1 ? fmt::format(" h{}", *stage.head + 1) : "");
+  out += "</nav>\n";
+  for (const Stage& stage : trace.stages) out += stage_html(trace, stage, index, options);
+  if (!s.word.empty() && !s.shifts.empty()) out += shift_html(s, options.precision);
+  return out + "</section>\n";
+}
+
+// The bytes of one UTF-8 code point at s[i], or 0 when the sequence there is invalid (overlong forms,
+// surrogates and values past U+10FFFF included).
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  if (b0 < 0x80) return 1;
+  const std::size_t n = b0 >= 0xC2 && b0 <= 0xDF ? 2 : b0 >= 0xE0 && b0 <= 0xEF ? 3 : b0 >= 0xF0 && b0 <= 0xF4 ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+  const auto b1 = static_cast<unsigned char>(s[i + 1]);
+  if ((b0 == 0xE0 && b1 < 0xA0) || (b0 == 0xED && b1 > 0x9F) || (b0 == 0xF0 && b1 < 0x90) || (b0 == 0xF4 && b1 > 0x8F)) return 0;
+  return n;
+}
+
+}  // namespace
+
+std::string escape_html(std::string_view text) {
+  // First make the text safe to show at all (the terminal's rule: control characters and invalid UTF-8
+  // become '?'), then strict about UTF-8 (the terminal's decoder lets surrogates through; a page must not).
+  const std::string safe = render_detail::sanitize(text);
+  std::string out;
+  out.reserve(safe.size() + safe.size() / 8);
+  for (std::size_t i = 0; i < safe.size();) {
+    const std::size_t n = utf8_length(safe, i);
+    if (n == 0) {
+      out += '?';
+      ++i;
+      continue;
+    }
+    if (n > 1) {
+      out.append(safe, i, n);
+      i += n;
+      continue;
+    }
+    switch (safe[i]) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += safe[i];
+    }
+    ++i;
+  }
+  return out;
+}
+
+std::string render_html(const Trace& trace, const HtmlOptions& options) {
+  return render_html(std::vector<HtmlSection>{HtmlSection{trace, {}, {}}}, options);
+}
+
+std::string render_html(const std::vector<HtmlSection>& sections, const HtmlOptions& options) {
+  std::size_t cells = 0;
+  for (const auto& section : sections)
+    for (const Stage& stage : section.trace.stages) cells += static_cast<std::size_t>(stage.data.size());
+  if (cells > options.max_cells)
+    throw InputError(fmt::format("--html: the page would hold {} table cells, more than a browser shows comfortably ({}); "
+                                 "use a shorter sentence, or --json for the data", cells, options.max_cells));
+  const std::string first_sentence = sections.empty() ? std::string() : sections.front().trace.sentence;
+  const std::string heading = !options.title.empty() ? options.title : "Attention, stage by stage";
+  const std::string page_title =
+      !options.title.empty() ? "attnviz: " + options.title : fmt::format("attnviz: “{}”", first_sentence);
+
+  std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  out += fmt::format("<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n", kContentSecurityPolicy);
+  out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  out += fmt::format("<meta name=\"generator\" content=\"attnviz {}\">\n", ATTNVIZ_VERSION);
+  out += fmt::format("<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n", escape_html(page_title), kStyle);
+  out += fmt::format("<header><h1>{}</h1>\n", escape_html(heading));
+  if (!options.description.empty()) out += fmt::format("<p class=\"lead\">{}</p>\n", escape_html(options.description));
+  out += "<p class=\"lead\">Each table is one stage of attention, computed on the sentence below. Rows of the n × n "
+         "tables are queries (the token that is looking), columns are keys (the tokens looked at). A cell's colour is its "
+         "value; hover over it to see the number exactly and how it was computed. Click a stage's title to fold it.</p>\n"
+         "</header>\n";
+  for (std::size_t i = 0; i < sections.size(); ++i) out += section_html(sections[i], i, sections.size(), options);
+  out += fmt::format("<footer>Made by attnviz {}. This page is one file: it loads nothing and runs no script.</footer>\n",
+                     ATTNVIZ_VERSION);
+  return out + "</body>\n</html>\n";
+}
+
+}  // namespace attnviz
