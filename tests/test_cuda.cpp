@@ -140,14 +140,38 @@ TEST_CASE("CUDA: --backend cuda without a usable GPU exits 2 with a clear messag
   }
 }
 
+TEST_CASE("CUDA: attnviz bench --backend cuda-flash without a usable GPU exits 2 with a clear message", "[cuda][cli]") {
+  if (!gpu_unavailable("cuda-flash")) {
+    WARN("a CUDA device is usable here, so the no-GPU path cannot be exercised; the GPU tests ran instead");
+    return;
+  }
+  const Run r = run_attnviz({"bench", "--backend", "cuda-flash", "--seq", "64", "--dim", "16", "--min-time", "0"});
+  INFO("stderr: " << r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Contains(compiled_in("cuda-flash") ? "no CUDA device can be used on this machine" : "built without CUDA"));
+}
+
+TEST_CASE("CUDA: attnviz bench --backend cuda-flash times the kernel and reports GFLOP/s (skips without a GPU)", "[cuda][gpu][cli]") {
+  if (auto why = gpu_unavailable("cuda-flash")) {
+    WARN("skipped: " << *why);
+    return;
+  }
+  const Run r = run_attnviz({"bench", "--backend", "cuda-flash", "--seq", "1024", "--dim", "64", "--heads", "4", "--causal"});
+  INFO("stderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Contains("gpu: ") && Contains("kernel flash v2") && Contains("GFLOP/s") && Contains("the kernel alone"));
+  CHECK_THAT(r.out, Contains("error vs float64"));
+}
+
 TEST_CASE("CUDA: --version and --help list the backends compiled in", "[cuda][cli]") {
   const Run v = run_attnviz({"--version"});
   REQUIRE(v.exit_code == 0);
   const Run h = run_attnviz({"run", "--help"});
   REQUIRE(h.exit_code == 0);
-  const std::string expected = compiled_in("cuda") ? "backends: cpu, cuda, cuda-flash" : "backends: cpu)";
+  const std::string expected = compiled_in("cuda") ? "backends: cpu, flash, cuda, cuda-flash" : "backends: cpu, flash)";
   CHECK_THAT(v.out, Contains(expected));
-  CHECK_THAT(h.out, Contains(compiled_in("cuda") ? "cpu, cuda, cuda-flash" : "Where attention is computed: cpu"));
+  CHECK_THAT(h.out, Contains(compiled_in("cuda") ? "cpu, flash, cuda, cuda-flash" : "Where attention is computed: cpu, flash ("));
 }
 
 TEST_CASE("CLI: --timings on a backend that measures nothing says so", "[cli]") {

@@ -22,6 +22,10 @@ struct AttentionOptions {
   std::optional<Matrix> mask;   // n × m, 1 = may attend, 0 = masked (combined with causal)
   float temperature = 1.0f;     // > 0: S' = S · scale / temperature
   bool scale = true;            // multiply S by 1/√d_k
+  // How the work is done, never what is computed: results are bit-identical for every thread count.
+  int threads = 0;              // worker threads over heads and query blocks; 0 = the hardware's concurrency
+  int block_rows = 0;           // flash: Br, query rows per tile (0 = the backend's default)
+  int block_cols = 0;           // flash: Bc, key columns per tile (0 = the backend's default)
 };
 
 struct AttentionInput {

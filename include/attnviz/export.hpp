@@ -20,6 +20,9 @@ std::string to_pretty_json(const nlohmann::ordered_json& doc);
 // A float32 as the JSON number that reads back as the same float32 (null when not finite).
 nlohmann::ordered_json float_json(float value);
 
+// A matrix as nested arrays of rows, each number as float_json writes it (a masked −∞ cell is null).
+nlohmann::ordered_json matrix_json(const Matrix& m);
+
 // Writes `content` to `path` whole or not at all: a temporary file beside it, then a rename. "-" writes to
 // standard output. InputError naming the path when it cannot be written.
 void write_output(const std::string& path, const std::string& content);

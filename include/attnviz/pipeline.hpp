@@ -59,6 +59,15 @@ Matrix embed(const Embeddings& emb, const std::vector<std::string>& tokens);
 // PE[p, 2i] = sin(p / 10000^(2i/d)), PE[p, 2i+1] = cos(p / 10000^(2i/d)).
 Matrix sinusoidal_positions(int n, int d);
 
+// The backend's input for `sentence` (and options.context): tokens, embeddings, positions. Fills `trace`'s
+// sentence, tokens and context tokens, and appends its positional_encoding and embeddings stages.
+AttentionInput prepare_input(const Embeddings& emb, const Model& model, const std::string& sentence,
+                             const PipelineOptions& options, Trace& trace);
+
+// InputError when `backend` would store n × m matrices (scores, scaled scores, weights, per head) larger
+// than `max_memory_bytes`, suggesting --max-memory or --backend flash.
+void check_attention_memory(const Backend& backend, double n, double m, int heads, double max_memory_bytes);
+
 // Every stage of DESIGN.md §1 for `sentence`. The model's d_model must equal the embeddings' dim.
 // With positions, three stages come first: token_embeddings (E, the words' own rows), positional_encoding
 // (PE) and embeddings (X = E + PE). With a context, context_embeddings (the key/value side's rows, its own

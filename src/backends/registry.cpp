@@ -49,7 +49,7 @@ std::optional<KernelTiming> Backend::time_kernel(int, int, int, bool) const { re
 #endif
 
 std::vector<std::string> backend_names() {
-  std::vector<std::string> names{"cpu"};
+  std::vector<std::string> names{"cpu", "flash"};
 #if ATTNVIZ_WITH_CUDA
   names.emplace_back("cuda");
   names.emplace_back("cuda-flash");
@@ -59,6 +59,7 @@ std::vector<std::string> backend_names() {
 
 std::unique_ptr<Backend> make_backend(std::string_view name) {
   if (name == "cpu") return make_cpu_backend();
+  if (name == "flash") return make_flash_backend();
 #if ATTNVIZ_WITH_CUDA
   if (name == "cuda") return make_cuda_backend(false);
   if (name == "cuda-flash") return make_cuda_backend(true);

@@ -29,8 +29,10 @@ int main(int argc, char** argv) {
   attnviz demo mouse                                 the lesson: "mouse" beside Mickey, then beside a computer
   attnviz run "the cat chased the mouse"             every stage of one sentence
   attnviz "the cat chased the mouse" --stages weights
+  attnviz flash "the cat chased the mouse" --block-rows 2 --block-cols 3   FlashAttention, tile by tile
+  attnviz bench --seq 4096 --backend flash --threads 1                 GFLOP/s, memory and error
 Exit codes: 0 success, 2 a usage or input error, 1 anything else.)");
-  std::vector<Command> commands{add_run_command(app), add_demo_command(app)};
+  std::vector<Command> commands{add_run_command(app), add_demo_command(app), add_flash_command(app), add_bench_command(app)};
 
   // `attnviz SENTENCE ...` is `attnviz run SENTENCE ...`.
   std::vector<std::string> args;

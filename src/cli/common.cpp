@@ -1,5 +1,6 @@
 #include "common.hpp"
 
+#include <cctype>
 #include <cmath>
 #include <iostream>
 #include <limits>
@@ -8,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include "../io/json_util.hpp"
+#include "attnviz/attention.hpp"
 #include "attnviz/data.hpp"
 #include "attnviz/error.hpp"
 
@@ -34,8 +36,10 @@ void add_common_options(CLI::App& app, CommonOptions& o) {
       ->type_name("N");
   app.add_option("--precision", o.precision, "Digits after the decimal point (0-9, default 3)")->check(CLI::Range(0, 9))->type_name("N");
   app.add_option("--stages", o.stages, "Comma-separated stages to print, e.g. weights,output (default: all)")->type_name("LIST");
-  app.add_option("--backend", o.backend, fmt::format("Where attention is computed: {} (cpu, the Eigen reference, is the default)",
-                                                     fmt::join(backend_names(), ", ")))
+  app.add_option("--backend", o.backend,
+                 fmt::format("Where attention is computed: {} (cpu, the Eigen reference, is the default; flash computes "
+                             "tile by tile and never stores the n × n matrices)",
+                             fmt::join(backend_names(), ", ")))
       ->type_name("NAME");
   app.add_flag("--timings", o.timings, "After the report, the time of each step of the backend (the CUDA backends measure them)");
   app.add_option("--unknown", o.unknown,
@@ -63,6 +67,39 @@ void add_attention_options(CLI::App& app, AttentionFlags& f) {
       ->check(CLI::IsMember({"none", "sinusoidal"}))
       ->type_name("KIND");
   app.add_option("--context", f.context, "Cross-attention: keys and values come from this sentence")->type_name("SENTENCE");
+  add_performance_options(app, f.threads, f.max_memory);
+}
+
+void add_performance_options(CLI::App& app, int& threads, std::string& max_memory) {
+  app.add_option("--threads", threads, "Worker threads over heads and query blocks (default: the hardware's; results do not depend on it)")
+      ->check(CLI::Range(1, 1024))
+      ->type_name("T");
+  app.add_option("--max-memory", max_memory,
+                 "Refuse when the standard backend's n × n matrices would exceed SIZE (default 2G; suffixes K, M, G)")
+      ->type_name("SIZE");
+}
+
+double parse_memory_size(const std::string& text, const std::string& option) {
+  std::size_t used = 0;
+  double value = -1;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  std::string suffix = text.substr(std::min(used, text.size()));
+  for (auto& ch : suffix) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (suffix.size() == 2 && (suffix[1] == 'B' || suffix[1] == 'I')) suffix.pop_back();  // "MB", "Mi" read as "M"
+  double unit = 0;
+  if (suffix.empty() || suffix == "B") unit = 1;
+  else if (suffix == "K") unit = 1024.0;
+  else if (suffix == "M") unit = 1024.0 * 1024;
+  else if (suffix == "G") unit = 1024.0 * 1024 * 1024;
+  else if (suffix == "T") unit = 1024.0 * 1024 * 1024 * 1024;
+  if (used == 0 || unit == 0 || !std::isfinite(value) || value <= 0)
+    throw InputError(fmt::format("{} '{}' is not a size; give a positive number of bytes with an optional suffix K, M or G, e.g. 512M or 2G",
+                                 option, text));
+  return value * unit;
 }
 
 RenderOptions render_options(const CommonOptions& o) {
@@ -153,6 +190,8 @@ PipelineOptions pipeline_options(const CommonOptions& common, const AttentionFla
   }
   p.positions = f.positions;
   p.context = f.context;
+  p.attention.threads = f.threads;
+  p.max_memory_bytes = parse_memory_size(f.max_memory, "--max-memory");
   return p;
 }
 

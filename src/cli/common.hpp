@@ -39,10 +39,17 @@ struct AttentionFlags {
   bool no_scale = false;
   std::string positions = "none";
   std::optional<std::string> context;
+  int threads = 0;                  // 0: the hardware's concurrency
+  std::string max_memory = "2G";    // the standard backend's n × n matrices may use at most this
 };
 
 void add_common_options(CLI::App& app, CommonOptions& options);
 void add_attention_options(CLI::App& app, AttentionFlags& flags);
+// --threads and --max-memory (part of add_attention_options; `attnviz bench` adds them alone).
+void add_performance_options(CLI::App& app, int& threads, std::string& max_memory);
+
+// "512M", "2G", "64K", "1000" (bytes) -> bytes; InputError naming `option` otherwise.
+double parse_memory_size(const std::string& text, const std::string& option);
 
 // The embeddings for `sentences` (NAME|PATH, default `fallback`): a big file keeps only their words (and
 // `extra_words`) plus the first --vocab-limit words.
@@ -72,5 +79,7 @@ struct Command {
 // Registration of each command (one file each).
 Command add_run_command(CLI::App& app);
 Command add_demo_command(CLI::App& app);
+Command add_flash_command(CLI::App& app);
+Command add_bench_command(CLI::App& app);
 
 }  // namespace attnviz::cli

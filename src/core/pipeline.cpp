@@ -226,10 +226,9 @@ void check_finite(const std::vector<Stage>& stages, const PipelineOptions& optio
 
 }  // namespace
 
-Trace run_attention(const Embeddings& emb, const Model& model, const std::string& sentence, const PipelineOptions& options) {
+AttentionInput prepare_input(const Embeddings& emb, const Model& model, const std::string& sentence,
+                             const PipelineOptions& options, Trace& trace) {
   check_options(emb, model, options);
-
-  Trace trace;
   trace.sentence = sanitize_utf8(sentence);
   const TokenLookup query = lookup_tokens(emb, sentence, options.unknown);
   trace.tokens = query.labels;
@@ -265,15 +264,27 @@ Trace run_attention(const Embeddings& emb, const Model& model, const std::string
   if (!cross) in.X_kv = in.X;
   trace.stages.push_back(dimension_stage("embeddings", "X", trace.tokens, emb.dimension_labels, in.X));
   if (cross) trace.stages.push_back(dimension_stage("context_embeddings", "Xc", trace.context_tokens, emb.dimension_labels, in.X_kv));
+  return in;
+}
 
-  auto backend = make_backend(options.backend);
-  const auto n = static_cast<double>(in.X.rows()), m = static_cast<double>(in.X_kv.rows());
+void check_attention_memory(const Backend& backend, double n, double m, int heads, double max_memory_bytes) {
+  if (!backend.stores_attention_matrices()) return;
   // Three n × m float32 stages per head are kept (scores, scaled scores, weights).
-  const double attention_bytes = backend->stores_attention_matrices() ? 3.0 * n * m * model.heads * sizeof(float) : 0.0;
-  if (attention_bytes > options.max_memory_bytes)
-    throw InputError(fmt::format("{} × {} tokens need {:.1f} GiB for the attention matrices, more than the {:.1f} GiB allowed; "
-                                 "use a shorter sentence or a backend that never stores them",
-                                 n, m, attention_bytes / (1 << 30), options.max_memory_bytes / (1 << 30)));
+  const double bytes = 3.0 * n * m * heads * sizeof(float);
+  if (bytes > max_memory_bytes)
+    throw InputError(fmt::format("{} × {} tokens ({} head{}) need {:.3g} MiB for the {} backend's n × n matrices, more than "
+                                 "--max-memory allows ({:.3g} MiB)\n"
+                                 "hint: use --backend flash, which never stores them, or raise --max-memory",
+                                 n, m, heads, heads == 1 ? "" : "s", bytes / (1 << 20), backend.name(),
+                                 max_memory_bytes / (1 << 20)));
+}
+
+Trace run_attention(const Embeddings& emb, const Model& model, const std::string& sentence, const PipelineOptions& options) {
+  Trace trace;
+  const AttentionInput in = prepare_input(emb, model, sentence, options, trace);
+  auto backend = make_backend(options.backend);
+  check_attention_memory(*backend, static_cast<double>(in.X.rows()), static_cast<double>(in.X_kv.rows()), model.heads,
+                         options.max_memory_bytes);
   if (auto why = backend->unsupported(model, in, options.attention)) throw InputError(*why);
 
   auto stages = backend->compute_timed(model, in, options.attention, trace.timings);

@@ -31,8 +31,6 @@ ojson float_json(float value) {
   return std::strtod(text.c_str(), nullptr);
 }
 
-namespace {
-
 ojson matrix_json(const Matrix& m) {
   ojson rows = ojson::array();
   for (Eigen::Index i = 0; i < m.rows(); ++i) {
@@ -42,6 +40,8 @@ ojson matrix_json(const Matrix& m) {
   }
   return rows;
 }
+
+namespace {
 
 bool is_flat_array(const ojson& v) {
   if (!v.is_array()) return false;

@@ -1,0 +1,282 @@
+// The benchmark behind `attnviz bench`. It goes through make_backend and Backend::compute, the code the
+// other commands use, on a random model whose projections produce Q, K, V with unit-variance entries.
+#include "attnviz/bench.hpp"
+
+#include <sys/resource.h>
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "attnviz/attention.hpp"
+#include "attnviz/error.hpp"
+#include "attnviz/pipeline.hpp"
+#include "../backends/parallel.hpp"
+#include "../backends/vexp.hpp"
+
+namespace attnviz {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// CPU time of the whole process (every thread), in seconds.
+double process_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
+Matrix random_normal(int rows, int cols, double stddev, std::mt19937& rng) {
+  std::normal_distribution<float> dist(0.0f, static_cast<float>(stddev));
+  Matrix M(rows, cols);
+  for (Eigen::Index i = 0; i < M.size(); ++i) M.data()[i] = dist(rng);
+  return M;
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) {
+      auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
+    }
+  return "unknown";
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t k = v.size() / 2;
+  return v.size() % 2 ? v[k] : (v[k - 1] + v[k]) / 2;
+}
+
+const Stage& find_stage(const std::vector<Stage>& stages, const std::string& name, int head) {
+  for (const auto& s : stages)
+    if (s.name == name && s.head == head) return s;
+  throw Error(fmt::format("the backend returned no '{}' stage for head {}", name, head + 1));
+}
+
+}  // namespace
+
+GemmRate measure_gemm_gflops(int N) {
+  std::mt19937 rng(7);
+  const Matrix A = random_normal(N, N, 1.0, rng), B = random_normal(N, N, 1.0, rng);
+  Matrix C(N, N);
+  C.noalias() = A * B;  // warm-up
+  std::vector<double> times, cpu_times;
+  for (int r = 0; r < 3; ++r) {
+    const auto start = Clock::now();
+    const double cpu_start = process_cpu_seconds();
+    C.noalias() = A * B;
+    times.push_back(seconds_since(start));
+    cpu_times.push_back(process_cpu_seconds() - cpu_start);
+  }
+  const double flops = 2.0 * N * N * N;
+  return {flops / median(times) / 1e9, flops / median(cpu_times) / 1e9};
+}
+
+BenchResult run_bench(const BenchOptions& o) {
+  if (o.seq < 1 || o.dim < 1 || o.heads < 1)
+    throw InputError(fmt::format("--seq, --dim and --heads must be at least 1, got {}, {}, {}", o.seq, o.dim, o.heads));
+  BenchResult r;
+  r.options = o;
+  r.threads = resolve_threads(o.threads);
+  r.cpu = cpu_model();
+  r.hardware_threads = resolve_threads(0);
+  r.exp_isa = exp_instruction_set();
+
+  const auto backend = make_backend(o.backend);
+  check_attention_memory(*backend, o.seq, o.seq, o.heads, o.max_memory_bytes);
+
+  r.gemm_size = 1024;
+  const GemmRate gemm = measure_gemm_gflops(r.gemm_size);
+  r.gemm_gflops = gemm.gflops;
+  r.gemm_gflops_cpu = gemm.gflops_cpu;
+
+  // A random model: W_q, W_k, W_v with entries N(0, 1/d_model), so Q, K, V have unit-variance entries;
+  // W_o the identity, so the output is the concatenated context.
+  const int d_model = o.heads * o.dim;
+  std::mt19937 rng(o.seed);
+  Model model;
+  model.name = "random";
+  model.d_model = d_model;
+  model.heads = o.heads;
+  model.d_k = model.d_v = o.dim;
+  const double w_std = 1.0 / std::sqrt(static_cast<double>(d_model));
+  model.W_q = random_normal(d_model, d_model, w_std, rng);
+  model.W_k = random_normal(d_model, d_model, w_std, rng);
+  model.W_v = random_normal(d_model, d_model, w_std, rng);
+  model.W_o = Matrix::Identity(d_model, d_model);
+  model.b_q = model.b_k = model.b_v = model.b_o = Vector::Zero(d_model);
+
+  AttentionInput in;
+  in.X = random_normal(o.seq, d_model, 1.0, rng);  // n × d_model
+  in.X_kv = in.X;
+  for (int i = 0; i < o.seq; ++i) in.query_tokens.push_back(fmt::format("t{}", i));
+  in.key_tokens = in.query_tokens;
+  for (int c = 0; c < d_model; ++c) in.dim_labels.push_back(fmt::format("d{}", c));
+
+  AttentionOptions options;
+  options.causal = o.causal;
+  options.threads = o.threads;
+  options.block_rows = o.block_rows;
+  options.block_cols = o.block_cols;
+  if (auto why = backend->unsupported(model, in, options)) throw InputError(*why);
+
+  std::vector<Stage> stages;
+  const std::optional<KernelTiming> kernel = backend->time_kernel(o.seq, o.dim, o.heads, o.causal);
+  if (kernel) {
+    // A GPU backend: its attention kernel alone (CUDA events, no projections or copies); one compute for
+    // the error check below.
+    stages = backend->compute(model, in, options);
+    r.runs = kernel->runs;
+    r.seconds_median = kernel->seconds_median;
+    r.seconds_min = kernel->seconds_min;
+    r.device = kernel->device;
+    r.kernel = kernel->kernel;
+  } else {
+    // One warm-up run, counted when it alone took min_seconds; then repeat until min_seconds are measured.
+    std::vector<double> times, cpu_times;
+    auto start = Clock::now();
+    double cpu_start = process_cpu_seconds();
+    stages = backend->compute(model, in, options);
+    const double first = seconds_since(start);
+    if (first >= o.min_seconds) {
+      times.push_back(first);
+      cpu_times.push_back(process_cpu_seconds() - cpu_start);
+    }
+    double measured = 0;
+    while (times.empty() || (measured < o.min_seconds && times.size() < 50)) {
+      stages.clear();
+      start = Clock::now();
+      cpu_start = process_cpu_seconds();
+      stages = backend->compute(model, in, options);
+      times.push_back(seconds_since(start));
+      cpu_times.push_back(process_cpu_seconds() - cpu_start);
+      measured += times.back();
+    }
+    r.runs = static_cast<int>(times.size());
+    r.seconds_median = median(times);
+    r.seconds_min = *std::min_element(times.begin(), times.end());
+    r.cpu_seconds_median = median(cpu_times);
+  }
+  r.flops = 4.0 * o.seq * o.seq * o.dim * o.heads * (o.causal ? 0.5 : 1.0);
+  r.gflops = r.flops / r.seconds_median / 1e9;
+  r.ratio = r.gflops / r.gemm_gflops;
+  if (!kernel) {
+    r.gflops_cpu = r.flops / r.cpu_seconds_median / 1e9;
+    r.ratio_cpu = r.gflops_cpu / r.gemm_gflops_cpu;
+  }
+
+  // Float64 attention on the backend's own float32 Q, K, V for a sample of query rows.
+  std::vector<int> rows;
+  if (o.seq <= 512) {
+    for (int i = 0; i < o.seq; ++i) rows.push_back(i);
+  } else {
+    for (int k = 0; k < 64; ++k) rows.push_back(static_cast<int>(std::lround(static_cast<double>(k) * (o.seq - 1) / 63)));
+  }
+  r.error_rows = static_cast<int>(rows.size());
+  r.error_sampled = r.error_rows < o.seq;
+  const double factor = 1.0 / std::sqrt(static_cast<double>(o.dim));
+  std::vector<double> p(static_cast<std::size_t>(o.seq)), a(static_cast<std::size_t>(o.dim));
+  for (int h = 0; h < o.heads; ++h) {
+    const Matrix& Q = find_stage(stages, "queries", h).data;
+    const Matrix& K = find_stage(stages, "keys", h).data;
+    const Matrix& V = find_stage(stages, "values", h).data;
+    const Matrix& A = find_stage(stages, "context", h).data;
+    for (int i : rows) {
+      const int keys = o.causal ? i + 1 : o.seq;
+      double max_s = -std::numeric_limits<double>::infinity();
+      for (int j = 0; j < keys; ++j) {
+        double s = 0;
+        for (int c = 0; c < o.dim; ++c) s += static_cast<double>(Q(i, c)) * K(j, c);
+        p[static_cast<std::size_t>(j)] = s * factor;
+        max_s = std::max(max_s, s * factor);
+      }
+      double sum = 0;
+      for (int j = 0; j < keys; ++j) sum += (p[static_cast<std::size_t>(j)] = std::exp(p[static_cast<std::size_t>(j)] - max_s));
+      std::fill(a.begin(), a.end(), 0.0);
+      for (int j = 0; j < keys; ++j)
+        for (int c = 0; c < o.dim; ++c) a[static_cast<std::size_t>(c)] += p[static_cast<std::size_t>(j)] / sum * V(j, c);
+      double row_max = 0, row_err = 0;
+      for (int c = 0; c < o.dim; ++c) {
+        row_max = std::max(row_max, std::abs(a[static_cast<std::size_t>(c)]));
+        row_err = std::max(row_err, std::abs(A(i, c) - a[static_cast<std::size_t>(c)]));
+      }
+      if (!std::isfinite(row_err)) row_err = std::numeric_limits<double>::infinity();
+      r.max_abs_error = std::max(r.max_abs_error, row_err);
+      r.max_rel_error = std::max(r.max_rel_error, row_max > 0 ? row_err / row_max : row_err);
+    }
+  }
+
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  r.peak_rss_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
+  return r;
+}
+
+nlohmann::ordered_json bench_json(const BenchResult& r) {
+  const BenchOptions& o = r.options;
+  nlohmann::ordered_json j;
+  j["format"] = "attnviz-bench";
+  j["version"] = 1;
+  j["machine"] = {{"cpu", r.cpu}, {"hardware_threads", r.hardware_threads}, {"exp", r.exp_isa}};
+  j["config"] = {{"seq", o.seq},         {"dim", o.dim},         {"heads", o.heads},
+                 {"causal", o.causal},   {"backend", o.backend}, {"threads", r.threads},
+                 {"block_rows", o.block_rows}, {"block_cols", o.block_cols}, {"seed", o.seed}};
+  if (!r.device.empty())
+    j["gpu"] = {{"device", r.device}, {"kernel", r.kernel}, {"timed", "the attention kernel alone, CUDA events, no projections or copies"}};
+  j["runs"] = r.runs;
+  j["seconds_median"] = r.seconds_median;
+  j["seconds_min"] = r.seconds_min;
+  j["flops"] = r.flops;
+  j["gflops"] = r.gflops;
+  j["gemm"] = {{"size", r.gemm_size}, {"threads", 1}, {"gflops", r.gemm_gflops}, {"gflops_cpu_time", r.gemm_gflops_cpu}};
+  j["ratio"] = r.ratio;
+  j["cpu_time"] = {{"note", "process CPU time of every thread; less disturbed than wall time on a busy machine"},
+                   {"seconds_median", r.cpu_seconds_median}, {"gflops", r.gflops_cpu}, {"ratio", r.ratio_cpu}};
+  j["peak_rss_mib"] = r.peak_rss_mib;
+  j["peak_rss_note"] = "getrusage(RUSAGE_SELF).ru_maxrss: the whole process, including the matrix-product measurement";
+  j["error"] = {{"max_abs", r.max_abs_error},
+                {"max_rel", r.max_rel_error},
+                {"rows_checked", r.error_rows},
+                {"sampled", r.error_sampled},
+                {"reference", "float64 attention on the backend's float32 Q, K, V"}};
+  return j;
+}
+
+std::string bench_text(const BenchResult& r) {
+  const BenchOptions& o = r.options;
+  std::string s;
+  s += fmt::format("attnviz bench: backend {}, n = {}, d = {}, {} head{}{}, {} thread{}\n", o.backend, o.seq, o.dim, o.heads,
+                   o.heads == 1 ? "" : "s", o.causal ? ", causal" : "", r.threads, r.threads == 1 ? "" : "s");
+  s += fmt::format("machine: {} ({} hardware threads), exp: {}\n", r.cpu, r.hardware_threads, r.exp_isa);
+  if (!r.device.empty()) {
+    s += fmt::format("gpu: {}, kernel {}\n", r.device, r.kernel);
+    s += fmt::format("time: {:.4f} ms median, {:.4f} ms best, of {} run{} (the kernel alone, CUDA events; no projections or copies)\n",
+                     r.seconds_median * 1e3, r.seconds_min * 1e3, r.runs, r.runs == 1 ? "" : "s");
+  } else {
+    s += fmt::format("time: {:.4f} s median, {:.4f} s best, of {} run{} (Q/K/V/output projections included, not counted in flops)\n",
+                     r.seconds_median, r.seconds_min, r.runs, r.runs == 1 ? "" : "s");
+  }
+  s += fmt::format("rate: {:.2f} GFLOP/s ({:.3g} flops: 4·n²·d per head{})\n", r.gflops, r.flops, o.causal ? ", halved for causal" : "");
+  s += fmt::format("matrix product (Eigen, float32, {}³, one thread): {:.2f} GFLOP/s; ratio {:.2f}\n", r.gemm_size, r.gemm_gflops, r.ratio);
+  if (r.device.empty())
+    s += fmt::format("by process CPU time: {:.4f} s, {:.2f} GFLOP/s against {:.2f}; ratio {:.2f}\n", r.cpu_seconds_median,
+                     r.gflops_cpu, r.gemm_gflops_cpu, r.ratio_cpu);
+  s += fmt::format("peak memory: {:.1f} MiB (getrusage ru_maxrss of the whole process)\n", r.peak_rss_mib);
+  s += fmt::format("error vs float64: max abs {:.3g}, max rel {:.3g} ({} query row{} per head{})\n", r.max_abs_error,
+                   r.max_rel_error, r.error_rows, r.error_rows == 1 ? "" : "s", r.error_sampled ? ", a sample spread over n" : ", all");
+  return s;
+}
+
+}  // namespace attnviz
