@@ -13,6 +13,7 @@
 #include "attnviz/attention.hpp"
 #include "attnviz/error.hpp"
 #include "attnviz/flash.hpp"
+#include "compare_util.hpp"
 #include "support.hpp"
 
 using namespace attnviz;
@@ -58,23 +59,14 @@ AttentionInput input_of(Matrix X, Matrix X_kv) {
   return in;
 }
 
-// Element by element: |a − b| ≤ abs_tol + rel_tol·|b|, cells where the reference is not finite skipped; the
-// first mismatches are printed.
+// Element by element with the shared helper (compare_util.hpp): |a − b| ≤ abs_tol + rel_tol·|b|, masked
+// cells skipped, the first mismatches printed.
 void require_close(const Matrix& got, const Matrix& want, const std::string& what, double rel_tol = 1e-5, double abs_tol = 1e-6) {
-  REQUIRE(got.rows() == want.rows());
-  REQUIRE(got.cols() == want.cols());
+  const auto c = attnviz::test::compare_matrices(got, want, {static_cast<float>(abs_tol), static_cast<float>(rel_tol)});
   std::ostringstream first;
-  int mismatches = 0;
-  for (Eigen::Index i = 0; i < want.rows(); ++i)
-    for (Eigen::Index j = 0; j < want.cols(); ++j) {
-      if (!std::isfinite(want(i, j))) continue;
-      const double diff = std::abs(static_cast<double>(got(i, j)) - want(i, j));
-      if (!(diff <= abs_tol + rel_tol * std::abs(want(i, j)))) {
-        if (++mismatches <= 5) first << "  " << what << "[" << i << "][" << j << "]: got " << got(i, j) << ", want " << want(i, j) << "\n";
-      }
-    }
-  INFO(mismatches << " mismatches, first:\n" << first.str());
-  CHECK(mismatches == 0);
+  for (const auto& m : c.first) first << "  " << what << m << "\n";
+  INFO(c.mismatches << " mismatches, first:\n" << first.str());
+  CHECK(c.ok());
 }
 
 const Stage& stage_of(const std::vector<Stage>& stages, const std::string& name, std::optional<int> head) {

@@ -43,6 +43,15 @@ std::vector<std::vector<bool>> allowed_cells(const AttentionOptions& options, in
 // The factor applied to the raw scores: (scale ? 1/√d_k : 1) / temperature.
 float score_factor(const AttentionOptions& options, int d_k);
 
+// The attention kernel alone, timed by a backend that can (the GPU ones, with CUDA events).
+struct KernelTiming {
+  double seconds_median = 0;
+  double seconds_min = 0;
+  int runs = 0;
+  std::string device;  // e.g. "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs)"
+  std::string kernel;  // e.g. "flash v2"
+};
+
 // One way to compute attention. The Eigen `cpu` backend is the readable reference that every other
 // backend is checked against element by element.
 class Backend {
@@ -57,6 +66,13 @@ class Backend {
   // The stages of DESIGN.md §1 after the embeddings, in order, per head for per-head stages.
   virtual std::vector<Stage> compute(const Model& model, const AttentionInput& input,
                                      const AttentionOptions& options) const = 0;
+  // compute(), also filling `times` with each step's time when the backend measures them (the default
+  // measures nothing and leaves `times` empty).
+  virtual std::vector<Stage> compute_timed(const Model& model, const AttentionInput& input, const AttentionOptions& options,
+                                           StageTimes& times) const;
+  // The attention kernel alone (no projections, no copies) on random Q, K, V of `heads` heads, each
+  // n × d, self-attention; nullopt when the backend has no such separate kernel (the default).
+  virtual std::optional<KernelTiming> time_kernel(int n, int d, int heads, bool causal) const;
 };
 
 // The backend of that name; an InputError naming the available ones otherwise.

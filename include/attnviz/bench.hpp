@@ -46,6 +46,10 @@ struct BenchResult {
   bool error_sampled = false;    // true when error_rows < n
   double max_abs_error = 0;      // max |A − A_float64| over the checked rows and every head
   double max_rel_error = 0;      // the same, divided by the row's max |A_float64|
+  // A backend with a kernel of its own to time (Backend::time_kernel: cuda-flash) is timed by that kernel
+  // alone, with CUDA events; the CPU-time figures are then not measured (zero).
+  std::string device;            // e.g. "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs)"; empty for CPU backends
+  std::string kernel;            // e.g. "flash v2"
 };
 
 // Runs the benchmark; InputError for bad sizes, an unknown backend, or a standard backend above the memory limit.

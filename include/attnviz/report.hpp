@@ -39,6 +39,10 @@ std::string render_top_keys(const Stage& weights, int k, int heads, const Render
 // `scaled` (the head's scaled_scores stage; nullptr: none masked).
 std::string render_row_checks(const Stage& weights, const Stage* scaled, int heads, const RenderOptions& options);
 
+// The --timings table: each step the backend measured, in milliseconds, and their total; or a line saying
+// the backend measures none.
+std::string render_timings(const Trace& trace, const RenderOptions& options);
+
 // The lesson's point as numbers: cosine of the word to each neighbourhood before and after attention.
 std::string render_shift(const std::string& word, const std::vector<Shift>& shifts, const RenderOptions& options);
 

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "attnviz/matrix.hpp"
@@ -42,6 +43,10 @@ struct TraceConfig {
   std::optional<std::string> context;  // the context sentence of cross-attention
 };
 
+// What each step of a backend took, in the order they ran: (what, milliseconds). Backends that measure
+// their steps (the CUDA ones, with CUDA events) fill it; the others leave it empty.
+using StageTimes = std::vector<std::pair<std::string, double>>;
+
 struct Trace {
   std::string sentence;
   std::vector<std::string> tokens;          // the query side
@@ -49,6 +54,7 @@ struct Trace {
   TraceConfig config;
   std::vector<Stage> stages;
   std::vector<std::string> notes;  // what the reader should know, e.g. which stages a backend omits
+  StageTimes timings;              // per-step times when the backend measures them (--timings)
   // Per token (parallel to tokens / context_tokens): "" for a word of the embeddings, else how the token
   // was made from an unknown word (--unknown subword: "split from 'cocreated'"; --unknown zero: "zero vector").
   std::vector<std::string> token_notes;

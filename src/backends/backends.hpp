@@ -13,6 +13,9 @@ namespace attnviz {
 
 std::unique_ptr<Backend> make_cpu_backend();
 std::unique_ptr<Backend> make_flash_backend();
+// cuda (every stage on the GPU) or, with `flash`, cuda-flash (the fused kernel); only in CUDA builds
+// (src/backends/cuda/).
+std::unique_ptr<Backend> make_cuda_backend(bool flash);
 
 // The projections of head h: the h-th contiguous block of columns of W_q, W_k, W_v (and of the biases).
 struct HeadProjections {
@@ -30,6 +33,8 @@ Stage attention_stage(std::string name, std::string symbol, int head, const Atte
 
 // concat (n × H·d_v) and output O = concat · W_o + b_o (n × d), shared by every backend.
 void append_output_stages(const Model& model, const AttentionInput& in, Matrix concat, std::vector<Stage>& stages);
+// The same with O (n × d) computed elsewhere (on a GPU).
+void append_output_stages(const Model& model, const AttentionInput& in, Matrix concat, Matrix O, std::vector<Stage>& stages);
 
 // Fixed number of query rows in one work item of the reference backend. The item boundaries never depend on
 // the thread count, so neither do the results.

@@ -35,11 +35,40 @@ std::optional<std::string> Backend::unsupported(const Model&, const AttentionInp
   return std::nullopt;
 }
 
-std::vector<std::string> backend_names() { return {"cpu", "flash"}; }
+std::vector<Stage> Backend::compute_timed(const Model& model, const AttentionInput& input, const AttentionOptions& options,
+                                        StageTimes&) const {
+  return compute(model, input, options);
+}
+
+std::optional<KernelTiming> Backend::time_kernel(int, int, int, bool) const { return std::nullopt; }
+
+// The one place that knows whether the CUDA backends are compiled in (CMake sets ATTNVIZ_WITH_CUDA on this
+// file only; STYLE.md: no #if outside this seam).
+#ifndef ATTNVIZ_WITH_CUDA
+#define ATTNVIZ_WITH_CUDA 0
+#endif
+
+std::vector<std::string> backend_names() {
+  std::vector<std::string> names{"cpu", "flash"};
+#if ATTNVIZ_WITH_CUDA
+  names.emplace_back("cuda");
+  names.emplace_back("cuda-flash");
+#endif
+  return names;
+}
 
 std::unique_ptr<Backend> make_backend(std::string_view name) {
   if (name == "cpu") return make_cpu_backend();
   if (name == "flash") return make_flash_backend();
+#if ATTNVIZ_WITH_CUDA
+  if (name == "cuda") return make_cuda_backend(false);
+  if (name == "cuda-flash") return make_cuda_backend(true);
+#else
+  if (name == "cuda" || name == "cuda-flash")
+    throw InputError(fmt::format("backend '{}' is not in this build: it was built without CUDA (configure with -DATTNVIZ_CUDA=ON "
+                                 "on a machine with nvcc); this build has: {}",
+                                 name, fmt::join(backend_names(), ", ")));
+#endif
   throw InputError(fmt::format("unknown backend '{}'; this build has: {}", name, fmt::join(backend_names(), ", ")));
 }
 

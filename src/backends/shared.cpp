@@ -30,11 +30,15 @@ Stage attention_stage(std::string name, std::string symbol, int head, const Atte
 }
 
 void append_output_stages(const Model& model, const AttentionInput& in, Matrix concat, std::vector<Stage>& stages) {
+  Matrix O = (concat * model.W_o).rowwise() + model.b_o;  // n × d: back in the embedding space
+  append_output_stages(model, in, std::move(concat), std::move(O), stages);
+}
+
+void append_output_stages(const Model& model, const AttentionInput& in, Matrix concat, Matrix O, std::vector<Stage>& stages) {
   std::vector<std::string> concat_labels;
   for (int h = 0; h < model.heads; ++h)
     for (int c = 0; c < model.d_v; ++c)
       concat_labels.push_back(model.heads == 1 ? fmt::format("a{}", c) : fmt::format("h{}.a{}", h + 1, c));
-  Matrix O = (concat * model.W_o).rowwise() + model.b_o;  // n × d: back in the embedding space
   stages.push_back(token_stage("concat", "A", std::nullopt, in.query_tokens, std::move(concat_labels), std::move(concat)));
   stages.push_back(token_stage("output", "O", std::nullopt, in.query_tokens, in.dim_labels, std::move(O)));
 }

@@ -2,7 +2,6 @@
 #include <iostream>
 
 #include <fmt/format.h>
-
 #include <fmt/ranges.h>
 
 #include "attnviz/attention.hpp"

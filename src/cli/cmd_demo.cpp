@@ -123,6 +123,7 @@ int demo(const DemoArgs& a) {
     out += render_report(traces[i], report);
     if (step.quit()) return 0;
     if (shows_shift) out += "\n" + render_shift(lesson.word, shifts[i], ro);
+    if (a.common.timings) out += "\n" + render_timings(traces[i], ro);
   }
   if (a.classroom.step && !step.pause(out, "summary")) return 0;
   if (a.classroom.step) out.clear();

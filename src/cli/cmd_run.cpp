@@ -43,6 +43,7 @@ int run(const RunArgs& a) {
   std::string out = render_report(trace, report);
   if (step.quit()) return 0;
   if (a.neighbours > 0) out += "\n" + render_output_neighbours(trace, emb, a.neighbours, report.render);
+  if (a.common.timings) out += "\n" + render_timings(trace, report.render);
   std::cout << out << std::flush;
   return 0;
 }
@@ -71,6 +72,7 @@ Command add_run_command(CLI::App& app) {
   attnviz run "mickey cocreated cartoons" --embeddings glove --unknown subword
   attnviz run "the cat sat" --embeddings ~/glove.6B.300d.txt --vocab-limit 20000
   attnviz run "the cat chased the mouse" --html cat.html   (one page, works offline)
+  attnviz run "the cat chased the mouse" --backend cuda --timings
   attnviz "the cat chased the mouse"                 (run is the default command))");
   return {cmd, [args] { return run(*args); }};
 }

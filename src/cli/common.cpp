@@ -43,6 +43,7 @@ void add_common_options(CLI::App& app, CommonOptions& o) {
                              "tile by tile and never stores the n × n matrices)",
                              fmt::join(backend_names(), ", ")))
       ->type_name("NAME");
+  app.add_flag("--timings", o.timings, "After the report, the time of each step of the backend (the CUDA backends measure them)");
   app.add_option("--unknown", o.unknown,
                  "A word the embeddings lack: error (name it, suggest close words), subword (split it into known pieces, "
                  "co ##created), zero (a zero vector and a warning)")

@@ -25,6 +25,7 @@ struct CommonOptions {
   int precision = 3;
   std::optional<std::string> stages;
   std::string backend = "cpu";
+  bool timings = false;
   std::optional<std::string> data_dir;
   bool glyphs = false;                 // shading characters in each cell (projectors, printouts)
   std::string palette = "standard";    // standard | colorblind

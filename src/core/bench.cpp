@@ -132,36 +132,50 @@ BenchResult run_bench(const BenchOptions& o) {
   options.block_cols = o.block_cols;
   if (auto why = backend->unsupported(model, in, options)) throw InputError(*why);
 
-  // One warm-up run, counted when it alone took min_seconds; then repeat until min_seconds are measured.
   std::vector<Stage> stages;
-  std::vector<double> times, cpu_times;
-  auto start = Clock::now();
-  double cpu_start = process_cpu_seconds();
-  stages = backend->compute(model, in, options);
-  const double first = seconds_since(start);
-  if (first >= o.min_seconds) {
-    times.push_back(first);
-    cpu_times.push_back(process_cpu_seconds() - cpu_start);
-  }
-  double measured = 0;
-  while (times.empty() || (measured < o.min_seconds && times.size() < 50)) {
-    stages.clear();
-    start = Clock::now();
-    cpu_start = process_cpu_seconds();
+  const std::optional<KernelTiming> kernel = backend->time_kernel(o.seq, o.dim, o.heads, o.causal);
+  if (kernel) {
+    // A GPU backend: its attention kernel alone (CUDA events, no projections or copies); one compute for
+    // the error check below.
     stages = backend->compute(model, in, options);
-    times.push_back(seconds_since(start));
-    cpu_times.push_back(process_cpu_seconds() - cpu_start);
-    measured += times.back();
+    r.runs = kernel->runs;
+    r.seconds_median = kernel->seconds_median;
+    r.seconds_min = kernel->seconds_min;
+    r.device = kernel->device;
+    r.kernel = kernel->kernel;
+  } else {
+    // One warm-up run, counted when it alone took min_seconds; then repeat until min_seconds are measured.
+    std::vector<double> times, cpu_times;
+    auto start = Clock::now();
+    double cpu_start = process_cpu_seconds();
+    stages = backend->compute(model, in, options);
+    const double first = seconds_since(start);
+    if (first >= o.min_seconds) {
+      times.push_back(first);
+      cpu_times.push_back(process_cpu_seconds() - cpu_start);
+    }
+    double measured = 0;
+    while (times.empty() || (measured < o.min_seconds && times.size() < 50)) {
+      stages.clear();
+      start = Clock::now();
+      cpu_start = process_cpu_seconds();
+      stages = backend->compute(model, in, options);
+      times.push_back(seconds_since(start));
+      cpu_times.push_back(process_cpu_seconds() - cpu_start);
+      measured += times.back();
+    }
+    r.runs = static_cast<int>(times.size());
+    r.seconds_median = median(times);
+    r.seconds_min = *std::min_element(times.begin(), times.end());
+    r.cpu_seconds_median = median(cpu_times);
   }
-  r.runs = static_cast<int>(times.size());
-  r.seconds_median = median(times);
-  r.seconds_min = *std::min_element(times.begin(), times.end());
   r.flops = 4.0 * o.seq * o.seq * o.dim * o.heads * (o.causal ? 0.5 : 1.0);
   r.gflops = r.flops / r.seconds_median / 1e9;
   r.ratio = r.gflops / r.gemm_gflops;
-  r.cpu_seconds_median = median(cpu_times);
-  r.gflops_cpu = r.flops / r.cpu_seconds_median / 1e9;
-  r.ratio_cpu = r.gflops_cpu / r.gemm_gflops_cpu;
+  if (!kernel) {
+    r.gflops_cpu = r.flops / r.cpu_seconds_median / 1e9;
+    r.ratio_cpu = r.gflops_cpu / r.gemm_gflops_cpu;
+  }
 
   // Float64 attention on the backend's own float32 Q, K, V for a sample of query rows.
   std::vector<int> rows;
@@ -219,6 +233,8 @@ nlohmann::ordered_json bench_json(const BenchResult& r) {
   j["config"] = {{"seq", o.seq},         {"dim", o.dim},         {"heads", o.heads},
                  {"causal", o.causal},   {"backend", o.backend}, {"threads", r.threads},
                  {"block_rows", o.block_rows}, {"block_cols", o.block_cols}, {"seed", o.seed}};
+  if (!r.device.empty())
+    j["gpu"] = {{"device", r.device}, {"kernel", r.kernel}, {"timed", "the attention kernel alone, CUDA events, no projections or copies"}};
   j["runs"] = r.runs;
   j["seconds_median"] = r.seconds_median;
   j["seconds_min"] = r.seconds_min;
@@ -244,12 +260,19 @@ std::string bench_text(const BenchResult& r) {
   s += fmt::format("attnviz bench: backend {}, n = {}, d = {}, {} head{}{}, {} thread{}\n", o.backend, o.seq, o.dim, o.heads,
                    o.heads == 1 ? "" : "s", o.causal ? ", causal" : "", r.threads, r.threads == 1 ? "" : "s");
   s += fmt::format("machine: {} ({} hardware threads), exp: {}\n", r.cpu, r.hardware_threads, r.exp_isa);
-  s += fmt::format("time: {:.4f} s median, {:.4f} s best, of {} run{} (Q/K/V/output projections included, not counted in flops)\n",
-                   r.seconds_median, r.seconds_min, r.runs, r.runs == 1 ? "" : "s");
+  if (!r.device.empty()) {
+    s += fmt::format("gpu: {}, kernel {}\n", r.device, r.kernel);
+    s += fmt::format("time: {:.4f} ms median, {:.4f} ms best, of {} run{} (the kernel alone, CUDA events; no projections or copies)\n",
+                     r.seconds_median * 1e3, r.seconds_min * 1e3, r.runs, r.runs == 1 ? "" : "s");
+  } else {
+    s += fmt::format("time: {:.4f} s median, {:.4f} s best, of {} run{} (Q/K/V/output projections included, not counted in flops)\n",
+                     r.seconds_median, r.seconds_min, r.runs, r.runs == 1 ? "" : "s");
+  }
   s += fmt::format("rate: {:.2f} GFLOP/s ({:.3g} flops: 4·n²·d per head{})\n", r.gflops, r.flops, o.causal ? ", halved for causal" : "");
   s += fmt::format("matrix product (Eigen, float32, {}³, one thread): {:.2f} GFLOP/s; ratio {:.2f}\n", r.gemm_size, r.gemm_gflops, r.ratio);
-  s += fmt::format("by process CPU time: {:.4f} s, {:.2f} GFLOP/s against {:.2f}; ratio {:.2f}\n", r.cpu_seconds_median,
-                   r.gflops_cpu, r.gemm_gflops_cpu, r.ratio_cpu);
+  if (r.device.empty())
+    s += fmt::format("by process CPU time: {:.4f} s, {:.2f} GFLOP/s against {:.2f}; ratio {:.2f}\n", r.cpu_seconds_median,
+                     r.gflops_cpu, r.gemm_gflops_cpu, r.ratio_cpu);
   s += fmt::format("peak memory: {:.1f} MiB (getrusage ru_maxrss of the whole process)\n", r.peak_rss_mib);
   s += fmt::format("error vs float64: max abs {:.3g}, max rel {:.3g} ({} query row{} per head{})\n", r.max_abs_error,
                    r.max_rel_error, r.error_rows, r.error_rows == 1 ? "" : "s", r.error_sampled ? ", a sample spread over n" : ", all");

@@ -287,7 +287,7 @@ Trace run_attention(const Embeddings& emb, const Model& model, const std::string
                          options.max_memory_bytes);
   if (auto why = backend->unsupported(model, in, options.attention)) throw InputError(*why);
 
-  auto stages = backend->compute(model, in, options.attention);
+  auto stages = backend->compute_timed(model, in, options.attention, trace.timings);
   check_finite(stages, options);
   for (auto& s : stages) trace.stages.push_back(std::move(s));
 

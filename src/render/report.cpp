@@ -199,6 +199,28 @@ std::string render_report(const Trace& trace, const ReportOptions& options) {
   return out;
 }
 
+std::string render_timings(const Trace& trace, const RenderOptions& options) {
+  if (trace.timings.empty())
+    return fmt::format("timings: the {} backend does not measure its steps (the CUDA backends do)\n", trace.config.backend);
+  int width = display_width("total");
+  double total = 0;
+  for (const auto& [what, ms] : trace.timings) {
+    width = std::max(width, display_width(what));
+    total += ms;
+  }
+  const auto row = [&](const std::string& what, double ms) {
+    return fmt::format("  {}{}  {:>10.3f} ms\n", what, std::string(static_cast<std::size_t>(width - display_width(what)), ' '), ms);
+  };
+  std::string out = fmt::format("timings of the {} backend (GPU time between CUDA events)\n", trace.config.backend);
+  for (const auto& [what, ms] : trace.timings) out += row(what, ms);
+  out += row("total", total);
+  if (!options.unicode) {
+    // The step names may hold ᵀ; spell it out for ASCII terminals.
+    for (std::size_t at; (at = out.find("ᵀ")) != std::string::npos;) out.replace(at, std::string("ᵀ").size(), "^T");
+  }
+  return out;
+}
+
 std::string render_shift(const std::string& word, const std::vector<Shift>& shifts, const RenderOptions& options) {
   std::string out = fmt::format("\"{}\" before and after attention (cosine similarity to each neighbourhood)\n", word);
   std::size_t width = 13;

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""PyTorch's scaled_dot_product_attention on the shapes of `attnviz bench`, to read beside cuda-flash.
+
+For every n in --seq, d in --dim, causal and not: H heads of n × d random Q, K, V (batch 1), timed with
+CUDA events (median of --repeats after --warmup), in float32 (what cuda-flash computes) and float16 (for
+reference: PyTorch's FlashAttention kernels need half precision). FLOPs are counted as attnviz bench
+counts them: 4·n²·d per head, halved when causal.
+
+    /usr/bin/python3 bench/torch_sdpa.py                       # the grid of docs/benchmarks.md
+    /usr/bin/python3 bench/torch_sdpa.py --seq 4096 --dim 64   # one shape
+    /usr/bin/python3 bench/torch_sdpa.py --json results.json
+
+Exits 0 with a message (and measures nothing) where PyTorch, CUDA or scaled_dot_product_attention is
+missing, so scripts can run it everywhere; exit 1 only on a real failure.
+"""
+import argparse
+import json
+import statistics
+import sys
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--seq", type=int, nargs="+", default=[512, 1024, 2048, 4096, 8192, 16384])
+    p.add_argument("--dim", type=int, nargs="+", default=[64, 128])
+    p.add_argument("--heads", type=int, default=16)
+    p.add_argument("--dtypes", nargs="+", default=["float32", "float16"], choices=["float32", "float16", "bfloat16"])
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=10)
+    p.add_argument("--json", help="also write the rows as JSON to this file")
+    return p.parse_args()
+
+
+def unavailable():
+    """Why this machine cannot run the benchmark, or None."""
+    try:
+        import torch
+    except ImportError:
+        return "PyTorch is not installed (pip install torch, with CUDA)"
+    if not hasattr(torch.nn.functional, "scaled_dot_product_attention"):
+        return f"PyTorch {torch.__version__} has no scaled_dot_product_attention (it appeared in 2.0)"
+    if not torch.cuda.is_available():
+        return f"PyTorch {torch.__version__} sees no CUDA device (CPU-only build, or no GPU/driver)"
+    return None
+
+
+def time_ms(fn, warmup, repeats):
+    import torch
+    for _ in range(warmup):
+        fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(repeats):
+        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        stop.record()
+        stop.synchronize()
+        times.append(start.elapsed_time(stop))
+    return statistics.median(times), min(times)
+
+
+def main():
+    args = parse_args()
+    why = unavailable()
+    if why:
+        print(f"torch_sdpa.py: nothing measured: {why}")
+        return 0
+    import torch
+    import torch.nn.functional as F
+
+    device = torch.cuda.get_device_name(0)
+    print(f"PyTorch {torch.__version__}, CUDA {torch.version.cuda}, {device}")
+    print(f"allow_tf32 (matmul) = {torch.backends.cuda.matmul.allow_tf32}, cudnn.allow_tf32 = {torch.backends.cudnn.allow_tf32}")
+    print(f"{'dtype':>8} {'n':>6} {'d':>4} {'H':>3} {'causal':>6} {'median ms':>10} {'min ms':>9} {'GFLOP/s':>9}")
+    rows = []
+    gen = torch.Generator(device="cuda").manual_seed(1)
+    for dtype_name in args.dtypes:
+        dtype = getattr(torch, dtype_name)
+        for d in args.dim:
+            for n in args.seq:
+                for causal in (False, True):
+                    shape = (1, args.heads, n, d)
+                    try:
+                        q = torch.randn(shape, device="cuda", dtype=dtype, generator=gen)
+                        k = torch.randn(shape, device="cuda", dtype=dtype, generator=gen)
+                        v = torch.randn(shape, device="cuda", dtype=dtype, generator=gen)
+                        med, best = time_ms(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal),
+                                            args.warmup, args.repeats)
+                    except torch.cuda.OutOfMemoryError:
+                        print(f"{dtype_name:>8} {n:>6} {d:>4} {args.heads:>3} {str(causal):>6}  out of memory")
+                        torch.cuda.empty_cache()
+                        continue
+                    flops = 4.0 * n * n * d * args.heads * (0.5 if causal else 1.0)
+                    gflops = flops / (med / 1e3) / 1e9
+                    print(f"{dtype_name:>8} {n:>6} {d:>4} {args.heads:>3} {str(causal):>6} {med:>10.3f} {best:>9.3f} {gflops:>9.0f}")
+                    rows.append({"dtype": dtype_name, "seq": n, "dim": d, "heads": args.heads, "causal": causal,
+                                 "median_ms": med, "min_ms": best, "gflops": gflops})
+                    del q, k, v
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"format": "attnviz-torch-sdpa", "version": 1, "device": device, "torch": torch.__version__,
+                       "rows": rows}, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
