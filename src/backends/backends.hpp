@@ -17,13 +17,14 @@ std::unique_ptr<Backend> make_flash_backend();
 // (src/backends/cuda/).
 std::unique_ptr<Backend> make_cuda_backend(bool flash);
 
-// The projections of head h: the h-th contiguous block of columns of W_q, W_k, W_v (and of the biases).
+// The projections of head h: the h-th contiguous block of columns of W_q, W_k, W_v (and of the biases),
+// computed in fixed blocks of rows on up to `threads` threads (the same bits for any thread count).
 struct HeadProjections {
   Matrix Q;  // n × d_k
   Matrix K;  // m × d_k
   Matrix V;  // m × d_v
 };
-HeadProjections project_head(const Model& model, const AttentionInput& in, int h);
+HeadProjections project_head(const Model& model, const AttentionInput& in, int h, int threads = 1);
 
 // "q0", "q1", ...: labels of the columns of a per-head matrix.
 std::vector<std::string> numbered(const char* prefix, int count);
@@ -31,8 +32,9 @@ Stage token_stage(std::string name, std::string symbol, std::optional<int> head,
                   std::vector<std::string> cols, Matrix data);
 Stage attention_stage(std::string name, std::string symbol, int head, const AttentionInput& in, Matrix data);
 
-// concat (n × H·d_v) and output O = concat · W_o + b_o (n × d), shared by every backend.
-void append_output_stages(const Model& model, const AttentionInput& in, Matrix concat, std::vector<Stage>& stages);
+// concat (n × H·d_v) and output O = concat · W_o + b_o (n × d), shared by every backend; O on up to `threads`
+// threads.
+void append_output_stages(const Model& model, const AttentionInput& in, Matrix concat, std::vector<Stage>& stages, int threads = 1);
 // The same with O (n × d) computed elsewhere (on a GPU).
 void append_output_stages(const Model& model, const AttentionInput& in, Matrix concat, Matrix O, std::vector<Stage>& stages);
 

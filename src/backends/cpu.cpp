@@ -59,7 +59,7 @@ class CpuBackend final : public Backend {
     std::vector<Head> heads(static_cast<std::size_t>(H));
     for (int h = 0; h < H; ++h) {
       Head& hd = heads[static_cast<std::size_t>(h)];
-      hd.p = project_head(model, in, h);
+      hd.p = project_head(model, in, h, options.threads);
       hd.S.resize(n, m);
       hd.S_scaled.resize(n, m);
       hd.P.resize(n, m);
@@ -95,7 +95,7 @@ class CpuBackend final : public Backend {
       stages.push_back(attention_stage("weights", "P", h, in, std::move(hd.P)));
       stages.push_back(token_stage("context", "A", h, in.query_tokens, numbered("a", d_v), std::move(hd.A)));
     }
-    append_output_stages(model, in, std::move(concat), stages);
+    append_output_stages(model, in, std::move(concat), stages, options.threads);
     return stages;
   }
 };

@@ -112,7 +112,7 @@ class FlashBackend final : public Backend {
     const float factor = score_factor(options, model.d_k);
 
     std::vector<HeadProjections> heads;
-    for (int h = 0; h < H; ++h) heads.push_back(project_head(model, in, h));
+    for (int h = 0; h < H; ++h) heads.push_back(project_head(model, in, h, options.threads));
     Matrix concat(n, H * d_v);  // n × (H·d_v)
 
     // One work item = one head × one query block, computed whole by one thread (Tr = ⌈n/Br⌉ blocks per head).
@@ -131,7 +131,7 @@ class FlashBackend final : public Backend {
       stages.push_back(token_stage("values", "V", h, in.key_tokens, numbered("v", d_v), std::move(V)));
       stages.push_back(token_stage("context", "A", h, in.query_tokens, numbered("a", d_v), concat.middleCols(h * d_v, d_v)));
     }
-    append_output_stages(model, in, std::move(concat), stages);
+    append_output_stages(model, in, std::move(concat), stages, options.threads);
     return stages;
   }
 };
@@ -151,7 +151,7 @@ FlashWalkthrough flash_walkthrough(const Model& model, const AttentionInput& in,
   w.head = head;
   w.Br = Br;
   w.Bc = Bc;
-  const auto [Q, K, V] = project_head(model, in, head);
+  const auto [Q, K, V] = project_head(model, in, head, options.threads);
   w.O.resize(n, model.d_v);
   const std::function<void(const FlashStep&)> record = [&](const FlashStep& s) { w.steps.push_back(s); };
   for (int row0 = 0; row0 < n; row0 += Br) {

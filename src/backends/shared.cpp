@@ -1,16 +1,39 @@
 // What every backend shares: the per-head projections, the labelled stages, and the output projection.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "backends.hpp"
+#include "parallel.hpp"
 
 namespace attnviz {
 
-HeadProjections project_head(const Model& model, const AttentionInput& in, int h) {
+namespace {
+
+// Rows of the projections computed by one work item: fixed, so the bits never depend on the thread count.
+constexpr int kProjectionRowsPerItem = 256;
+
+// X · W + b (rows × cols), in fixed blocks of rows shared among `threads`.
+template <typename W, typename B>
+Matrix affine_rows(const Matrix& X, const W& weights, const B& bias, int threads) {
+  const auto rows = static_cast<int>(X.rows());
+  Matrix out(rows, weights.cols());
+  const int blocks = (rows + kProjectionRowsPerItem - 1) / kProjectionRowsPerItem;
+  parallel_for(blocks, threads, [&](int b) {
+    const int r0 = b * kProjectionRowsPerItem, count = std::min(kProjectionRowsPerItem, rows - r0);
+    out.middleRows(r0, count) = (X.middleRows(r0, count) * weights).rowwise() + bias;
+  });
+  return out;
+}
+
+}  // namespace
+
+HeadProjections project_head(const Model& model, const AttentionInput& in, int h, int threads) {
   const int d_k = model.d_k, d_v = model.d_v;
   HeadProjections p;
-  p.Q = (in.X * model.W_q.middleCols(h * d_k, d_k)).rowwise() + model.b_q.segment(h * d_k, d_k);     // n × d_k
-  p.K = (in.X_kv * model.W_k.middleCols(h * d_k, d_k)).rowwise() + model.b_k.segment(h * d_k, d_k);  // m × d_k
-  p.V = (in.X_kv * model.W_v.middleCols(h * d_v, d_v)).rowwise() + model.b_v.segment(h * d_v, d_v);  // m × d_v
+  p.Q = affine_rows(in.X, model.W_q.middleCols(h * d_k, d_k), model.b_q.segment(h * d_k, d_k), threads);     // n × d_k
+  p.K = affine_rows(in.X_kv, model.W_k.middleCols(h * d_k, d_k), model.b_k.segment(h * d_k, d_k), threads);  // m × d_k
+  p.V = affine_rows(in.X_kv, model.W_v.middleCols(h * d_v, d_v), model.b_v.segment(h * d_v, d_v), threads);  // m × d_v
   return p;
 }
 
@@ -29,8 +52,8 @@ Stage attention_stage(std::string name, std::string symbol, int head, const Atte
   return Stage{std::move(name), std::move(symbol), head, "queries", "keys", in.query_tokens, in.key_tokens, std::move(data)};
 }
 
-void append_output_stages(const Model& model, const AttentionInput& in, Matrix concat, std::vector<Stage>& stages) {
-  Matrix O = (concat * model.W_o).rowwise() + model.b_o;  // n × d: back in the embedding space
+void append_output_stages(const Model& model, const AttentionInput& in, Matrix concat, std::vector<Stage>& stages, int threads) {
+  Matrix O = affine_rows(concat, model.W_o, model.b_o, threads);  // n × d: back in the embedding space
   append_output_stages(model, in, std::move(concat), std::move(O), stages);
 }
 
