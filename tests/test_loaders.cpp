@@ -1,5 +1,6 @@
 // Every field of the embeddings and model files is validated, and the error names it.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "attnviz/embeddings.hpp"
 #include "attnviz/error.hpp"
@@ -25,6 +26,20 @@ TEST_CASE("Loaders: a valid embeddings file, words lower-cased", "[loaders]") {
   CHECK(e.vector("dog")(1) == 0.5f);
   CHECK(e.dimension_labels == std::vector<std::string>{"x", "y"});
   CHECK(suggest_words(e, "cta") == std::vector<std::string>{"cat"});
+}
+
+TEST_CASE("Loaders: suggestions are the closest words by edit distance, swaps counting one", "[loaders]") {
+  // Distances from "kitten" (6 letters: at most 2 edits are suggested): mitten 1, smitten 2, kitchen 2,
+  // sitting 3, ktiten 1 (a swap), kitten itself 0 is not there, "xx" is 6.
+  std::string text = R"({"format": "attnviz-embeddings", "version": 1, "name": "t", "dim": 1, "vectors": {)";
+  for (const char* w : {"mitten", "smitten", "kitchen", "sitting", "ktiten", "xx"}) text += fmt::format(R"("{}": [1], )", w);
+  text += R"("zz": [1]}})";
+  const Embeddings e = parse_embeddings(text, "e.json");
+  CHECK(suggest_words(e, "kitten") == std::vector<std::string>{"ktiten", "mitten"});
+  CHECK(suggest_words(e, "kitchenn") == std::vector<std::string>{"kitchen"});
+  CHECK(suggest_words(e, "sittnig") == std::vector<std::string>{"sitting"});  // one swap
+  CHECK(suggest_words(e, "smittenxx") == std::vector<std::string>{"smitten"});  // 2 edits, 9 letters: limit 3
+  CHECK(suggest_words(e, "qqqqqqqqq").empty());
 }
 
 TEST_CASE("Loaders: bad embeddings files name the field", "[loaders]") {

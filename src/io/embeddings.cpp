@@ -141,20 +141,28 @@ namespace {
 
 // Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours ("cta" is
 // one edit from "cat"), the typos people make. Three rolling rows of the dynamic programme, kept in `rows`
-// between calls (a vocabulary of 50,000 words is compared with every unknown word).
-std::size_t edit_distance(const std::string& a, const std::string& b, std::vector<std::size_t>& rows) {
+// between calls (a vocabulary of 50,000 words is compared with every unknown word). Stops early with
+// limit + 1 once two consecutive rows exceed `limit` everywhere (a swap reaches back two rows, so one row
+// alone is not enough): the distance can then only be larger.
+std::size_t edit_distance(const std::string& a, const std::string& b, std::size_t limit, std::vector<std::size_t>& rows) {
   const std::size_t w = b.size() + 1;
   rows.assign(3 * w, 0);
   std::size_t* before = rows.data();     // row i − 2
   std::size_t* previous = before + w;    // row i − 1
   std::size_t* current = previous + w;   // row i
   for (std::size_t j = 0; j < w; ++j) previous[j] = j;
+  std::size_t previous_min = 0;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     current[0] = i;
+    std::size_t row_min = i;
     for (std::size_t j = 1; j < w; ++j) {
-      current[j] = std::min({previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) current[j] = std::min(current[j], before[j - 2] + 1);
+      std::size_t d = std::min(std::min(previous[j], current[j - 1]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d = std::min(d, before[j - 2] + 1);
+      current[j] = d;
+      row_min = std::min(row_min, d);
     }
+    if (row_min > limit && previous_min > limit) return limit + 1;
+    previous_min = row_min;
     std::swap(before, previous);  // the old row i − 2 is overwritten next
     std::swap(previous, current);
   }
@@ -171,7 +179,7 @@ std::vector<std::string> suggest_words(const Embeddings& emb, const std::string&
   for (const auto& w : emb.words) {
     const std::size_t gap = w.size() > word.size() ? w.size() - word.size() : word.size() - w.size();
     if (gap > limit || word.size() > 64) continue;
-    if (auto d = edit_distance(word, w, rows); d <= limit) scored.emplace_back(d, w);
+    if (auto d = edit_distance(word, w, limit, rows); d <= limit) scored.emplace_back(d, w);
   }
   std::sort(scored.begin(), scored.end());
   // Only the closest words: a one-edit typo should not be answered with two-edit guesses.
