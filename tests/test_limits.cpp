@@ -212,6 +212,16 @@ TEST_CASE("Limits: above --max-memory every n × m path is refused before comput
     for (const auto& hint : c.hints) CHECK_THAT(r.err, Contains(hint));
     CHECK_FALSE(std::filesystem::exists(out));
   }
+  // bench: the standard backend's n × n matrices, and any backend's n × d matrices and weights.
+  const Run cpu_bench = run_attnviz({"bench", "--seq", "4096", "--backend", "cpu", "--max-memory", "16M", "--min-time", "0"});
+  CHECK(cpu_bench.exit_code == 2);
+  CHECK_THAT(cpu_bench.err, Contains("4096 × 4096 tokens") && Contains("--backend flash") && Contains("a smaller --seq"));
+  const Run flash_bench =
+      run_attnviz({"bench", "--seq", "1000000", "--dim", "64", "--heads", "8", "--backend", "flash", "--max-memory", "64M"});
+  CHECK(flash_bench.exit_code == 2);
+  CHECK_THAT(flash_bench.err, Contains("--seq 1000000 with 8 heads of width 64 needs about") && Contains("--max-memory"));
+  CHECK(flash_bench.out.empty());
+
   // The same sentence fits with room to spare, and the tables count too: 43 KiB of floats, 730 KiB with tables.
   CHECK(run_attnviz(concat({"run", "--max-memory", "100K", "--stages", "output"}, sentence)).exit_code == 0);
   CHECK(run_attnviz(concat({"run", "--max-memory", "100K", "--color", "never"}, sentence)).exit_code == 2);

@@ -79,9 +79,10 @@ AttentionInput prepare_input(const Embeddings& emb, const Model& model, const st
 
 // InputError when `backend` would store n × m matrices (scores, scaled scores, weights, per head) that, with
 // `output_bytes_per_cell` more for each cell written out (`outputs_named`), exceed `max_memory_bytes`;
-// suggests --backend flash or --max-memory. Called before anything n × m is allocated.
+// suggests --backend flash, `shorter` or --max-memory. Called before anything n × m is allocated.
 void check_attention_memory(const Backend& backend, double n, double m, int heads, double max_memory_bytes,
-                            double output_bytes_per_cell = 0, const std::string& outputs_named = "");
+                            double output_bytes_per_cell = 0, const std::string& outputs_named = "",
+                            const std::string& shorter = "a shorter sentence");
 
 // Every stage of DESIGN.md §1 for `sentence`. The model's d_model must equal the embeddings' dim.
 // With positions, three stages come first: token_embeddings (E, the words' own rows), positional_encoding

@@ -280,7 +280,7 @@ std::string format_bytes(double bytes) {
 }
 
 void check_attention_memory(const Backend& backend, double n, double m, int heads, double max_memory_bytes,
-                            double output_bytes_per_cell, const std::string& outputs_named) {
+                            double output_bytes_per_cell, const std::string& outputs_named, const std::string& shorter) {
   if (!backend.stores_attention_matrices()) return;
   // Three n × m float32 stages per head are kept (scores, scaled scores, weights), and each cell may be
   // written out too.
@@ -289,10 +289,10 @@ void check_attention_memory(const Backend& backend, double n, double m, int head
   if (bytes > max_memory_bytes)
     throw InputError(fmt::format("{} × {} tokens ({} head{}) need about {} for the {} backend's n × n matrices{}, more than "
                                  "--max-memory allows ({})\n"
-                                 "hint: use --backend flash, which never stores them, or a shorter sentence, or raise --max-memory",
+                                 "hint: use --backend flash, which never stores them, or {}, or raise --max-memory",
                                  n, m, heads, heads == 1 ? "" : "s", format_bytes(bytes), backend.name(),
                                  output_bytes_per_cell > 0 && !outputs_named.empty() ? " and " + outputs_named : "",
-                                 format_bytes(max_memory_bytes)));
+                                 format_bytes(max_memory_bytes), shorter));
 }
 
 Trace run_attention(const Embeddings& emb, const Model& model, const std::string& sentence, const PipelineOptions& options) {
