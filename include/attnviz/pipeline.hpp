@@ -30,7 +30,7 @@ struct PipelineOptions {
   // What each stored n × m cell also costs in the outputs asked for (kJsonBytesPerCell, kTableBytesPerCell),
   // counted against max_memory_bytes with the matrices themselves.
   double output_bytes_per_cell = 0;
-  std::string outputs_named;  // how messages name those outputs, e.g. "the JSON export"
+  std::string outputs_named;  // how messages name those outputs, e.g. "their JSON export"
 };
 
 // Memory one n × m cell costs beyond its float32 when it is also written out, measured on `attnviz run` with

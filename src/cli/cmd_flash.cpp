@@ -124,7 +124,9 @@ void check_walkthrough_size(const AttentionInput& in, const Model& model, const 
       if (flash_tile_needed(options, row0, rows, col0, cols)) step_cells += 2.0 * rows * cols + rows * (model.d_v + 5.0);
     }
   }
-  const double per_cell = sizeof(float) + (a.common.json ? kJsonBytesPerCell : kTableBytesPerCell);
+  // --json - writes only the JSON; --json FILE writes it and prints the tables too.
+  const bool json = a.common.json.has_value(), tables = a.common.json != "-";
+  const double per_cell = sizeof(float) + (json ? kJsonBytesPerCell : 0) + (tables ? kTableBytesPerCell : 0);
   const double steps_bytes = step_cells * per_cell;
   const double reference_bytes = 3.0 * n * m * model.heads * sizeof(float);
   if (steps_bytes + reference_bytes > max_memory_bytes)
@@ -132,7 +134,8 @@ void check_walkthrough_size(const AttentionInput& in, const Model& model, const 
                                  "beside it {}, more than --max-memory allows ({})\n"
                                  "hint: use a shorter sentence, or raise --max-memory; attnviz run --backend flash computes "
                                  "long sentences without storing the tiles",
-                                 n, m, format_bytes(steps_bytes + reference_bytes), a.common.json ? "as JSON" : "as tables",
+                                 n, m, format_bytes(steps_bytes + reference_bytes),
+                                 json && tables ? "as JSON and tables" : json ? "as JSON" : "as tables",
                                  format_bytes(reference_bytes), format_bytes(max_memory_bytes)));
 }
 
