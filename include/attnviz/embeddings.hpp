@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -49,6 +50,9 @@ EmbeddingsFormat sniff_embeddings_format(const std::filesystem::path& path);
 // word and field (JSON). A progress bar goes to standard error for files over 50 MB when it is a terminal.
 Embeddings load_embeddings_for(const std::filesystem::path& path, const std::vector<std::string>& words_needed,
                                std::size_t vocab_limit = kDefaultVocabLimit);
+// The same from text already in memory; `source` names it in errors.
+Embeddings parse_embeddings_for(std::string_view text, const std::string& source, const std::vector<std::string>& words_needed,
+                                std::size_t vocab_limit = kDefaultVocabLimit);
 
 // Up to `count` known words closest to `word` by edit distance (for "did you mean" hints).
 std::vector<std::string> suggest_words(const Embeddings& emb, const std::string& word, std::size_t count = 3);

@@ -19,13 +19,7 @@ namespace {
 
 constexpr const char* kUsageHint = "run 'attnviz --help' for the commands and options";
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  CLI::App app{"attnviz: the attention mechanism of transformers, stage by stage, on a real sentence", "attnviz"};
-  app.set_version_flag("--version", fmt::format("attnviz {} (backends: {})", ATTNVIZ_VERSION, fmt::join(backend_names(), ", ")), "Print the version and exit");
-  app.require_subcommand(0, 1);
-  app.footer(R"(Examples:
+constexpr const char* kFooter = R"(Examples:
   attnviz demo mouse                                 the lesson: "mouse" beside Mickey, then beside a computer
   attnviz run "the cat chased the mouse"             every stage of one sentence
   attnviz "the cat chased the mouse" --stages weights
@@ -33,18 +27,35 @@ int main(int argc, char** argv) {
   attnviz bench --seq 4096 --backend flash --threads 1                 GFLOP/s, memory and error
   attnviz explain "the cat chased the mouse" --query mouse --key cat      the arithmetic of one weight
   attnviz compare "Mickey Mouse is a cartoon" "a computer mouse" --word mouse
-Exit codes: 0 success, 2 a usage or input error, 1 anything else.)");
-  std::vector<Command> commands{add_run_command(app),     add_demo_command(app),    add_flash_command(app),
-                                add_bench_command(app),   add_explain_command(app), add_compare_command(app)};
+Exit codes: 0 success, 2 a usage or input error, 1 anything else.)";
 
+}  // namespace
+
+struct Parser::Impl {
+  CLI::App app{"attnviz: the attention mechanism of transformers, stage by stage, on a real sentence", "attnviz"};
+  std::vector<Command> commands;
+};
+
+Parser::Parser() : impl_(std::make_unique<Impl>()) {
+  CLI::App& app = impl_->app;
+  app.set_version_flag("--version", fmt::format("attnviz {} (backends: {})", ATTNVIZ_VERSION, fmt::join(backend_names(), ", ")), "Print the version and exit");
+  app.require_subcommand(0, 1);
+  app.footer(kFooter);
+  impl_->commands = {add_run_command(app),   add_demo_command(app),    add_flash_command(app),
+                     add_bench_command(app), add_explain_command(app), add_compare_command(app)};
+}
+
+Parser::~Parser() = default;
+
+std::optional<int> Parser::parse(std::vector<std::string> args) {
+  CLI::App& app = impl_->app;
+  app.clear();
+  for (const auto& c : impl_->commands) c.reset();
   // `attnviz SENTENCE ...` is `attnviz run SENTENCE ...`.
-  std::vector<std::string> args;
-  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
   if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
-      std::none_of(commands.begin(), commands.end(), [&](const Command& c) { return c.app->get_name() == args[0]; }))
+      std::none_of(impl_->commands.begin(), impl_->commands.end(), [&](const Command& c) { return c.app->get_name() == args[0]; }))
     args.insert(args.begin(), "run");
   std::reverse(args.begin(), args.end());  // CLI11 parses a reversed vector
-
   try {
     app.parse(args);
   } catch (const CLI::Success& e) {
@@ -53,11 +64,14 @@ Exit codes: 0 success, 2 a usage or input error, 1 anything else.)");
     std::cerr << "attnviz: error: " << e.what() << "\n" << kUsageHint << "\n";
     return 2;
   }
+  return std::nullopt;
+}
 
+int Parser::execute() {
   try {
-    for (const auto& c : commands)
+    for (const auto& c : impl_->commands)
       if (c.app->parsed()) return c.run();
-    std::cout << app.help();
+    std::cout << impl_->app.help();
     return 0;
   } catch (const InputError& e) {
     std::cerr << "attnviz: error: " << e.what() << "\n";
@@ -69,6 +83,18 @@ Exit codes: 0 success, 2 a usage or input error, 1 anything else.)");
     std::cerr << "attnviz: internal error: " << e.what() << "\n";
     return 1;
   }
+}
+
+int run(std::vector<std::string> args) {
+  Parser parser;
+  if (const auto done = parser.parse(std::move(args))) return *done;
+  return parser.execute();
+}
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  return run(std::move(args));
 }
 
 }  // namespace attnviz::cli

@@ -46,7 +46,7 @@ Command add_bench_command(CLI::App& app) {
   attnviz bench --seq 16384 --backend flash --json results.json
 The rate counts 4·n²·d flops per head (halved with --causal); the matrix-product rate is Eigen's, float32,
 one thread, measured in the same run. Peak memory is the whole process's (getrusage ru_maxrss).)");
-  return {cmd, [args] { return bench(*args); }};
+  return {cmd, [args] { return bench(*args); }, reset_to_defaults(args)};
 }
 
 }  // namespace attnviz::cli

@@ -63,7 +63,7 @@ Command add_compare_command(CLI::App& app) {
   attnviz compare "Mickey Mouse is a cartoon character by Walt Disney" "a computer mouse is a pointing device" --word mouse
   attnviz compare "we sat on the grassy bank of the river" "she walked into the bank to deposit her money" --word bank --probe river,money
   attnviz compare "Mickey Mouse is a cartoon" "a computer mouse" "the cat chased the mouse" --word mouse --neighbours 3 --json traces.json)");
-  return {cmd, [args] { return compare(*args); }};
+  return {cmd, [args] { return compare(*args); }, reset_to_defaults(args)};
 }
 
 }  // namespace attnviz::cli

@@ -156,7 +156,7 @@ Command add_demo_command(CLI::App& app) {
   attnviz demo word-order --stages weights   the same words reordered, without and with positions
   attnviz demo causal                        GPT-style: a word sees only itself and the words before it
   attnviz demo two-heads                     one head attends by meaning, the other to the previous word)");
-  return {cmd, [args] { return demo(*args); }};
+  return {cmd, [args] { return demo(*args); }, reset_to_defaults(args)};
 }
 
 }  // namespace attnviz::cli

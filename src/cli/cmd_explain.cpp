@@ -57,7 +57,7 @@ Command add_explain_command(CLI::App& app) {
   attnviz explain "the cat chased the mouse" --query the#2 --key cat --precision 5
   attnviz explain "the cat chased the mouse" --query mouse --key cat --model identity --heads 2 --head 2
 Every number equals the trace's (attnviz run ... --json -) at the printed precision.)");
-  return {cmd, [args] { return explain(*args); }};
+  return {cmd, [args] { return explain(*args); }, reset_to_defaults(args)};
 }
 
 }  // namespace attnviz::cli

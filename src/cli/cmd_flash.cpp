@@ -258,7 +258,7 @@ Command add_flash_command(CLI::App& app) {
 The tables follow the FlashAttention paper: S_ij = Q_i K_jᵀ · scale, m and ℓ the running row max and sum,
 P_ij = exp(S_ij − m_new), O_i the unnormalised output. --backend is ignored: the walkthrough is the flash
 backend, and the reference is always the cpu backend.)");
-  return {cmd, [args] { return flash(*args); }};
+  return {cmd, [args] { return flash(*args); }, reset_to_defaults(args)};
 }
 
 }  // namespace attnviz::cli

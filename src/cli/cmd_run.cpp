@@ -76,7 +76,7 @@ Command add_run_command(CLI::App& app) {
   attnviz run "the cat chased the mouse" --html cat.html   (one page, works offline)
   attnviz run "the cat chased the mouse" --backend cuda --timings
   attnviz "the cat chased the mouse"                 (run is the default command))");
-  return {cmd, [args] { return run(*args); }};
+  return {cmd, [args] { return run(*args); }, reset_to_defaults(args)};
 }
 
 }  // namespace attnviz::cli

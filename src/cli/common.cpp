@@ -11,10 +11,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "../io/json_util.hpp"
 #include "attnviz/attention.hpp"
 #include "attnviz/data.hpp"
 #include "attnviz/error.hpp"
+#include "attnviz/mask.hpp"
 
 namespace attnviz::cli {
 
@@ -160,17 +160,10 @@ bool output_to_stdout(const CommonOptions& o) {
 
 namespace {
 
-// A JSON array of n rows of m numbers, each 0 (masked) or 1 (may attend). Every message starts with
-// "--mask FILE" so the user knows which option is at fault.
-Matrix load_mask(const std::string& path) {
+// The mask file; every message starts with "--mask FILE" so the user knows which option is at fault.
+Matrix mask_option(const std::string& path) {
   try {
-    const io::json doc = io::parse_json(io::read_file(path, "mask file"), path);
-    Matrix mask = io::get_matrix(doc, "mask", -1, -1, path);
-    for (Eigen::Index i = 0; i < mask.rows(); ++i)
-      for (Eigen::Index j = 0; j < mask.cols(); ++j)
-        if (mask(i, j) != 0.0f && mask(i, j) != 1.0f)
-          throw InputError(fmt::format("{}: cell [{}][{}] is {}; use 1 (may attend) or 0 (masked)", path, i, j, mask(i, j)));
-    return mask;
+    return load_mask(path);
   } catch (const InputError& e) {
     const std::string what = e.what();
     throw InputError(what.starts_with(path + ":") ? "--mask " + what : "--mask: " + what);
@@ -217,7 +210,7 @@ PipelineOptions pipeline_options(const CommonOptions& common, const AttentionFla
   p.attention.temperature = temperature_of(f.temperature);
   p.attention.scale = !f.no_scale;
   if (f.mask_file) {
-    p.attention.mask = load_mask(*f.mask_file);
+    p.attention.mask = mask_option(*f.mask_file);
     p.mask_source = "--mask " + *f.mask_file;
   }
   p.positions = f.positions;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -100,11 +101,22 @@ void remove_options(CLI::App& app, const std::vector<std::string>& names);
 // The joined words of a positional SENTENCE given as one or several arguments.
 std::string join_words(const std::vector<std::string>& words);
 
-// A registered command: its CLI11 subcommand and what runs when it was given (returns the exit code).
+// A registered command: its CLI11 subcommand, what runs when it was given (returns the exit code), and
+// what puts its options back to their defaults before another parse with the same CLI11 app.
 struct Command {
   CLI::App* app = nullptr;
   std::function<int()> run;
+  std::function<void()> reset;
 };
+
+// A Command's `reset`: a fresh, default-constructed T in place (the options stay bound to its members).
+template <typename T>
+std::function<void()> reset_to_defaults(const std::shared_ptr<T>& args) {
+  return [args] {
+    T fresh;
+    std::swap(*args, fresh);
+  };
+}
 
 // Registration of each command (one file each).
 Command add_run_command(CLI::App& app);

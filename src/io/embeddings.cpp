@@ -26,12 +26,6 @@ Vector Embeddings::vector(const std::string& word) const {
 
 namespace io {
 
-std::string ascii_lower(std::string word) {
-  for (char& c : word)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return word;
-}
-
 bool RowCollector::begin_row(const std::string& word) {
   if (!index.emplace(word, static_cast<int>(words.size())).second) return false;
   words.push_back(word);
@@ -109,35 +103,62 @@ EmbeddingsFormat sniff_embeddings_format(const std::filesystem::path& path) {
   return EmbeddingsFormat::glove_text;
 }
 
-Embeddings load_embeddings_for(const std::filesystem::path& path, const std::vector<std::string>& words_needed, std::size_t vocab_limit) {
+namespace {
+
+io::LoadRequest request_for(const std::vector<std::string>& words_needed, std::size_t vocab_limit) {
   io::LoadRequest request;
   request.keep_all = false;
   request.vocab_limit = vocab_limit;
-  for (const auto& w : words_needed) request.needed.insert(io::ascii_lower(w));
-  io::BlockReader in(path, "embeddings file");
+  for (const auto& w : words_needed) request.needed.insert(lower_case(w));
+  return request;
+}
+
+// Any layout, told apart by the first byte: '{' is JSON (ours or wink), anything else text.
+Embeddings read_any(io::BlockReader& in, const std::string& source, const std::string& stem, const io::LoadRequest& request) {
   const int c = first_byte(in);
-  if (c < 0) throw InputError(fmt::format("{}: the embeddings file is empty", path.string()));
+  if (c < 0) throw InputError(fmt::format("{}: the embeddings file is empty", source));
   if (c == '{') {
-    in.enable_progress(path.string(), 50'000'000);
-    return io::read_json_embeddings(in, path.string(), file_stem(path), request);
+    in.enable_progress(source, 50'000'000);
+    return io::read_json_embeddings(in, source, stem, request);
   }
-  return io::read_text_embeddings(in, path.string(), file_stem(path), request);
+  return io::read_text_embeddings(in, source, stem, request);
+}
+
+}  // namespace
+
+Embeddings load_embeddings_for(const std::filesystem::path& path, const std::vector<std::string>& words_needed, std::size_t vocab_limit) {
+  io::BlockReader in(path, "embeddings file");
+  return read_any(in, path.string(), file_stem(path), request_for(words_needed, vocab_limit));
+}
+
+Embeddings parse_embeddings_for(std::string_view text, const std::string& source, const std::vector<std::string>& words_needed,
+                                std::size_t vocab_limit) {
+  io::BlockReader in(text);
+  return read_any(in, source, source, request_for(words_needed, vocab_limit));
 }
 
 namespace {
 
 // Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours ("cta" is
-// one edit from "cat"), the typos people make.
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
-  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i)
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+// one edit from "cat"), the typos people make. Three rolling rows of the dynamic programme, kept in `rows`
+// between calls (a vocabulary of 50,000 words is compared with every unknown word).
+std::size_t edit_distance(const std::string& a, const std::string& b, std::vector<std::size_t>& rows) {
+  const std::size_t w = b.size() + 1;
+  rows.assign(3 * w, 0);
+  std::size_t* before = rows.data();     // row i − 2
+  std::size_t* previous = before + w;    // row i − 1
+  std::size_t* current = previous + w;   // row i
+  for (std::size_t j = 0; j < w; ++j) previous[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    current[0] = i;
+    for (std::size_t j = 1; j < w; ++j) {
+      current[j] = std::min({previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) current[j] = std::min(current[j], before[j - 2] + 1);
     }
-  return d[a.size()][b.size()];
+    std::swap(before, previous);  // the old row i − 2 is overwritten next
+    std::swap(previous, current);
+  }
+  return previous[w - 1];
 }
 
 }  // namespace
@@ -146,10 +167,11 @@ std::vector<std::string> suggest_words(const Embeddings& emb, const std::string&
   // Only words within a third of the length (at least 2 edits) are worth suggesting.
   const std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
   std::vector<std::pair<std::size_t, std::string>> scored;
+  std::vector<std::size_t> rows;
   for (const auto& w : emb.words) {
     const std::size_t gap = w.size() > word.size() ? w.size() - word.size() : word.size() - w.size();
     if (gap > limit || word.size() > 64) continue;
-    if (auto d = edit_distance(word, w); d <= limit) scored.emplace_back(d, w);
+    if (auto d = edit_distance(word, w, rows); d <= limit) scored.emplace_back(d, w);
   }
   std::sort(scored.begin(), scored.end());
   // Only the closest words: a one-edit typo should not be answered with two-edit guesses.

@@ -7,6 +7,7 @@
 // DOM of a 300 MB file would not fit and even nlohmann's ordered_json of a 10 MB file is slow (inserting
 // into its ordered_map is linear per key).
 #include <charconv>
+#include <algorithm>
 #include <cstring>
 #include <functional>
 
@@ -76,7 +77,12 @@ class JsonReader {
       if (c < 0) fail("the file ends inside a string");
       advance();
       if (raw) *raw += static_cast<char>(c);
-      if (c == '"') return out;
+      if (c == '"') {
+        // JSON text is UTF-8 (RFC 8259); a word or label with broken bytes could be neither matched nor printed.
+        const bool ascii = std::all_of(out.begin(), out.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x80; });
+        if (!ascii && sanitize_utf8(out) != out) fail("a string that is not valid UTF-8 (save the file as UTF-8)");
+        return out;
+      }
       if (c < 0x20) fail("a control character inside a string (escape it)");
       if (c != '\\') {
         out += static_cast<char>(c);
@@ -318,6 +324,7 @@ class JsonReader {
 
   char32_t read_escape(std::string* raw) {
     unsigned cp = read_hex4(raw);
+    if (cp >= 0xDC00 && cp <= 0xDFFF) fail("a lone surrogate in a \\u escape");
     if (cp >= 0xD800 && cp <= 0xDBFF) {  // a surrogate pair: \uD83D\uDE00
       if (peek() != '\\') fail("a lone surrogate in a \\u escape");
       advance();
@@ -375,7 +382,7 @@ Embeddings read_json_embeddings(BlockReader& in, const std::string& source, cons
       }
       r.advance();
       r.members("a word's vector", [&](const std::string& word) {
-        const std::string lower = ascii_lower(word);
+        const std::string lower = lower_case(word);  // as the tokenizer makes tokens: invalid UTF-8 is U+FFFD
         if (lower.empty()) empty_word = true;
         if (!lower.empty() && request.keeps(lower, row_number)) {
           if (!rows.begin_row(lower)) throw InputError(fmt::format("{}: the word \"{}\" appears twice in \"vectors\"", source, lower));

@@ -42,7 +42,4 @@ Embeddings read_json_embeddings(BlockReader& in, const std::string& source, cons
 // GloVe text ("word v1 ... vd" per line) or word2vec text (the same after a "count dim" line).
 Embeddings read_text_embeddings(BlockReader& in, const std::string& source, const std::string& stem, const LoadRequest& request);
 
-// ASCII lower case, as the tokenizer does for words.
-std::string ascii_lower(std::string word);
-
 }  // namespace attnviz::io

@@ -124,14 +124,17 @@ Embeddings read_text_embeddings(BlockReader& in, const std::string& source, cons
       throw InputError(fmt::format("{}:{}: the word \"{}\" has {} numbers, expected {} (as on {})", source, line_no, shorten(word), fields, dim,
                                    dim_origin));
 
-    const std::string lower = ascii_lower(std::string(word));
+    // Invalid UTF-8 becomes U+FFFD, as in the tokenizer's tokens, so the word can be looked up, printed and
+    // exported; it is looked up lower-cased as the tokenizer lower-cases (lower_case).
+    const std::string shown = sanitize_utf8(word);
+    const std::string lower = lower_case(shown);
     if (request.keeps(lower, row)) {
       const bool fresh = rows.begin_row(lower);
       if (!fresh) {
         // Case variants of a word ("Apple", "apple") are one word here: the first (most frequent) wins. The
         // same spelling twice is a broken file.
         const auto& first = rows.words[static_cast<std::size_t>(rows.index.at(lower))];
-        if (first == word)
+        if (first == shown)
           throw InputError(fmt::format("{}:{}: the word \"{}\" appears a second time", source, line_no, shorten(word)));
       } else {
         const std::size_t at = rows.values.size();
@@ -148,7 +151,7 @@ Embeddings read_text_embeddings(BlockReader& in, const std::string& source, cons
           }
           p = after + 1;
         }
-        rows.words.back() = sanitize_utf8(word);  // displayed as typed in the file; looked up lower-case
+        rows.words.back() = shown;
       }
     }
     ++row;
@@ -158,7 +161,7 @@ Embeddings read_text_embeddings(BlockReader& in, const std::string& source, cons
     throw InputError(fmt::format("{}:1: the word2vec header says {} words, but the file has {}", source, header_count, row));
 
   // Words are stored lower-case, as the tokenizer makes them.
-  for (auto& w : rows.words) w = ascii_lower(w);
+  for (auto& w : rows.words) w = lower_case(w);
   e.dim = dim;
   e.file_words = row;
   for (int i = 0; i < dim; ++i) e.dimension_labels.push_back(fmt::format("d{}", i));
