@@ -21,56 +21,6 @@ namespace {
 
 const char* kSentence = "the cat chased the mouse";
 
-bool compiled_in(const std::string& backend) {
-  const auto names = backend_names();
-  return std::find(names.begin(), names.end(), backend) != names.end();
-}
-
-Matrix random_matrix(int rows, int cols, std::mt19937& rng, float scale = 1.0f) {
-  std::uniform_real_distribution<float> u(-scale, scale);
-  Matrix M(rows, cols);
-  for (Eigen::Index i = 0; i < M.rows(); ++i)
-    for (Eigen::Index j = 0; j < M.cols(); ++j) M(i, j) = u(rng);
-  return M;
-}
-
-// A model of H heads with random weights and biases (d × H·d_k, ...), so every index of every stage matters.
-Model random_model(int d, int H, int d_k, int d_v, std::mt19937& rng) {
-  Model m;
-  m.name = "random";
-  m.d_model = d;
-  m.heads = H;
-  m.d_k = d_k;
-  m.d_v = d_v;
-  m.W_q = random_matrix(d, H * d_k, rng, 0.5f);
-  m.W_k = random_matrix(d, H * d_k, rng, 0.5f);
-  m.W_v = random_matrix(d, H * d_v, rng, 0.5f);
-  m.W_o = random_matrix(H * d_v, d, rng, 0.5f);
-  m.b_q = random_matrix(1, H * d_k, rng, 0.1f);
-  m.b_k = random_matrix(1, H * d_k, rng, 0.1f);
-  m.b_v = random_matrix(1, H * d_v, rng, 0.1f);
-  m.b_o = random_matrix(1, d, rng, 0.1f);
-  m.has_biases = true;
-  return m;
-}
-
-AttentionInput random_input(int n, int m, int d, std::mt19937& rng) {
-  AttentionInput in;
-  in.X = random_matrix(n, d, rng);
-  in.X_kv = m == n ? in.X : random_matrix(m, d, rng);
-  for (int i = 0; i < n; ++i) in.query_tokens.push_back("q" + std::to_string(i));
-  for (int j = 0; j < m; ++j) in.key_tokens.push_back("k" + std::to_string(j));
-  for (int c = 0; c < d; ++c) in.dim_labels.push_back("d" + std::to_string(c));
-  return in;
-}
-
-// Why the GPU tests cannot run here, or nullopt when they can.
-std::optional<std::string> gpu_unavailable(const std::string& backend) {
-  if (!compiled_in(backend)) return "this build has no CUDA backends (ATTNVIZ_CUDA found no nvcc, or was OFF)";
-  std::mt19937 rng(1);
-  return make_backend(backend)->unsupported(random_model(4, 1, 4, 4, rng), random_input(2, 2, 4, rng), AttentionOptions{});
-}
-
 // Sets an environment variable for the life of the object.
 class ScopedEnv {
  public:

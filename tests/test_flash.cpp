@@ -17,46 +17,17 @@
 #include "support.hpp"
 
 using namespace attnviz;
+using attnviz::test::input_of;
+using attnviz::test::random_matrix;
 using attnviz::test::run_attnviz;
+using attnviz::test::stage_of;
 using Catch::Contains;
 
 namespace {
 
-Matrix random_matrix(int rows, int cols, std::mt19937& rng, float stddev = 1.0f) {
-  std::normal_distribution<float> dist(0.0f, stddev);
-  Matrix M(rows, cols);
-  for (Eigen::Index i = 0; i < M.size(); ++i) M.data()[i] = dist(rng);
-  return M;
-}
-
-// A model of `heads` heads of width d_head with random weights and biases.
+// A model of `heads` heads of width d_head (d_k = d_v) with random weights and biases.
 Model random_model(int d_model, int heads, int d_head, std::mt19937& rng) {
-  Model m;
-  m.name = "random";
-  m.d_model = d_model;
-  m.heads = heads;
-  m.d_k = m.d_v = d_head;
-  const float s = 1.0f / std::sqrt(static_cast<float>(d_model));
-  m.W_q = random_matrix(d_model, heads * d_head, rng, s);
-  m.W_k = random_matrix(d_model, heads * d_head, rng, s);
-  m.W_v = random_matrix(d_model, heads * d_head, rng, s);
-  m.W_o = random_matrix(heads * d_head, d_model, rng, s);
-  m.b_q = random_matrix(1, heads * d_head, rng, 0.1f);
-  m.b_k = random_matrix(1, heads * d_head, rng, 0.1f);
-  m.b_v = random_matrix(1, heads * d_head, rng, 0.1f);
-  m.b_o = random_matrix(1, d_model, rng, 0.1f);
-  m.has_biases = true;
-  return m;
-}
-
-AttentionInput input_of(Matrix X, Matrix X_kv) {
-  AttentionInput in;
-  in.X = std::move(X);
-  in.X_kv = std::move(X_kv);
-  for (Eigen::Index i = 0; i < in.X.rows(); ++i) in.query_tokens.push_back("q" + std::to_string(i));
-  for (Eigen::Index i = 0; i < in.X_kv.rows(); ++i) in.key_tokens.push_back("k" + std::to_string(i));
-  for (Eigen::Index c = 0; c < in.X.cols(); ++c) in.dim_labels.push_back("d" + std::to_string(c));
-  return in;
+  return attnviz::test::random_model(d_model, heads, d_head, d_head, rng);
 }
 
 // Element by element with the shared helper (compare_util.hpp): |a − b| ≤ abs_tol + rel_tol·|b|, masked
@@ -67,13 +38,6 @@ void require_close(const Matrix& got, const Matrix& want, const std::string& wha
   for (const auto& m : c.first) first << "  " << what << m << "\n";
   INFO(c.mismatches << " mismatches, first:\n" << first.str());
   CHECK(c.ok());
-}
-
-const Stage& stage_of(const std::vector<Stage>& stages, const std::string& name, std::optional<int> head) {
-  for (const auto& s : stages)
-    if (s.name == name && s.head == head) return s;
-  FAIL("no stage " << name);
-  throw std::logic_error("unreachable");
 }
 
 // The flash backend's context and output against the reference's.

@@ -27,7 +27,20 @@ struct PipelineOptions {
   std::optional<std::string> context;  // cross-attention: keys and values come from this sentence
   std::string mask_source = "the mask";  // how messages name attention.mask, e.g. "--mask FILE"
   double max_memory_bytes = 2.0 * 1024 * 1024 * 1024;  // refuse n × m stages larger than this
+  // What each stored n × m cell also costs in the outputs asked for (kJsonBytesPerCell, kTableBytesPerCell),
+  // counted against max_memory_bytes with the matrices themselves.
+  double output_bytes_per_cell = 0;
+  std::string outputs_named;  // how messages name those outputs, e.g. "their JSON export"
 };
+
+// Memory one n × m cell costs beyond its float32 when it is also written out, measured on `attnviz run` with
+// 2000 tokens (docs/reliability.md), rounded up: as JSON (the document tree and its text), as terminal
+// tables (text with colour escapes).
+inline constexpr double kJsonBytesPerCell = 40;
+inline constexpr double kTableBytesPerCell = 64;
+
+// "512 KiB", "1.5 GiB": a size for messages.
+std::string format_bytes(double bytes);
 
 // Tokens of `sentence` in `emb`'s vocabulary. InputError for an empty sentence or unknown words (all of them
 // named, with suggestions); `what` names the sentence in messages ("the sentence", "the context").
@@ -64,9 +77,12 @@ Matrix sinusoidal_positions(int n, int d);
 AttentionInput prepare_input(const Embeddings& emb, const Model& model, const std::string& sentence,
                              const PipelineOptions& options, Trace& trace);
 
-// InputError when `backend` would store n × m matrices (scores, scaled scores, weights, per head) larger
-// than `max_memory_bytes`, suggesting --max-memory or --backend flash.
-void check_attention_memory(const Backend& backend, double n, double m, int heads, double max_memory_bytes);
+// InputError when `backend` would store n × m matrices (scores, scaled scores, weights, per head) that, with
+// `output_bytes_per_cell` more for each cell written out (`outputs_named`), exceed `max_memory_bytes`;
+// suggests --backend flash, `shorter` or --max-memory. Called before anything n × m is allocated.
+void check_attention_memory(const Backend& backend, double n, double m, int heads, double max_memory_bytes,
+                            double output_bytes_per_cell = 0, const std::string& outputs_named = "",
+                            const std::string& shorter = "a shorter sentence");
 
 // Every stage of DESIGN.md §1 for `sentence`. The model's d_model must equal the embeddings' dim.
 // With positions, three stages come first: token_embeddings (E, the words' own rows), positional_encoding

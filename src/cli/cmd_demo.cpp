@@ -70,7 +70,8 @@ int demo(const DemoArgs& a) {
   const std::string model_name =
       a.common.model.value_or(a.common.embeddings ? default_model_for(emb, a.common.data_dir) : lesson.model);
   const Model model = resolve_model(model_name, emb.dim, lesson.options.heads, a.common.data_dir);
-  const PipelineOptions options = pipeline_options(a.common, lesson_flags(lesson.options));
+  PipelineOptions options = pipeline_options(a.common, lesson_flags(lesson.options));
+  add_output_memory(options, a.common.json.has_value(), prints_attention_tables(report, quiet));
   const bool shows_shift = !lesson.word.empty();
 
   // Compute every sentence first: an unknown word fails the demo before anything is printed or written.

@@ -1,5 +1,6 @@
 // attnviz flash SENTENCE: FlashAttention tile by tile (the running m and ℓ, the rescale factors, the partial
 // output), the final output beside the reference's, and with --io the slow-memory traffic.
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 
@@ -103,31 +104,63 @@ nlohmann::ordered_json io_json(const FlashIo& io) {
           {"tiled_model", io.tiled_model}};
 }
 
+// The walkthrough keeps every step (S_ij and P̃_ij of each tile, O_i and the row statistics) and prints or
+// exports them all, and the reference beside it keeps its n × m matrices: refuse before computing when the
+// steps are too many to read, or when all this would exceed --max-memory.
+void check_walkthrough_size(const AttentionInput& in, const Model& model, const AttentionOptions& options, const FlashArgs& a,
+                            double max_memory_bytes) {
+  const auto n = static_cast<int>(in.X.rows()), m = static_cast<int>(in.X_kv.rows());
+  const double tiles = std::ceil(static_cast<double>(n) / a.block_rows) * std::ceil(static_cast<double>(m) / a.block_cols);
+  if (tiles > kMaxSteps)
+    throw InputError(fmt::format("the walkthrough would print {:.0f} tile steps (more than {}); give larger --block-rows and "
+                                 "--block-cols, or a shorter sentence",
+                                 tiles, kMaxSteps));
+  // Cells the steps keep, counted tile by tile as flash_query_block visits them (skipped tiles keep nothing).
+  double step_cells = 0;
+  for (int row0 = 0; row0 < n; row0 += a.block_rows) {
+    const int rows = std::min(a.block_rows, n - row0);
+    for (int col0 = 0; col0 < m; col0 += a.block_cols) {
+      const int cols = std::min(a.block_cols, m - col0);
+      if (flash_tile_needed(options, row0, rows, col0, cols)) step_cells += 2.0 * rows * cols + rows * (model.d_v + 5.0);
+    }
+  }
+  // --json - writes only the JSON; --json FILE writes it and prints the tables too.
+  const bool json = a.common.json.has_value(), tables = a.common.json != "-";
+  const double per_cell = sizeof(float) + (json ? kJsonBytesPerCell : 0) + (tables ? kTableBytesPerCell : 0);
+  const double steps_bytes = step_cells * per_cell;
+  const double reference_bytes = 3.0 * n * m * model.heads * sizeof(float);
+  if (steps_bytes + reference_bytes > max_memory_bytes)
+    throw InputError(fmt::format("the walkthrough of {} × {} tokens needs about {} (every tile's S and P, {}) and the reference "
+                                 "beside it {}, more than --max-memory allows ({})\n"
+                                 "hint: use a shorter sentence, or raise --max-memory; attnviz run --backend flash computes "
+                                 "long sentences without storing the tiles",
+                                 n, m, format_bytes(steps_bytes + reference_bytes),
+                                 json && tables ? "as JSON and tables" : json ? "as JSON" : "as tables",
+                                 format_bytes(reference_bytes), format_bytes(max_memory_bytes)));
+}
+
 int flash(const FlashArgs& a) {
   const ReportOptions report = report_options(a.common);
   const RenderOptions& ro = report.render;
-  const Embeddings emb = resolve_embeddings(a.common.embeddings.value_or("toy"), a.common.data_dir);
-  const Model model = resolve_model(a.common.model.value_or("toy"), emb.dim, a.attention.heads, a.common.data_dir);
+  const std::string sentence = join_words(a.sentence);
+  // The same embeddings and default model as run (toy with toy, identity with other embeddings).
+  const auto [emb, model] = load_embeddings_and_model(a.common, a.attention, {sentence});
   if (a.head < 1 || a.head > model.heads)
     throw InputError(fmt::format("--head {} does not exist: the model '{}' has {} head{}", a.head, model.name, model.heads,
                                  model.heads == 1 ? "" : "s"));
-  const std::string sentence = join_words(a.sentence);
 
   PipelineOptions options = pipeline_options(a.common, a.attention);
   options.attention.block_rows = a.block_rows;
   options.attention.block_cols = a.block_cols;
+  add_output_memory(options, false, false);  // the traces are compared, never exported: check_walkthrough_size counts the output
+  // Tokens and mask first (cheap), then the size checks, and only then anything n × m.
+  Trace scratch;
+  const AttentionInput in = prepare_input(emb, model, sentence, options, scratch);
+  check_walkthrough_size(in, model, options.attention, a, options.max_memory_bytes);
   options.backend = "flash";
   const Trace flash_trace = run_attention(emb, model, sentence, options);
   options.backend = "cpu";
   const Trace reference = run_attention(emb, model, sentence, options);
-  Trace scratch;
-  const AttentionInput in = prepare_input(emb, model, sentence, options, scratch);
-  {
-    const double tiles = std::ceil(static_cast<double>(in.X.rows()) / a.block_rows) * std::ceil(static_cast<double>(in.X_kv.rows()) / a.block_cols);
-    if (tiles > kMaxSteps)
-      throw InputError(fmt::format("the walkthrough would print {:.0f} tile steps (more than {}); give larger --block-rows and "
-                                   "--block-cols, or a shorter sentence", tiles, kMaxSteps));
-  }
   const FlashWalkthrough w = flash_walkthrough(model, in, options.attention, a.head - 1, a.block_rows, a.block_cols);
   const auto n = static_cast<int>(in.X.rows()), m = static_cast<int>(in.X_kv.rows());
   std::optional<FlashIo> io;

@@ -25,7 +25,9 @@ int run(const RunArgs& a) {
   const bool quiet = output_to_stdout(a.common);
   const std::string sentence = join_words(a.sentence);
   const auto [emb, model] = load_embeddings_and_model(a.common, a.attention, {sentence});
-  const Trace trace = run_attention(emb, model, sentence, pipeline_options(a.common, a.attention));
+  PipelineOptions options = pipeline_options(a.common, a.attention);
+  add_output_memory(options, a.common.json.has_value(), prints_attention_tables(report, quiet));
+  const Trace trace = run_attention(emb, model, sentence, options);
   print_warnings(trace);
   if (a.classroom.query) find_token(trace.tokens, *a.classroom.query, "--query", trace.sentence);
   // Everything is computed before anything is written, so a failure leaves no partial output.

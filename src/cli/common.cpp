@@ -1,5 +1,6 @@
 #include "common.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <iostream>
@@ -216,7 +217,20 @@ PipelineOptions pipeline_options(const CommonOptions& common, const AttentionFla
   p.context = f.context;
   p.attention.threads = f.threads;
   p.max_memory_bytes = parse_memory_size(f.max_memory, "--max-memory");
+  add_output_memory(p, common.json.has_value(), false);
   return p;
+}
+
+void add_output_memory(PipelineOptions& p, bool json, bool attention_tables) {
+  p.output_bytes_per_cell = (json ? kJsonBytesPerCell : 0) + (attention_tables ? kTableBytesPerCell : 0);
+  p.outputs_named = json && attention_tables ? "their JSON export and tables" : json ? "their JSON export" : "their tables";
+}
+
+bool prints_attention_tables(const ReportOptions& report, bool quiet) {
+  if (quiet) return false;
+  if (report.stages.empty()) return true;
+  return std::any_of(report.stages.begin(), report.stages.end(),
+                     [](const std::string& s) { return s == "scores" || s == "scaled_scores" || s == "weights"; });
 }
 
 std::string join_words(const std::vector<std::string>& words) {

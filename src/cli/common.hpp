@@ -84,7 +84,13 @@ HtmlOptions html_options(const CommonOptions& options);
 // Whether --json or --html writes to standard output (then no tables are printed). InputError when both
 // ask for it, before any work.
 bool output_to_stdout(const CommonOptions& options);
+// The library settings of the flags; --json counts against --max-memory (add_output_memory).
 PipelineOptions pipeline_options(const CommonOptions& common, const AttentionFlags& flags);
+// Counts what the outputs add per stored n × m cell against --max-memory: the JSON export (`json`) and the
+// terminal tables of scores, scaled_scores and weights (`attention_tables`).
+void add_output_memory(PipelineOptions& options, bool json, bool attention_tables);
+// Whether the report prints any n × m table (scores, scaled_scores, weights) with these --stages.
+bool prints_attention_tables(const ReportOptions& report, bool quiet);
 
 // Whether --step may wait for keys: standard input and output are both terminals.
 bool step_is_interactive();

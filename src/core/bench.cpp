@@ -95,7 +95,17 @@ BenchResult run_bench(const BenchOptions& o) {
   r.exp_isa = exp_instruction_set();
 
   const auto backend = make_backend(o.backend);
-  check_attention_memory(*backend, o.seq, o.seq, o.heads, o.max_memory_bytes);
+  check_attention_memory(*backend, o.seq, o.seq, o.heads, o.max_memory_bytes, 0, "", "a smaller --seq");
+  {
+    // What every backend holds whatever its n × n storage: the four d_model × d_model weights, and about
+    // eight n × d_model matrices (X, Q, K, V, context, concat, output, a copy in flight).
+    const double d_model = static_cast<double>(o.heads) * o.dim;
+    const double bytes = (4.0 * d_model * d_model + 8.0 * o.seq * d_model) * sizeof(float);
+    if (bytes > o.max_memory_bytes)
+      throw InputError(fmt::format("--seq {} with {} head{} of width {} needs about {} for the weights and the n × d matrices, "
+                                   "more than --max-memory allows ({})\nhint: use a smaller --seq, --dim or --heads, or raise --max-memory",
+                                   o.seq, o.heads, o.heads == 1 ? "" : "s", o.dim, format_bytes(bytes), format_bytes(o.max_memory_bytes)));
+  }
 
   r.gemm_size = 1024;
   const GemmRate gemm = measure_gemm_gflops(r.gemm_size);

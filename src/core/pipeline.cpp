@@ -204,15 +204,17 @@ void check_mask(const PipelineOptions& options, const std::vector<std::string>& 
 }
 
 // float32 can overflow with extreme inputs or a tiny temperature: +inf − +inf in the softmax is NaN. Refuse
-// rather than print NaN. A −inf is legitimate only in scaled_scores (a masked cell, or a score so negative
-// that its weight is 0 anyway).
+// rather than print NaN. A −inf is legitimate only in a masked cell of scaled_scores: the trace, its export
+// (null) and explain read −inf there as "masked", so an unmasked score that overflowed to −inf is refused too.
 void check_finite(const std::vector<Stage>& stages, const PipelineOptions& options) {
+  const AttentionOptions& a = options.attention;
+  auto masked = [&](Eigen::Index i, Eigen::Index j) { return (a.causal && j > i) || (a.mask && (*a.mask)(i, j) == 0.0f); };
   for (const Stage& s : stages) {
     const bool may_be_minus_inf = s.name == "scaled_scores";
     for (Eigen::Index i = 0; i < s.data.rows(); ++i)
       for (Eigen::Index j = 0; j < s.data.cols(); ++j) {
         const float v = s.data(i, j);
-        if (std::isfinite(v) || (may_be_minus_inf && v < 0.0f)) continue;
+        if (std::isfinite(v) || (may_be_minus_inf && v < 0.0f && masked(i, j))) continue;
         throw InputError(fmt::format(
             "the {} stage{} overflows float32 (row {}, column {}); the inputs are too large{}",
             s.name, s.head ? fmt::format(" of head {}", *s.head + 1) : "", i, j,
@@ -267,16 +269,30 @@ AttentionInput prepare_input(const Embeddings& emb, const Model& model, const st
   return in;
 }
 
-void check_attention_memory(const Backend& backend, double n, double m, int heads, double max_memory_bytes) {
+std::string format_bytes(double bytes) {
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 4) {
+    bytes /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{:.0f} bytes", bytes) : fmt::format("{:.3g} {}", bytes, units[u]);
+}
+
+void check_attention_memory(const Backend& backend, double n, double m, int heads, double max_memory_bytes,
+                            double output_bytes_per_cell, const std::string& outputs_named, const std::string& shorter) {
   if (!backend.stores_attention_matrices()) return;
-  // Three n × m float32 stages per head are kept (scores, scaled scores, weights).
-  const double bytes = 3.0 * n * m * heads * sizeof(float);
+  // Three n × m float32 stages per head are kept (scores, scaled scores, weights), and each cell may be
+  // written out too.
+  const double cells = 3.0 * n * m * heads;
+  const double bytes = cells * (sizeof(float) + output_bytes_per_cell);
   if (bytes > max_memory_bytes)
-    throw InputError(fmt::format("{} × {} tokens ({} head{}) need {:.3g} MiB for the {} backend's n × n matrices, more than "
-                                 "--max-memory allows ({:.3g} MiB)\n"
-                                 "hint: use --backend flash, which never stores them, or raise --max-memory",
-                                 n, m, heads, heads == 1 ? "" : "s", bytes / (1 << 20), backend.name(),
-                                 max_memory_bytes / (1 << 20)));
+    throw InputError(fmt::format("{} × {} tokens ({} head{}) need about {} for the {} backend's n × n matrices{}, more than "
+                                 "--max-memory allows ({})\n"
+                                 "hint: use --backend flash, which never stores them, or {}, or raise --max-memory",
+                                 n, m, heads, heads == 1 ? "" : "s", format_bytes(bytes), backend.name(),
+                                 output_bytes_per_cell > 0 && !outputs_named.empty() ? " and " + outputs_named : "",
+                                 format_bytes(max_memory_bytes), shorter));
 }
 
 Trace run_attention(const Embeddings& emb, const Model& model, const std::string& sentence, const PipelineOptions& options) {
@@ -284,7 +300,7 @@ Trace run_attention(const Embeddings& emb, const Model& model, const std::string
   const AttentionInput in = prepare_input(emb, model, sentence, options, trace);
   auto backend = make_backend(options.backend);
   check_attention_memory(*backend, static_cast<double>(in.X.rows()), static_cast<double>(in.X_kv.rows()), model.heads,
-                         options.max_memory_bytes);
+                         options.max_memory_bytes, options.output_bytes_per_cell, options.outputs_named);
   if (auto why = backend->unsupported(model, in, options.attention)) throw InputError(*why);
 
   auto stages = backend->compute_timed(model, in, options.attention, trace.timings);

@@ -69,16 +69,25 @@ std::string render_explanation(const CellExplanation& e, const Trace& trace, con
   out += fmt::format("   S' {} max = {} {} {} = {}\n", M.minus, num(e.scaled()), M.minus, num(e.row_max),
                      num(e.scaled() - e.row_max));
   out += why("why: subtracting the maximum changes no weight, and keeps e^x from overflowing");
-  out += fmt::format("5. exp: e^({}) = {}{}\n", num(e.scaled() - e.row_max), num(e.exp_value()),
-                     e.exp_value() == 0.0f && e.masked() ? " (exactly 0)" : "");
+  // A zero here is either the mask (e^−∞) or float32 running out of range: say which.
+  std::string exp_note;
+  if (e.exp_value() == 0.0f)
+    exp_note = e.masked() ? " (exactly 0)" : " (exactly 0 in float32: e^x underflows to 0 when x is this far below 0)";
+  out += fmt::format("5. exp: e^({}) = {}{}\n", num(e.scaled() - e.row_max), num(e.exp_value()), exp_note);
   out += fmt::format("6. the row's sum: e^(S' {} max) for each of the {} keys of {}, added up\n", M.minus, e.key_tokens.size(), q);
   rows = {{"key", "S'", fmt::format("S' {} max", M.minus), fmt::format("e^(S' {} max)", M.minus), ""}};
   for (std::size_t j = 0; j < e.key_tokens.size(); ++j)
     rows.push_back({e.key_tokens[j], num(e.scaled_row[j]), num(e.scaled_row[j] - e.row_max), num(e.exp_row[j]), j == key ? M.arrow : ""});
   out += text_table(rows, 3);
   out += fmt::format("   {} = {}\n", M.sum, num(e.row_sum));
+  std::string weight_note;
+  if (e.weight() == 0.0f)
+    weight_note = e.masked() ? " (exactly 0: a masked key gets no attention)"
+                             : fmt::format(" (exactly 0 in float32, although {} is not masked: its score is so far below the row's "
+                                           "largest that the weight rounds to 0)",
+                                           k);
   out += fmt::format("7. the weight: P = {} {} {} = {}{}\n", num(e.exp_value()), M.divide, num(e.row_sum), num(e.weight()),
-                     e.weight() == 0.0f ? " (exactly 0: a masked key gets no attention)" : "");
+                     weight_note);
   out += fmt::format("   {} gives {} of its attention to {}; the {} weights of its row add up to 1\n", q, num(e.weight()), k,
                      e.key_tokens.size());
 
