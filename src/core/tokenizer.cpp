@@ -1,5 +1,6 @@
 #include "attnviz/tokenizer.hpp"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace attnviz {
@@ -114,6 +115,13 @@ std::string sanitize_utf8(std::string_view text) {
 }
 
 std::string lower_case(std::string_view word) {
+  // Plain ASCII (nearly every word of a vectors file, read once per line): no decoding needed.
+  if (std::all_of(word.begin(), word.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+    std::string out(word);
+    for (char& c : out)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+  }
   std::string out;
   out.reserve(word.size());
   for (std::size_t i = 0; i < word.size();) append_utf8(out, to_lower(next_code_point(word, i)));

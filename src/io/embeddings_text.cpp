@@ -124,11 +124,11 @@ Embeddings read_text_embeddings(BlockReader& in, const std::string& source, cons
       throw InputError(fmt::format("{}:{}: the word \"{}\" has {} numbers, expected {} (as on {})", source, line_no, shorten(word), fields, dim,
                                    dim_origin));
 
-    // Invalid UTF-8 becomes U+FFFD, as in the tokenizer's tokens, so the word can be looked up, printed and
-    // exported; it is looked up lower-cased as the tokenizer lower-cases (lower_case).
-    const std::string shown = sanitize_utf8(word);
-    const std::string lower = lower_case(shown);
+    // Looked up lower-cased as the tokenizer lower-cases (lower_case), which also turns invalid UTF-8 into
+    // U+FFFD as in the tokenizer's tokens, so the word can be looked up, printed and exported.
+    const std::string lower = lower_case(word);
     if (request.keeps(lower, row)) {
+      const std::string shown = sanitize_utf8(word);  // as typed, for telling case variants from duplicates
       const bool fresh = rows.begin_row(lower);
       if (!fresh) {
         // Case variants of a word ("Apple", "apple") are one word here: the first (most frequent) wins. The
