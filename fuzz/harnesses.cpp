@@ -17,6 +17,7 @@
 #include "attnviz/model.hpp"
 #include "attnviz/pipeline.hpp"
 #include "attnviz/tokenizer.hpp"
+#include "../tests/compare_util.hpp"  // random inputs, stage lookup and comparison, shared with the tests
 
 namespace attnviz::fuzz {
 
@@ -26,43 +27,18 @@ void require(bool ok, const std::string& what) {
   if (!ok) throw HarnessFailure(what);
 }
 
-bool all_finite(const Matrix& m) { return m.allFinite(); }
-
 bool valid_utf8(std::string_view s) { return sanitize_utf8(s) == s; }
 
-// Every value of `m` within a loose tolerance of `ref` (both finite).
-void require_close(const Matrix& m, const Matrix& ref, const std::string& what) {
-  require(m.rows() == ref.rows() && m.cols() == ref.cols(), what + ": shapes differ");
-  for (Eigen::Index i = 0; i < m.rows(); ++i)
-    for (Eigen::Index j = 0; j < m.cols(); ++j) {
-      const double a = m(i, j), b = ref(i, j);
-      require(std::abs(a - b) <= 1e-4 * (1.0 + std::abs(b)), fmt::format("{}: [{}][{}] is {} against {}", what, i, j, a, b));
-    }
-}
+using test::input_of;
 
-// A fixed pseudo-random n × d matrix with entries in [-1, 1] (the same for every run of a harness).
+// A fixed pseudo-random n × d input (the same for every run of a harness).
 Matrix fixed_input(int n, int d, unsigned seed) {
   std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  Matrix X(n, d);
-  for (Eigen::Index i = 0; i < X.size(); ++i) X.data()[i] = u(rng);
-  return X;
-}
-
-AttentionInput input_of(const Matrix& X, const Matrix& X_kv) {
-  AttentionInput in;
-  in.X = X;
-  in.X_kv = X_kv;
-  for (Eigen::Index i = 0; i < X.rows(); ++i) in.query_tokens.push_back(fmt::format("t{}", i));
-  for (Eigen::Index j = 0; j < X_kv.rows(); ++j) in.key_tokens.push_back(fmt::format("k{}", j));
-  for (Eigen::Index c = 0; c < X.cols(); ++c) in.dim_labels.push_back(fmt::format("d{}", c));
-  return in;
+  return test::random_matrix(n, d, rng);
 }
 
 const Stage& stage(const std::vector<Stage>& stages, const std::string& name, std::optional<int> head = std::nullopt) {
-  for (const auto& s : stages)
-    if (s.name == name && (!head || s.head == head)) return s;
-  throw HarnessFailure("no stage " + name);
+  return test::stage_of(stages, name, head);
 }
 
 // The reference and the flash backend (with tiles smaller than the input) on the same input: each either
@@ -95,8 +71,9 @@ void check_backends(const Model& model, const AttentionInput& in, AttentionOptio
     }
   }
   const Matrix& out = stage(ref, "output").data;
-  if (!all_finite(out)) return;  // overflow: the pipeline's check_finite turns this into an InputError
-  require_close(stage(flash, "output").data, out, "flash output against the reference");
+  if (!out.allFinite()) return;  // overflow: the pipeline's check_finite turns this into an InputError
+  const test::Comparison c = test::compare_matrices(stage(flash, "output").data, out, {1e-4f, 1e-4f});
+  require(c.ok(), "flash output against the reference: " + (c.first.empty() ? std::string() : c.first.front()));
 }
 
 // What a loaded Embeddings must satisfy, whatever the file was.
@@ -115,7 +92,7 @@ void check_embeddings(const Embeddings& emb) {
   }
   for (const auto& label : emb.dimension_labels) require(valid_utf8(label), "a dimension label is not valid UTF-8");
   require(valid_utf8(emb.name) && valid_utf8(emb.description), "the name or description is not valid UTF-8");
-  require(all_finite(emb.vectors), "a vector has a non-finite value");
+  require(emb.vectors.allFinite(), "a vector has a non-finite value");
   require(emb.file_words >= emb.words.size(), "fewer words in the file than kept");
 }
 
@@ -133,7 +110,7 @@ void check_pipeline(const Embeddings& emb) {
     try {
       const Trace t = run_attention(emb, model, sentence, options);
       const Stage* out = t.find("output");
-      require(out != nullptr && all_finite(out->data), std::string(backend) + ": the output is not finite");
+      require(out != nullptr && out->data.allFinite(), std::string(backend) + ": the output is not finite");
     } catch (const InputError&) {
     }
   }
@@ -172,7 +149,7 @@ void model(std::string_view input) {
   require(m.W_v.rows() == d && m.W_v.cols() == H * m.d_v, "W_v shape");
   require(m.W_o.rows() == H * m.d_v && m.W_o.cols() == d, "W_o shape");
   require(m.b_q.size() == H * m.d_k && m.b_k.size() == H * m.d_k && m.b_v.size() == H * m.d_v && m.b_o.size() == d, "bias sizes");
-  require(all_finite(m.W_q) && all_finite(m.W_k) && all_finite(m.W_v) && all_finite(m.W_o), "a weight is not finite");
+  require(m.W_q.allFinite() && m.W_k.allFinite() && m.W_v.allFinite() && m.W_o.allFinite(), "a weight is not finite");
   if (static_cast<double>(d) * H * (m.d_k + m.d_v) > 1e6) return;  // accepted; too big to run per input
   const Matrix X = fixed_input(3, d, 1), C = fixed_input(2, d, 2);
   AttentionOptions causal;
