@@ -60,6 +60,10 @@ TokenLookup lookup_tokens(const Embeddings& emb, const std::string& sentence, Un
 // Greedy longest-match split of `word` into pieces the embeddings know (WordPiece without "##" entries: a
 // continuation piece is looked up bare and labelled "##piece"); nullopt when some part matches nothing.
 std::optional<std::vector<std::pair<std::string, int>>> split_subwords(const Embeddings& emb, const std::string& word);
+// The same, given longest_word(emb) (a caller splitting many words computes it once).
+std::optional<std::vector<std::pair<std::string, int>>> split_subwords(const Embeddings& emb, const std::string& word, std::size_t longest);
+// The byte length of the longest word the embeddings know (0 when they know none).
+std::size_t longest_word(const Embeddings& emb);
 
 // Every word a loader must keep so that `sentence` can be looked up with `unknown`: each token, both
 // whole and split at hyphens, and with --unknown subword every substring of it too.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -53,12 +54,20 @@ bool starts_code_point(const std::string& s, std::size_t i) { return i >= s.size
 
 }  // namespace
 
-std::optional<std::vector<std::pair<std::string, int>>> split_subwords(const Embeddings& emb, const std::string& word) {
+std::size_t longest_word(const Embeddings& emb) {
+  std::size_t longest = 0;
+  for (const auto& entry : emb.index) longest = std::max(longest, entry.first.size());
+  return longest;
+}
+
+std::optional<std::vector<std::pair<std::string, int>>> split_subwords(const Embeddings& emb, const std::string& word, std::size_t longest) {
   std::vector<std::pair<std::string, int>> pieces;
   std::size_t start = 0;
   while (start < word.size()) {
-    // The longest known piece from `start`, ending on a code point boundary.
-    std::size_t end = word.size();
+    // The longest known piece from `start`, ending on a code point boundary. No piece is longer than the
+    // longest known word, so at most `longest` ends are tried from each start: linear in the word's
+    // length, not quadratic (a pasted 100 KB "word" would otherwise take hours).
+    std::size_t end = std::min(word.size(), start + longest);
     std::optional<int> row;
     for (; end > start; --end) {
       if (!starts_code_point(word, end)) continue;
@@ -71,11 +80,17 @@ std::optional<std::vector<std::pair<std::string, int>>> split_subwords(const Emb
   return pieces;
 }
 
+std::optional<std::vector<std::pair<std::string, int>>> split_subwords(const Embeddings& emb, const std::string& word) {
+  return split_subwords(emb, word, longest_word(emb));
+}
+
 TokenLookup lookup_tokens(const Embeddings& emb, const std::string& sentence, UnknownWords unknown, const std::string& what) {
   const auto words = tokenize(sentence, [&](const std::string& w) { return emb.has(w); });
   if (words.empty()) throw InputError(fmt::format("{} is empty: type some words (punctuation alone is dropped)", what));
   TokenLookup out;
-  std::vector<std::string> failed;
+  std::vector<std::string> failed;          // in order of first appearance
+  std::unordered_set<std::string> failed_set;  // the same, for a lookup in constant time
+  std::optional<std::size_t> longest;       // longest_word(emb), computed once, when a word must be split
   for (const auto& w : words) {
     if (auto row = emb.find(w)) {
       out.labels.push_back(w);
@@ -84,7 +99,8 @@ TokenLookup lookup_tokens(const Embeddings& emb, const std::string& sentence, Un
       continue;
     }
     if (unknown == UnknownWords::subword) {
-      if (auto pieces = split_subwords(emb, w)) {
+      if (!longest) longest = longest_word(emb);
+      if (auto pieces = split_subwords(emb, w, *longest)) {
         std::string shown;
         for (const auto& [label, row] : *pieces) {
           out.labels.push_back(label);
@@ -102,7 +118,7 @@ TokenLookup lookup_tokens(const Embeddings& emb, const std::string& sentence, Un
       out.warnings.push_back(fmt::format("'{}' is not in the embeddings '{}': it gets a zero vector (--unknown zero)", w, emb.name));
       continue;
     }
-    if (std::find(failed.begin(), failed.end(), w) == failed.end()) failed.push_back(w);
+    if (failed_set.insert(w).second) failed.push_back(w);
   }
   if (!failed.empty()) throw_unknown(emb, failed, what, unknown == UnknownWords::subword);
   return out;

@@ -70,10 +70,9 @@ char32_t to_lower(char32_t c) {
 
 // A word with internal hyphens: whole when known, else its non-empty parts.
 void emit_word(const std::string& word, const std::function<bool(const std::string&)>& known, std::vector<std::string>& out) {
-  std::string trimmed = word;
-  while (!trimmed.empty() && trimmed.front() == '-') trimmed.erase(trimmed.begin());
-  while (!trimmed.empty() && trimmed.back() == '-') trimmed.pop_back();
-  if (trimmed.empty()) return;
+  const std::size_t first = word.find_first_not_of('-');
+  if (first == std::string::npos) return;
+  const std::string trimmed = word.substr(first, word.find_last_not_of('-') + 1 - first);  // outer hyphens dropped
   if (trimmed.find('-') == std::string::npos || known(trimmed)) {
     out.push_back(trimmed);
     return;

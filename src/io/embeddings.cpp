@@ -1,6 +1,7 @@
 #include "attnviz/embeddings.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -169,17 +170,45 @@ std::size_t edit_distance(const std::string& a, const std::string& b, std::size_
   return previous[w - 1];
 }
 
+// Whether the bag distance of `a` and `b` exceeds `limit`. The bag distance is how many bytes one word has
+// that the other lacks, counted with repetition, the larger of the two counts. Every edit changes it by at
+// most 1 (a swap not at all), so it is a lower bound of edit_distance, found in linear time, and here
+// stops as soon as the answer is known. `counts` holds the byte counts of `a` on entry and on exit.
+bool bag_distance_exceeds(const std::string& a, const std::string& b, std::size_t limit, std::array<int, 256>& counts) {
+  std::size_t common = 0;  // bytes of b[0, k) matched by a byte of a
+  std::size_t k = 0;
+  bool exceeds = false;
+  while (k < b.size()) {
+    if (counts[static_cast<unsigned char>(b[k++])]-- > 0) ++common;
+    // b's unmatched bytes so far, or a's bytes that the rest of b cannot all match, are already too many.
+    if (k - common > limit || a.size() > common + (b.size() - k) + limit) {
+      exceeds = true;
+      break;
+    }
+  }
+  for (std::size_t i = 0; i < k; ++i) ++counts[static_cast<unsigned char>(b[i])];
+  return exceeds || std::max(a.size(), b.size()) - common > limit;  // (b empty: the loop checked nothing)
+}
+
 }  // namespace
 
 std::vector<std::string> suggest_words(const Embeddings& emb, const std::string& word, std::size_t count) {
   // Only words within a third of the length (at least 2 edits) are worth suggesting.
-  const std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
+  if (word.size() > 64) return {};
+  std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
+  std::array<int, 256> counts{};
+  for (const char c : word) ++counts[static_cast<unsigned char>(c)];
   std::vector<std::pair<std::size_t, std::string>> scored;
   std::vector<std::size_t> rows;
   for (const auto& w : emb.words) {
+    // Cheap lower bounds first (the length gap, then the bag distance): the full distance only for the
+    // words that may still be within the limit.
     const std::size_t gap = w.size() > word.size() ? w.size() - word.size() : word.size() - w.size();
-    if (gap > limit || word.size() > 64) continue;
-    if (auto d = edit_distance(word, w, limit, rows); d <= limit) scored.emplace_back(d, w);
+    if (gap > limit || bag_distance_exceeds(word, w, limit, counts)) continue;
+    if (auto d = edit_distance(word, w, limit, rows); d <= limit) {
+      scored.emplace_back(d, w);
+      limit = d;  // only the closest words are shown: a farther one can be skipped from now on
+    }
   }
   std::sort(scored.begin(), scored.end());
   // Only the closest words: a one-edit typo should not be answered with two-edit guesses.
