@@ -6,7 +6,8 @@
 #   3. runs the test suite (all of it, except the two Python-driven checks that need Debian's python3),
 #      then the CUDA tests alone with their output (they must not say "skipped"),
 #   4. runs the benchmark grid of docs/benchmarks.md with attnviz bench --backend cuda-flash: n = 512 …
-#      16384, d = 64 and 128, 16 heads, causal and not; kernel v2 everywhere, v1 up to n = 4096,
+#      16384, d = 64 and 128, 16 heads, causal and not; kernels v3 and v2 everywhere, v1 up to n = 4096
+#      (ATTNVIZ_GPU_VERSIONS and ATTNVIZ_GPU_SEQS choose fewer),
 #   5. runs bench/torch_sdpa.py on the same grid (float32 and float16) when PyTorch with CUDA is there,
 #      and names the kernels PyTorch's float32 attention launches,
 #   6. writes everything, and a Markdown table to paste into docs/benchmarks.md, under the output folder.
@@ -86,7 +87,7 @@ timeout 60 "$exe" run "the cat chased the mouse" --backend cuda-flash --timings 
 step "attnviz bench --backend cuda-flash (16 heads)"
 bench_json="$out/attnviz-bench.jsonl"
 : > "$bench_json"
-for version in ${ATTNVIZ_GPU_VERSIONS:-2 1}; do
+for version in ${ATTNVIZ_GPU_VERSIONS:-3 2 1}; do
   for d in 64 128; do
     for n in ${ATTNVIZ_GPU_SEQS:-4096 512 1024 2048 8192 16384}; do
       [ "$version" = 1 ] && [ "$n" -gt 4096 ] && continue  # v1 is the readable kernel: seconds per run beyond
@@ -120,12 +121,24 @@ def t(dtype, r):
     return "–"
 print("| kernel | n | d | causal | cuda-flash ms | cuda-flash GFLOP/s | max rel. error vs float64 | PyTorch fp32 GFLOP/s | PyTorch fp16 GFLOP/s |")
 print("|---|---|---|---|---|---|---|---|---|")
-rows.sort(key=lambda j: (j["kernel_version"] != 2, j["config"]["dim"], j["config"]["seq"], j["config"]["causal"]))
+rows.sort(key=lambda j: (-j["kernel_version"], j["config"]["dim"], j["config"]["seq"], j["config"]["causal"]))
 for j in rows:
     r = {"seq": j["config"]["seq"], "dim": j["config"]["dim"], "causal": j["config"]["causal"]}
     ms = j["timing"]["seconds_median"] * 1e3 if "timing" in j else j.get("seconds_median", 0) * 1e3
     print(f'| v{j["kernel_version"]} | {r["seq"]} | {r["dim"]} | {"yes" if r["causal"] else "no"} | {ms:.3f} | {j["gflops"]:.0f} | {j["error"]["max_rel"]:.1e} | {t("float32", r)} | {t("float16", r)} |')
 PY
 cat "$out/table.md"
+
+# compute-sanitizer (where the machine's runtime lets it see the GPU): out-of-bounds accesses and
+# shared-memory races of the fused kernels on a causal problem with a ragged last tile.
+if command -v compute-sanitizer > /dev/null && [ "${ATTNVIZ_GPU_SANITIZER:-1}" = 1 ]; then
+  for version in 3 2; do
+    for tool in memcheck racecheck; do
+      step "compute-sanitizer --tool $tool, kernel v$version"
+      ATTNVIZ_FLASH_VERSION=$version timeout 120 compute-sanitizer --tool "$tool" --error-exitcode 9 "$exe" bench --backend cuda-flash \
+        --seq 300 --dim 64 --heads 2 --causal --min-time 0 2>&1 | grep -E "ERROR SUMMARY|RACECHECK SUMMARY|error|Error|GFLOP" | head -8
+    done
+  done
+fi
 step "done: tests rc=$tests_rc; results in $out/"
 exit "$tests_rc"
