@@ -6,7 +6,7 @@
 #   3. runs the test suite (all of it, except the two Python-driven checks that need Debian's python3),
 #      then the CUDA tests alone with their output (they must not say "skipped"),
 #   4. runs the benchmark grid of docs/benchmarks.md with attnviz bench --backend cuda-flash: n = 512 …
-#      16384, d = 64 and 128, 16 heads, causal and not; kernels v3 and v2 everywhere, v1 up to n = 4096
+#      16384, d = 64 and 128, 16 heads, causal and not; kernels v4, v3 and v2 everywhere, v1 up to n = 4096
 #      (ATTNVIZ_GPU_VERSIONS and ATTNVIZ_GPU_SEQS choose fewer),
 #   5. runs bench/torch_sdpa.py on the same grid (float32 and float16) when PyTorch with CUDA is there,
 #      and names the kernels PyTorch's float32 attention launches,
@@ -87,7 +87,7 @@ timeout 60 "$exe" run "the cat chased the mouse" --backend cuda-flash --timings 
 step "attnviz bench --backend cuda-flash (16 heads)"
 bench_json="$out/attnviz-bench.jsonl"
 : > "$bench_json"
-for version in ${ATTNVIZ_GPU_VERSIONS:-3 2 1}; do
+for version in ${ATTNVIZ_GPU_VERSIONS:-4 3 2 1}; do
   for d in 64 128; do
     for n in ${ATTNVIZ_GPU_SEQS:-4096 512 1024 2048 8192 16384}; do
       [ "$version" = 1 ] && [ "$n" -gt 4096 ] && continue  # v1 is the readable kernel: seconds per run beyond
@@ -132,11 +132,13 @@ cat "$out/table.md"
 # compute-sanitizer (where the machine's runtime lets it see the GPU): out-of-bounds accesses and
 # shared-memory races of the fused kernels on a causal problem with a ragged last tile.
 if command -v compute-sanitizer > /dev/null && [ "${ATTNVIZ_GPU_SANITIZER:-1}" = 1 ]; then
-  for version in 3 2; do
-    for tool in memcheck racecheck; do
-      step "compute-sanitizer --tool $tool, kernel v$version"
-      ATTNVIZ_FLASH_VERSION=$version timeout 120 compute-sanitizer --tool "$tool" --error-exitcode 9 "$exe" bench --backend cuda-flash \
-        --seq 300 --dim 64 --heads 2 --causal --min-time 0 2>&1 | grep -E "ERROR SUMMARY|RACECHECK SUMMARY|error|Error|GFLOP" | head -8
+  for version in ${ATTNVIZ_GPU_SANITIZE_VERSIONS:-4 3 2}; do
+    for dim in 64 128; do
+      for tool in memcheck racecheck; do
+        step "compute-sanitizer --tool $tool, kernel v$version, d = $dim"
+        ATTNVIZ_FLASH_VERSION=$version timeout 120 compute-sanitizer --tool "$tool" --error-exitcode 9 "$exe" bench --backend cuda-flash \
+          --seq 300 --dim "$dim" --heads 2 --causal --min-time 0 2>&1 | grep -E "ERROR SUMMARY|RACECHECK SUMMARY|error|Error|max rel" | head -8
+      done
     done
   done
 fi

@@ -550,7 +550,7 @@ constexpr int kV3Rows = 64;      // Br: 4 warps × 16 query rows
 constexpr int kV3Cols = 64;      // Bc
 constexpr int kV3Threads = 128;
 
-template <int D>
+template <int D, bool SharedKV>
 struct V3Layout {
   // K and V tiles row-major, rows padded by 4 floats: the fragment reads below then hit 32 different banks
   // (K: key g, column t4 → bank 4g + t4; V: key 2·t4, column g → bank 8·t4 + g, for D + 4 ≡ 4 mod 32).
@@ -559,15 +559,24 @@ struct V3Layout {
   // Q waits in shared memory too (same padded rows: A-fragment reads hit bank 4g + t4). In registers it
   // would take D / 2 of them per thread: at D = 64 the kernel then spilled at 3 blocks per SM.
   static constexpr int q_floats = kV3Rows * stride;
-  static constexpr std::size_t bytes = (2 * tile_floats + q_floats) * sizeof(float);
+  // v4 at D = 128: K and V take turns in one buffer (101 KiB per block → 68 KiB: 3 blocks per SM, not 2).
+  static constexpr int kv_tiles = SharedKV ? 1 : 2;
+  static constexpr std::size_t bytes = (kv_tiles * tile_floats + q_floats) * sizeof(float);
 };
 
-// x = big + small exactly, big with TF32's 10-bit mantissa (the low 13 bits cleared). The tensor core reads
-// only a TF32 operand's top 19 bits, so small loses its own low bits there: the products' error is about
-// 2⁻²⁰ of their size, float32's own order after the sums over d and the keys.
+// x = big + small exactly, big with TF32's 10-bit mantissa. The tensor core reads only a TF32 operand's top
+// 19 bits. v3 truncates (big: the low 13 bits cleared; small then loses its own low bits in the tensor
+// core): each product is off by up to about 3·2⁻²⁰ of its size. v4 rounds both halves to nearest (adding
+// half a TF32 unit to the bits carries into the exponent when it must): about 3·2⁻²² (2 integer
+// operations more per value).
+template <bool Round>
+__device__ __forceinline__ std::uint32_t to_tf32(std::uint32_t bits) {
+  return ((Round ? bits + 0x1000u : bits) & 0xffffe000u);
+}
+template <bool Round>
 __device__ __forceinline__ void split_tf32(float x, std::uint32_t& big, std::uint32_t& small) {
-  big = __float_as_uint(x) & 0xffffe000u;
-  small = __float_as_uint(x - __uint_as_float(big));
+  big = to_tf32<Round>(__float_as_uint(x));
+  small = to_tf32<Round>(__float_as_uint(x - __uint_as_float(big)));  // x − big is exact
 }
 
 // D (16 × 8) += A (16 × 8, row) · B (8 × 8, col) on TF32 operands, float32 accumulators. Fragments of lane
@@ -583,26 +592,43 @@ __device__ __forceinline__ void mma_tf32(float (&d)[4], const std::uint32_t (&a)
 #endif
 }
 
-// d += a·b in float32 accuracy from three TF32 products (the small·small term, ~2⁻²², is left out).
+// d += a·b in float32 accuracy from three TF32 products (the small·small term is left out).
+template <bool Round>
 __device__ __forceinline__ void mma_3xtf32(float (&d)[4], const std::uint32_t (&a_big)[4], const std::uint32_t (&a_small)[4],
                                            float b0, float b1) {
   std::uint32_t b0_big, b0_small, b1_big, b1_small;
-  split_tf32(b0, b0_big, b0_small);
-  split_tf32(b1, b1_big, b1_small);
+  split_tf32<Round>(b0, b0_big, b0_small);
+  split_tf32<Round>(b1, b1_big, b1_small);
   mma_tf32(d, a_small, b0_big, b1_big);
   mma_tf32(d, a_big, b0_small, b1_small);
   mma_tf32(d, a_big, b0_big, b1_big);
 }
 
-template <int D>
-__global__ void __launch_bounds__(kV3Threads, D == 64 ? 4 : 2) flash_v3_kernel(FlashArgs a) {
-  using L = V3Layout<D>;
+// 16 bytes from global to shared memory without passing through registers (sm_80+).
+__device__ __forceinline__ void cp_async16(float* smem, const float* gmem) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  const auto s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(s), "l"(gmem));
+#else
+  __trap();
+#endif
+}
+__device__ __forceinline__ void cp_async_wait_all() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.commit_group;\ncp.async.wait_group 0;\n" ::);
+#endif
+}
+
+// v3: Round = false, SharedKV = false; v4: Round = true, SharedKV at D = 128.
+template <int D, bool Round, bool SharedKV>
+__global__ void __launch_bounds__(kV3Threads, D == 64 ? 4 : SharedKV ? 3 : 2) flash_v3_kernel(FlashArgs a) {
+  using L = V3Layout<D, SharedKV>;
   constexpr int kSteps = D / 8;       // k-steps of S = Q Kᵀ, and 8-column tiles of O
   constexpr int kKeyTiles = kV3Cols / 8;  // 8-key tiles of S, and k-steps of O += P V
   extern __shared__ float4 smem4[];
   float* K_s = reinterpret_cast<float*>(smem4);  // Bc × D (stride L::stride)
-  float* V_s = K_s + L::tile_floats;             // Bc × D
-  float* Q_s = V_s + L::tile_floats;             // Br × D, pre-scaled
+  float* V_s = SharedKV ? K_s : K_s + L::tile_floats;  // Bc × D (v4 at D = 128: where K was)
+  float* Q_s = K_s + L::kv_tiles * L::tile_floats;     // Br × D, pre-scaled
 
   const int t = static_cast<int>(threadIdx.x), lane = t % 32, warp = t / 32, g = lane / 4, t4 = lane % 4;
   const int h = static_cast<int>(blockIdx.y);
@@ -634,9 +660,10 @@ __global__ void __launch_bounds__(kV3Threads, D == 64 ? 4 : 2) flash_v3_kernel(F
       const int r = idx / (D / 4), c = (idx % (D / 4)) * 4, j = kv0 + r;
       const float4 zero = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
       *reinterpret_cast<float4*>(K_s + r * L::stride + c) = j < a.m ? load4(K + static_cast<long long>(j) * a.k_row, c, a.d_k, vec) : zero;
-      *reinterpret_cast<float4*>(V_s + r * L::stride + c) = j < a.m ? load4(V + static_cast<long long>(j) * a.v_row, c, a.d_v, vec) : zero;
+      if constexpr (!SharedKV)
+        *reinterpret_cast<float4*>(V_s + r * L::stride + c) = j < a.m ? load4(V + static_cast<long long>(j) * a.v_row, c, a.d_v, vec) : zero;
     }
-    __syncthreads();  // K and V are loaded
+    __syncthreads();  // K (and V) are loaded
 
     // S = Q Kᵀ: 16 rows × 64 keys per warp, s[nt] the 16 × 8 tile of keys kv0 + nt·8 + ….
     float s[kKeyTiles][4];
@@ -647,11 +674,25 @@ __global__ void __launch_bounds__(kV3Threads, D == 64 ? 4 : 2) flash_v3_kernel(F
       std::uint32_t a_big[4], a_small[4];
 #pragma unroll
       for (int e = 0; e < 4; ++e)  // A[row g + 8·(e & 1)][column kk·8 + t4 + 4·(e >> 1)]
-        split_tf32(Q_s[(warp * 16 + g + 8 * (e & 1)) * L::stride + kk * 8 + t4 + 4 * (e >> 1)], a_big[e], a_small[e]);
+        split_tf32<Round>(Q_s[(warp * 16 + g + 8 * (e & 1)) * L::stride + kk * 8 + t4 + 4 * (e >> 1)], a_big[e], a_small[e]);
 #pragma unroll
       for (int nt = 0; nt < kKeyTiles; ++nt) {
         const float* k = K_s + (nt * 8 + g) * L::stride + kk * 8 + t4;  // B[k][n] = K[key n][column k]
-        mma_3xtf32(s[nt], a_big, a_small, k[0], k[4]);
+        mma_3xtf32<Round>(s[nt], a_big, a_small, k[0], k[4]);
+      }
+    }
+
+    if constexpr (SharedKV) {
+      // K is no longer read: V takes its place, copied asynchronously while the softmax below runs.
+      __syncthreads();
+      for (int idx = t; idx < kV3Cols * D / 4; idx += kV3Threads) {
+        const int r = idx / (D / 4), c = (idx % (D / 4)) * 4, j = kv0 + r;
+        float* dst = V_s + r * L::stride + c;
+        const float* src = V + static_cast<long long>(j) * a.v_row + c;
+        if (vec && j < a.m && c + 3 < a.d_v)
+          cp_async16(dst, src);
+        else
+          *reinterpret_cast<float4*>(dst) = j < a.m ? load4(V + static_cast<long long>(j) * a.v_row, c, a.d_v, vec) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
       }
     }
 
@@ -693,6 +734,11 @@ __global__ void __launch_bounds__(kV3Threads, D == 64 ? 4 : 2) flash_v3_kernel(F
       }
     }
 
+    if constexpr (SharedKV) {
+      cp_async_wait_all();
+      __syncthreads();  // V is in shared memory
+    }
+
     // O += P V. The accumulator layout of S is not the A layout of the next product, so the 8 keys of
     // each step are taken in the order 0, 2, 4, 6, 1, 3, 5, 7: A's column t4 is this lane's key 2·t4 and
     // column t4 + 4 its key 2·t4 + 1, exactly the S values the lane holds; B's rows are V's rows in the
@@ -700,13 +746,13 @@ __global__ void __launch_bounds__(kV3Threads, D == 64 ? 4 : 2) flash_v3_kernel(F
 #pragma unroll
     for (int nt = 0; nt < kKeyTiles; ++nt) {
       std::uint32_t p_big[4], p_small[4];
-      split_tf32(s[nt][0], p_big[0], p_small[0]);  // row g, key 2·t4
-      split_tf32(s[nt][2], p_big[1], p_small[1]);  // row g + 8, key 2·t4
-      split_tf32(s[nt][1], p_big[2], p_small[2]);  // row g, key 2·t4 + 1
-      split_tf32(s[nt][3], p_big[3], p_small[3]);  // row g + 8, key 2·t4 + 1
+      split_tf32<Round>(s[nt][0], p_big[0], p_small[0]);  // row g, key 2·t4
+      split_tf32<Round>(s[nt][2], p_big[1], p_small[1]);  // row g + 8, key 2·t4
+      split_tf32<Round>(s[nt][1], p_big[2], p_small[2]);  // row g, key 2·t4 + 1
+      split_tf32<Round>(s[nt][3], p_big[3], p_small[3]);  // row g + 8, key 2·t4 + 1
       const float* v = V_s + (nt * 8 + 2 * t4) * L::stride + g;  // B[k][n] = V[key][column n]
 #pragma unroll
-      for (int dt = 0; dt < kSteps; ++dt) mma_3xtf32(o[dt], p_big, p_small, v[dt * 8], v[dt * 8 + L::stride]);
+      for (int dt = 0; dt < kSteps; ++dt) mma_3xtf32<Round>(o[dt], p_big, p_small, v[dt * 8], v[dt * 8 + L::stride]);
     }
   }
 
@@ -734,12 +780,13 @@ __global__ void __launch_bounds__(kV3Threads, D == 64 ? 4 : 2) flash_v3_kernel(F
   }
 }
 
-template <int D>
+template <int D, bool Round, bool SharedKV>
 void launch_v3(const FlashArgs& a, int heads) {
-  const auto bytes = V3Layout<D>::bytes;
-  ATTNVIZ_CUDA_CHECK(cudaFuncSetAttribute(flash_v3_kernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
+  const auto bytes = V3Layout<D, SharedKV>::bytes;
+  const auto kernel = flash_v3_kernel<D, Round, SharedKV>;
+  ATTNVIZ_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
   const dim3 grid(blocks_for(static_cast<std::size_t>(a.n), kV3Rows), static_cast<unsigned int>(heads));
-  flash_v3_kernel<D><<<grid, kV3Threads, bytes>>>(a);
+  kernel<<<grid, kV3Threads, bytes>>>(a);
   check_launch("flash_v3_kernel");
 }
 
@@ -769,15 +816,17 @@ void launch_flash(const FlashArgs& a, int heads, int version) {
       launch_v2<64>(a, heads);
     else
       launch_v2<128>(a, heads);
-  } else if (version == 3) {
+  } else if (version == 3 || version == 4) {
     if (compute_capability() < 80)
-      throw InputError("cuda-flash kernel v3 needs tensor cores with TF32 (compute capability 8.0 or newer); this GPU has " +
+      throw InputError("cuda-flash kernel v" + std::to_string(version) +
+                       " needs tensor cores with TF32 (compute capability 8.0 or newer); this GPU has " +
                        std::to_string(compute_capability() / 10) + "." + std::to_string(compute_capability() % 10) +
                        ": use ATTNVIZ_FLASH_VERSION=2");
-    if (std::max(a.d_k, a.d_v) <= 64)
-      launch_v3<64>(a, heads);
+    const bool wide = std::max(a.d_k, a.d_v) > 64;
+    if (version == 3)
+      wide ? launch_v3<128, false, false>(a, heads) : launch_v3<64, false, false>(a, heads);
     else
-      launch_v3<128>(a, heads);
+      wide ? launch_v3<128, true, true>(a, heads) : launch_v3<64, true, false>(a, heads);
   } else {
     throw Error("cuda-flash: no kernel version " + std::to_string(version) + " (there are 1 to " + std::to_string(kFlashLatestVersion) + ")");
   }

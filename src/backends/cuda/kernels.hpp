@@ -62,10 +62,10 @@ Result run_stages(const Problem& problem);
 Result run_flash(const Problem& problem, int version);
 
 constexpr int kFlashMaxHeadDim = 128;
-constexpr int kFlashLatestVersion = 3;
+constexpr int kFlashLatestVersion = 4;
 
-// The version cuda-flash runs when ATTNVIZ_FLASH_VERSION is not set: the latest (v3, tensor cores) on a
-// GPU of compute capability 8.0 or newer, v2 on older ones.
+// The version cuda-flash runs when ATTNVIZ_FLASH_VERSION is not set: a tensor-core kernel (v3 or v4, see
+// kernels.cu) on a GPU of compute capability 8.0 or newer, v2 on older ones.
 int default_flash_version();
 
 // The fused kernel of `version` on H heads of random Q, K, V (H × n × d each, d ≤ 128): median time of
