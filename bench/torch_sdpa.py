@@ -62,6 +62,24 @@ def time_ms(fn, warmup, repeats):
     return statistics.median(times), min(times)
 
 
+def max_errors(q, k, v, causal, out):
+    """Float64 attention on the same (upcast) Q, K, V for a sample of query rows, as attnviz bench checks:
+    every row up to n = 512, else 64 rows spread over n. Returns (max abs error, max error relative to the
+    row's largest output), over rows and heads."""
+    import math
+    import torch
+    n, d = q.shape[2], q.shape[3]
+    rows = list(range(n)) if n <= 512 else sorted({round(i * (n - 1) / 63) for i in range(64)})
+    idx = torch.tensor(rows, device=q.device)
+    s = (q[:, :, idx].double() @ k.double().transpose(-1, -2)) / math.sqrt(d)
+    if causal:
+        keys = torch.arange(n, device=q.device)
+        s = s.masked_fill(keys[None, :] > idx[:, None], float("-inf"))
+    ref = torch.softmax(s, dim=-1) @ v.double()
+    err = (out[:, :, idx].double() - ref).abs().amax(-1)
+    return err.max().item(), (err / ref.abs().amax(-1)).max().item()
+
+
 def kernel_names(heads):
     """The GPU kernels behind float32 scaled_dot_product_attention at n = 4096, d = 64, and their times."""
     import torch
@@ -94,7 +112,7 @@ def main():
     device = torch.cuda.get_device_name(0)
     print(f"PyTorch {torch.__version__}, CUDA {torch.version.cuda}, {device}")
     print(f"allow_tf32 (matmul) = {torch.backends.cuda.matmul.allow_tf32}, cudnn.allow_tf32 = {torch.backends.cudnn.allow_tf32}")
-    print(f"{'dtype':>8} {'n':>6} {'d':>4} {'H':>3} {'causal':>6} {'median ms':>10} {'min ms':>9} {'GFLOP/s':>9}")
+    print(f"{'dtype':>8} {'n':>6} {'d':>4} {'H':>3} {'causal':>6} {'median ms':>10} {'min ms':>9} {'GFLOP/s':>9} {'max abs err':>11} {'max rel err':>11}")
     rows = []
     gen = torch.Generator(device="cuda").manual_seed(1)
     for dtype_name in args.dtypes:
@@ -109,15 +127,18 @@ def main():
                         v = torch.randn(shape, device="cuda", dtype=dtype, generator=gen)
                         med, best = time_ms(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal),
                                             args.warmup, args.repeats)
+                        abs_err, rel_err = max_errors(q, k, v, causal, F.scaled_dot_product_attention(q, k, v, is_causal=causal))
                     except torch.cuda.OutOfMemoryError:
                         print(f"{dtype_name:>8} {n:>6} {d:>4} {args.heads:>3} {str(causal):>6}  out of memory")
                         torch.cuda.empty_cache()
                         continue
                     flops = 4.0 * n * n * d * args.heads * (0.5 if causal else 1.0)
                     gflops = flops / (med / 1e3) / 1e9
-                    print(f"{dtype_name:>8} {n:>6} {d:>4} {args.heads:>3} {str(causal):>6} {med:>10.3f} {best:>9.3f} {gflops:>9.0f}")
+                    print(f"{dtype_name:>8} {n:>6} {d:>4} {args.heads:>3} {str(causal):>6} {med:>10.3f} {best:>9.3f} {gflops:>9.0f}"
+                          f" {abs_err:>11.2e} {rel_err:>11.2e}")
                     rows.append({"dtype": dtype_name, "seq": n, "dim": d, "heads": args.heads, "causal": causal,
-                                 "median_ms": med, "min_ms": best, "gflops": gflops})
+                                 "median_ms": med, "min_ms": best, "gflops": gflops,
+                                 "max_abs_error": abs_err, "max_rel_error": rel_err})
                     del q, k, v
     if args.kernel_names:
         try:

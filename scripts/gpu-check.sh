@@ -6,8 +6,9 @@
 #   3. runs the test suite (all of it, except the two Python-driven checks that need Debian's python3),
 #      then the CUDA tests alone with their output (they must not say "skipped"),
 #   4. runs the benchmark grid of docs/benchmarks.md with attnviz bench --backend cuda-flash: n = 512 …
-#      16384, d = 64 and 128, 16 heads, causal and not; kernels v4, v3 and v2 everywhere, v1 up to n = 4096
-#      (ATTNVIZ_GPU_VERSIONS and ATTNVIZ_GPU_SEQS choose fewer),
+#      16384, d = 64 and 128, 16 heads, causal and not; kernels v5 to v2 everywhere, v1 up to n = 4096
+#      (ATTNVIZ_GPU_VERSIONS, ATTNVIZ_GPU_SEQS and ATTNVIZ_GPU_SKIP="version:d …" choose fewer), then the
+#      default kernel for each head width,
 #   5. runs bench/torch_sdpa.py on the same grid (float32 and float16) when PyTorch with CUDA is there,
 #      and names the kernels PyTorch's float32 attention launches,
 #   6. writes everything, and a Markdown table to paste into docs/benchmarks.md, under the output folder.
@@ -87,10 +88,11 @@ timeout 60 "$exe" run "the cat chased the mouse" --backend cuda-flash --timings 
 step "attnviz bench --backend cuda-flash (16 heads)"
 bench_json="$out/attnviz-bench.jsonl"
 : > "$bench_json"
-for version in ${ATTNVIZ_GPU_VERSIONS:-4 3 2 1}; do
+for version in ${ATTNVIZ_GPU_VERSIONS:-5 4 3 2 1}; do
   for d in 64 128; do
     for n in ${ATTNVIZ_GPU_SEQS:-4096 512 1024 2048 8192 16384}; do
       [ "$version" = 1 ] && [ "$n" -gt 4096 ] && continue  # v1 is the readable kernel: seconds per run beyond
+      case " ${ATTNVIZ_GPU_SKIP:-} " in *" $version:$d "*) continue ;; esac  # e.g. ATTNVIZ_GPU_SKIP="3:128 4:64"
       for causal in "" "--causal"; do
         if ATTNVIZ_FLASH_VERSION=$version timeout 120 "$exe" bench --backend cuda-flash --seq "$n" --dim "$d" --heads 16 $causal \
              --json - > "$out/one.json" 2> "$out/one.err"; then
@@ -106,6 +108,11 @@ for version in ${ATTNVIZ_GPU_VERSIONS:-4 3 2 1}; do
 done
 rm -f "$out/one.json" "$out/one.err"
 
+step "the default kernel for each head width"
+for d in 64 128; do
+  timeout 60 "$exe" bench --backend cuda-flash --seq 4096 --dim "$d" --heads 16 | grep -E "kernel|rate:"
+done
+
 step "PyTorch scaled_dot_product_attention"
 timeout 240 "$python" bench/torch_sdpa.py --json "$out/torch-sdpa.json" --kernel-names
 
@@ -114,25 +121,25 @@ step "table for docs/benchmarks.md"
 import json, os, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 torch = json.load(open(sys.argv[2]))["rows"] if os.path.exists(sys.argv[2]) else []
-def t(dtype, r):
+def t(dtype, r, key="gflops", fmt="{:.0f}"):
     for x in torch:
-        if x["dtype"] == dtype and x["seq"] == r["seq"] and x["dim"] == r["dim"] and x["causal"] == r["causal"]:
-            return f'{x["gflops"]:.0f}'
+        if x["dtype"] == dtype and x["seq"] == r["seq"] and x["dim"] == r["dim"] and x["causal"] == r["causal"] and key in x:
+            return fmt.format(x[key])
     return "–"
-print("| kernel | n | d | causal | cuda-flash ms | cuda-flash GFLOP/s | max rel. error vs float64 | PyTorch fp32 GFLOP/s | PyTorch fp16 GFLOP/s |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| kernel | n | d | causal | cuda-flash ms | cuda-flash GFLOP/s | max rel. error vs float64 | PyTorch fp32 GFLOP/s | PyTorch fp32 max rel. error | PyTorch fp16 GFLOP/s |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 rows.sort(key=lambda j: (-j["kernel_version"], j["config"]["dim"], j["config"]["seq"], j["config"]["causal"]))
 for j in rows:
     r = {"seq": j["config"]["seq"], "dim": j["config"]["dim"], "causal": j["config"]["causal"]}
     ms = j["timing"]["seconds_median"] * 1e3 if "timing" in j else j.get("seconds_median", 0) * 1e3
-    print(f'| v{j["kernel_version"]} | {r["seq"]} | {r["dim"]} | {"yes" if r["causal"] else "no"} | {ms:.3f} | {j["gflops"]:.0f} | {j["error"]["max_rel"]:.1e} | {t("float32", r)} | {t("float16", r)} |')
+    print(f'| v{j["kernel_version"]} | {r["seq"]} | {r["dim"]} | {"yes" if r["causal"] else "no"} | {ms:.3f} | {j["gflops"]:.0f} | {j["error"]["max_rel"]:.1e} | {t("float32", r)} | {t("float32", r, "max_rel_error", "{:.1e}")} | {t("float16", r)} |')
 PY
 cat "$out/table.md"
 
 # compute-sanitizer (where the machine's runtime lets it see the GPU): out-of-bounds accesses and
 # shared-memory races of the fused kernels on a causal problem with a ragged last tile.
 if command -v compute-sanitizer > /dev/null && [ "${ATTNVIZ_GPU_SANITIZER:-1}" = 1 ]; then
-  for version in ${ATTNVIZ_GPU_SANITIZE_VERSIONS:-4 3 2}; do
+  for version in ${ATTNVIZ_GPU_SANITIZE_VERSIONS:-5 4 3 2}; do
     for dim in 64 128; do
       for tool in memcheck racecheck; do
         step "compute-sanitizer --tool $tool, kernel v$version, d = $dim"

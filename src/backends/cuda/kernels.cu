@@ -619,9 +619,11 @@ __device__ __forceinline__ void cp_async_wait_all() {
 #endif
 }
 
-// v3: Round = false, SharedKV = false; v4: Round = true, SharedKV at D = 128.
-template <int D, bool Round, bool SharedKV>
-__global__ void __launch_bounds__(kV3Threads, D == 64 ? 4 : SharedKV ? 3 : 2) flash_v3_kernel(FlashArgs a) {
+// v3: Round = false, SharedKV = false, FreshAcc = false; v4: Round = true, SharedKV at D = 128;
+// v5: v4 with FreshAcc (each key tile's P V summed from zero, then added to O in float32).
+template <int D, bool Round, bool SharedKV, bool FreshAcc>
+__global__ void __launch_bounds__(kV3Threads, D == 64 ? (FreshAcc ? 3 : 4) : (SharedKV && !FreshAcc ? 3 : 2))
+    flash_v3_kernel(FlashArgs a) {
   using L = V3Layout<D, SharedKV>;
   constexpr int kSteps = D / 8;       // k-steps of S = Q Kᵀ, and 8-column tiles of O
   constexpr int kKeyTiles = kV3Cols / 8;  // 8-key tiles of S, and k-steps of O += P V
@@ -743,6 +745,13 @@ __global__ void __launch_bounds__(kV3Threads, D == 64 ? 4 : SharedKV ? 3 : 2) fl
     // each step are taken in the order 0, 2, 4, 6, 1, 3, 5, 7: A's column t4 is this lane's key 2·t4 and
     // column t4 + 4 its key 2·t4 + 1, exactly the S values the lane holds; B's rows are V's rows in the
     // same order. No data moves between lanes.
+    // v3 and v4 accumulate straight into O, so O goes through 3·m/8 tensor-core accumulations; v5 sums
+    // the tile in pv from zero (24 accumulations) and adds it to O with one float32 addition.
+    float pv[FreshAcc ? kSteps : 1][4];
+    if constexpr (FreshAcc) {
+#pragma unroll
+      for (int dt = 0; dt < kSteps; ++dt) pv[dt][0] = pv[dt][1] = pv[dt][2] = pv[dt][3] = 0.0f;
+    }
 #pragma unroll
     for (int nt = 0; nt < kKeyTiles; ++nt) {
       std::uint32_t p_big[4], p_small[4];
@@ -752,7 +761,14 @@ __global__ void __launch_bounds__(kV3Threads, D == 64 ? 4 : SharedKV ? 3 : 2) fl
       split_tf32<Round>(s[nt][3], p_big[3], p_small[3]);  // row g + 8, key 2·t4 + 1
       const float* v = V_s + (nt * 8 + 2 * t4) * L::stride + g;  // B[k][n] = V[key][column n]
 #pragma unroll
-      for (int dt = 0; dt < kSteps; ++dt) mma_3xtf32<Round>(o[dt], p_big, p_small, v[dt * 8], v[dt * 8 + L::stride]);
+      for (int dt = 0; dt < kSteps; ++dt)
+        mma_3xtf32<Round>(FreshAcc ? pv[FreshAcc ? dt : 0] : o[dt], p_big, p_small, v[dt * 8], v[dt * 8 + L::stride]);
+    }
+    if constexpr (FreshAcc) {
+#pragma unroll
+      for (int dt = 0; dt < kSteps; ++dt)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) o[dt][e] += pv[dt][e];
     }
   }
 
@@ -780,10 +796,10 @@ __global__ void __launch_bounds__(kV3Threads, D == 64 ? 4 : SharedKV ? 3 : 2) fl
   }
 }
 
-template <int D, bool Round, bool SharedKV>
+template <int D, bool Round, bool SharedKV, bool FreshAcc>
 void launch_v3(const FlashArgs& a, int heads) {
   const auto bytes = V3Layout<D, SharedKV>::bytes;
-  const auto kernel = flash_v3_kernel<D, Round, SharedKV>;
+  const auto kernel = flash_v3_kernel<D, Round, SharedKV, FreshAcc>;
   ATTNVIZ_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
   const dim3 grid(blocks_for(static_cast<std::size_t>(a.n), kV3Rows), static_cast<unsigned int>(heads));
   kernel<<<grid, kV3Threads, bytes>>>(a);
@@ -816,7 +832,7 @@ void launch_flash(const FlashArgs& a, int heads, int version) {
       launch_v2<64>(a, heads);
     else
       launch_v2<128>(a, heads);
-  } else if (version == 3 || version == 4) {
+  } else if (version >= 3 && version <= 5) {
     if (compute_capability() < 80)
       throw InputError("cuda-flash kernel v" + std::to_string(version) +
                        " needs tensor cores with TF32 (compute capability 8.0 or newer); this GPU has " +
@@ -824,9 +840,11 @@ void launch_flash(const FlashArgs& a, int heads, int version) {
                        ": use ATTNVIZ_FLASH_VERSION=2");
     const bool wide = std::max(a.d_k, a.d_v) > 64;
     if (version == 3)
-      wide ? launch_v3<128, false, false>(a, heads) : launch_v3<64, false, false>(a, heads);
+      wide ? launch_v3<128, false, false, false>(a, heads) : launch_v3<64, false, false, false>(a, heads);
+    else if (version == 4)
+      wide ? launch_v3<128, true, true, false>(a, heads) : launch_v3<64, true, false, false>(a, heads);
     else
-      wide ? launch_v3<128, true, true>(a, heads) : launch_v3<64, true, false>(a, heads);
+      wide ? launch_v3<128, true, true, true>(a, heads) : launch_v3<64, true, false, true>(a, heads);
   } else {
     throw Error("cuda-flash: no kernel version " + std::to_string(version) + " (there are 1 to " + std::to_string(kFlashLatestVersion) + ")");
   }
@@ -958,9 +976,10 @@ Result run_stages(const Problem& p) {
   return r;
 }
 
-int default_flash_version() {
+int default_flash_version(int d_k, int d_v) {
   if (device_unavailable()) return kFlashLatestVersion;
-  return compute_capability() >= 80 ? 3 : 2;
+  if (compute_capability() < 80) return 2;
+  return std::max(d_k, d_v) <= 64 ? 3 : 4;
 }
 
 Result run_flash(const Problem& p, int version) {
