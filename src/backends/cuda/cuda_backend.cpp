@@ -32,10 +32,10 @@ Matrix head_slice(const std::vector<float>& data, int h, int rows, int cols) {
 }
 
 // ATTNVIZ_FLASH_VERSION selects a fused kernel version (kernels.cu's header lists them); by default the
-// fastest measured for this GPU and head width.
-int flash_version(int d_k, int d_v) {
+// one cuda::default_flash_version picks for this GPU.
+int flash_version() {
   const char* env = std::getenv("ATTNVIZ_FLASH_VERSION");
-  if (!env || !*env) return cuda::default_flash_version(d_k, d_v);
+  if (!env || !*env) return cuda::default_flash_version();
   const std::string v = env;
   if (v.size() == 1 && v[0] >= '1' && v[0] <= '0' + cuda::kFlashLatestVersion) return v[0] - '0';
   throw InputError(fmt::format("ATTNVIZ_FLASH_VERSION is '{}'; use a kernel version from 1 to {}", v, cuda::kFlashLatestVersion));
@@ -71,7 +71,7 @@ class CudaBackend final : public Backend {
     const auto n = static_cast<int>(in.X.rows());     // query tokens
     const auto m = static_cast<int>(in.X_kv.rows());  // key/value tokens
     const int H = model.heads, d_k = model.d_k, d_v = model.d_v, d = model.d_model;
-    const int version = flash_ ? flash_version(model.d_k, model.d_v) : 0;
+    const int version = flash_ ? flash_version() : 0;
 
     // n × m, 1 = may attend: the causal flag and the custom mask combined (and checked) as on the CPU.
     // cuda-flash masks causally by index and needs the array only for a custom mask (at n = 16k it would
@@ -129,7 +129,7 @@ class CudaBackend final : public Backend {
   std::optional<KernelTiming> time_kernel(int n, int d, int heads, bool causal) const override {
     if (!flash_) return std::nullopt;  // cuda is separate stage kernels: the whole computation is its time
     if (cuda::device_unavailable()) return std::nullopt;
-    const int version = flash_version(d, d);
+    const int version = flash_version();
     constexpr int kWarmup = 2, kRuns = 10;
     const cuda::FlashBench b = cuda::bench_flash(n, d, heads, causal, version, kWarmup, kRuns);
     return KernelTiming{b.median_ms / 1e3, b.min_ms / 1e3, kRuns, b.device, fmt::format("flash v{}", version)};
