@@ -31,10 +31,11 @@ Matrix head_slice(const std::vector<float>& data, int h, int rows, int cols) {
                                   rows, cols);
 }
 
-// ATTNVIZ_FLASH_VERSION selects a fused kernel version (kernels.cu's header lists them); default the latest.
+// ATTNVIZ_FLASH_VERSION selects a fused kernel version (kernels.cu's header lists them); by default the
+// one cuda::default_flash_version picks for this GPU.
 int flash_version() {
   const char* env = std::getenv("ATTNVIZ_FLASH_VERSION");
-  if (!env || !*env) return cuda::kFlashLatestVersion;
+  if (!env || !*env) return cuda::default_flash_version();
   const std::string v = env;
   if (v.size() == 1 && v[0] >= '1' && v[0] <= '0' + cuda::kFlashLatestVersion) return v[0] - '0';
   throw InputError(fmt::format("ATTNVIZ_FLASH_VERSION is '{}'; use a kernel version from 1 to {}", v, cuda::kFlashLatestVersion));

@@ -62,7 +62,12 @@ Result run_stages(const Problem& problem);
 Result run_flash(const Problem& problem, int version);
 
 constexpr int kFlashMaxHeadDim = 128;
-constexpr int kFlashLatestVersion = 2;
+constexpr int kFlashLatestVersion = 5;
+
+// The version cuda-flash runs when ATTNVIZ_FLASH_VERSION is not set: v5 (tensor cores, float32 accuracy)
+// on a GPU of compute capability 8.0 or newer, v2 on older ones. v3 and v4 are faster but 10–100 times
+// less accurate (kernels.cu's header has the figures): they are there on request.
+int default_flash_version();
 
 // The fused kernel of `version` on H heads of random Q, K, V (H × n × d each, d ≤ 128): median time of
 // `repeats` launches after `warmup` ones, in milliseconds.
