@@ -165,13 +165,32 @@ TEST_CASE("Word lookup: a pasted word of 100,000 letters is split and refused in
   CHECK(pieces->back() == std::pair<std::string, int>{"##a", *toy.find("a")});
   CHECK(tokenize(std::string(100000, '-') + "cat-" + std::string(100000, '-'), [](const std::string&) { return false; }) ==
         std::vector<std::string>{"cat"});
-  // Through lookup_tokens (each piece's note names the whole word, so this word is shorter).
-  const TokenLookup t = lookup_tokens(toy, std::string(5000, '-') + "cat" + std::string(2000, 'a') + "-", UnknownWords::subword);
-  REQUIRE(t.labels.size() == 2001);
+  // Through lookup_tokens: each piece's note and the warning name the word shortened to its first 32
+  // bytes (they used to repeat all of it: 100,000 notes of 100 KB each).
+  const TokenLookup t = lookup_tokens(toy, std::string(5000, '-') + "cat" + long_word + "-", UnknownWords::subword);
+  REQUIRE(t.labels.size() == 100001);
   CHECK(t.labels[0] == "cat");
   CHECK(t.labels[1] == "##a");
+  CHECK(t.notes[1] == "split from 'cat" + std::string(29, 'a') + "…'");
+  CHECK(t.notes.back() == t.notes[1]);
+  REQUIRE(t.warnings.size() == 1);
+  CHECK_THAT(t.warnings[0], Contains("split into cat ##a") && Contains("… (100001 pieces)"));
+  CHECK(t.warnings[0].size() < 300);
+  // A short word is named whole, and a cut never splits a code point ("é" is 2 bytes).
+  CHECK(lookup_tokens(toy, "cataa", UnknownWords::subword).notes[0] == "split from 'cataa'");
+  const std::string accented = std::string(31, 'a') + "é" + std::string(20, 'a');
+  const TokenLookup e = lookup_tokens(toy, accented, UnknownWords::zero);
+  CHECK_THAT(e.warnings[0], Contains("'" + std::string(31, 'a') + "…'"));
+  // The loader is asked only for pieces of at most kMaxLoadedPieceBytes (linear in the word's length).
+  const auto wanted = words_for_lookup(std::string(3000, 'b') + "c" + std::string(3000, 'd'), UnknownWords::subword);
+  // b^k and d^k for k ≤ 48, b^i c d^j for i + j ≤ 47 (48·49/2), and the word itself: 1273 (uncapped, the
+  // b^i c d^j alone would be 9 million strings of up to 6 KB).
+  static_assert(kMaxLoadedPieceBytes == 48);
+  CHECK(wanted.size() == 48 + 48 + 48 * 49 / 2 + 1);
+  CHECK(std::count_if(wanted.begin(), wanted.end(), [](const std::string& w) { return w.size() > kMaxLoadedPieceBytes; }) == 1);  // the word
   // "q" is no toy word and no piece of one: the whole word cannot be split, and no suggestion is sought.
-  CHECK_THROWS_WITH(lookup_tokens(toy, long_word + "q", UnknownWords::subword), Contains("1 word in the sentence cannot be split"));
+  CHECK_THROWS_WITH(lookup_tokens(toy, long_word + "q", UnknownWords::subword),
+                    Contains("1 word in the sentence cannot be split") && Contains("'" + std::string(32, 'a') + "…'"));
   // Many distinct unknown words are each named once, the first 20 with their suggestions.
   std::string many;
   for (int i = 0; i < 20000; ++i) many += "qz" + std::to_string(i) + " cta ";

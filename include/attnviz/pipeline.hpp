@@ -66,7 +66,9 @@ std::optional<std::vector<std::pair<std::string, int>>> split_subwords(const Emb
 std::size_t longest_word(const Embeddings& emb);
 
 // Every word a loader must keep so that `sentence` can be looked up with `unknown`: each token, both
-// whole and split at hyphens, and with --unknown subword every substring of it too.
+// whole and split at hyphens, and with --unknown subword every substring of it of at most
+// kMaxLoadedPieceBytes (so with --embeddings FILE, subword pieces are at most that long).
+constexpr std::size_t kMaxLoadedPieceBytes = 48;
 std::vector<std::string> words_for_lookup(const std::string& sentence, UnknownWords unknown);
 
 // The embedding rows of `tokens` (n × d).

@@ -28,12 +28,21 @@ namespace {
 
 bool starts_code_point(const std::string& s, std::size_t i) { return i >= s.size() || (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80; }
 
+// `word` for a note or a warning: whole up to 40 bytes, else its first 32 bytes (cut between code points)
+// and "…". A pasted 100 KB word split into 100,000 pieces must not make 100,000 notes of 100 KB each.
+std::string short_word(const std::string& word) {
+  if (word.size() <= 40) return word;
+  std::size_t cut = 32;
+  while (cut > 0 && !starts_code_point(word, cut)) --cut;
+  return word.substr(0, cut) + "…";
+}
+
 [[noreturn]] void throw_unknown(const Embeddings& emb, const std::vector<std::string>& unknown, const std::string& what, bool subword) {
   // Name every unknown word (the first 20), each with the closest known words.
   std::string list;
   for (std::size_t i = 0; i < unknown.size() && i < 20; ++i) {
     if (i) list += ", ";
-    list += fmt::format("'{}'", unknown[i]);
+    list += fmt::format("'{}'", short_word(unknown[i]));
     auto close = suggest_words(emb, unknown[i]);
     if (!close.empty()) {
       list += " (did you mean ";
@@ -101,21 +110,24 @@ TokenLookup lookup_tokens(const Embeddings& emb, const std::string& sentence, Un
     if (unknown == UnknownWords::subword) {
       if (!longest) longest = longest_word(emb);
       if (auto pieces = split_subwords(emb, w, *longest)) {
-        std::string shown;
-        for (const auto& [label, row] : *pieces) {
+        const std::string note = fmt::format("split from '{}'", short_word(w));
+        std::string shown;  // the first 20 pieces
+        for (std::size_t k = 0; k < pieces->size(); ++k) {
+          const auto& [label, row] = (*pieces)[k];
           out.labels.push_back(label);
           out.rows.push_back(row);
-          out.notes.push_back(fmt::format("split from '{}'", w));
-          shown += (shown.empty() ? "" : " ") + label;
+          out.notes.push_back(note);
+          if (k < 20) shown += (shown.empty() ? "" : " ") + label;
         }
-        out.warnings.push_back(fmt::format("'{}' is not in the embeddings '{}': split into {} (--unknown subword)", w, emb.name, shown));
+        if (pieces->size() > 20) shown += fmt::format(" … ({} pieces)", pieces->size());
+        out.warnings.push_back(fmt::format("'{}' is not in the embeddings '{}': split into {} (--unknown subword)", short_word(w), emb.name, shown));
         continue;
       }
     } else if (unknown == UnknownWords::zero) {
       out.labels.push_back(w);
       out.rows.push_back(-1);
       out.notes.emplace_back("unknown: zero vector");
-      out.warnings.push_back(fmt::format("'{}' is not in the embeddings '{}': it gets a zero vector (--unknown zero)", w, emb.name));
+      out.warnings.push_back(fmt::format("'{}' is not in the embeddings '{}': it gets a zero vector (--unknown zero)", short_word(w), emb.name));
       continue;
     }
     if (failed_set.insert(w).second) failed.push_back(w);
@@ -133,10 +145,12 @@ std::vector<std::string> words_for_lookup(const std::string& sentence, UnknownWo
   auto words = tokenize(sentence, [](const std::string&) { return true; });
   for (auto& part : tokenize(sentence, [](const std::string&) { return false; })) words.push_back(std::move(part));
   std::vector<std::string> out = words;
+  // Pieces of at most kMaxLoadedPieceBytes: a word of L bytes asks for at most L · 48 substrings, not
+  // L²/2 of up to L bytes each (a pasted 3 KB word would otherwise ask for gigabytes).
   if (unknown == UnknownWords::subword)
     for (const auto& w : words)
       for (std::size_t i = 0; i < w.size(); ++i)
-        for (std::size_t j = i + 1; j <= w.size(); ++j)
+        for (std::size_t j = i + 1; j <= std::min(w.size(), i + kMaxLoadedPieceBytes); ++j)
           if (starts_code_point(w, i) && starts_code_point(w, j) && (i > 0 || j < w.size())) out.push_back(w.substr(i, j - i));
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
