@@ -65,8 +65,9 @@ constexpr int kFlashMaxHeadDim = 128;
 constexpr int kFlashLatestVersion = 5;
 
 // The version cuda-flash runs when ATTNVIZ_FLASH_VERSION is not set: v5 (tensor cores, float32 accuracy)
-// on a GPU of compute capability 8.0 or newer, v2 on older ones. v3 and v4 are faster but 10–100 times
-// less accurate (kernels.cu's header has the figures): they are there on request.
+// on a GPU of compute capability 8.0 or newer, v2 on older ones. v3 and v4 are faster but less accurate,
+// more so as n grows (on the H200: 3× v5's error at n = 512, 26× at 4096, 80× at 16,384; kernels.cu's
+// header and docs/benchmarks.md have the figures): they are there on request.
 int default_flash_version();
 
 // The fused kernel of `version` on H heads of random Q, K, V (H × n × d each, d ≤ 128): median time of
