@@ -178,5 +178,6 @@ Command add_flash_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
 Command add_explain_command(CLI::App& app);
 Command add_compare_command(CLI::App& app);
+Command add_corpus_command(CLI::App& app);
 
 }  // namespace attnviz::cli
