@@ -30,16 +30,6 @@ const std::map<std::string, std::string> kNoVisibleEffect{
     {"--min-time", "only how long bench measures"},
 };
 
-// Each command with arguments that run it quickly and successfully.
-const std::map<std::string, Args> kBase{
-    {"run", {"run", "the mouse chased the cat"}},
-    {"demo", {"demo", "mouse"}},
-    {"flash", {"flash", "the mouse chased the cat"}},
-    {"explain", {"explain", "the mouse chased the cat", "--query", "mouse", "--key", "cat"}},
-    {"compare", {"compare", "the mouse chased the cat", "a computer mouse", "--word", "mouse"}},
-    {"bench", {"bench", "--seq", "32", "--dim", "8", "--min-time", "0"}},
-};
-
 // What the probe of an option adds: `setup` (in both runs) and `option` (in the second only).
 struct Probe {
   Args setup, option;
@@ -49,8 +39,25 @@ struct Fixture {
   TempDir dir;
   fs::path out_json = dir.path() / "out.json", out_html = dir.path() / "out.html";
   std::map<std::string, Probe> probes;
+  std::map<std::string, Args> base;  // each command with arguments that run it quickly and successfully
 
   Fixture() {
+    const auto wordnet = dir.path() / "wordnet";
+    fs::create_directory(wordnet);
+    const std::string licence = "  1 licence\n";
+    for (const char* part : {"data.noun", "data.verb", "data.adj", "data.adv"})
+      dir.write(fs::path("wordnet") / part, licence + (std::string(part) == "data.noun"
+                                                           ? "02330245 05 n 01 mouse 0 000 | a small rodent; \"the cat chased the mouse\"  \n"
+                                                           : ""));
+    base = {
+        {"run", {"run", "the mouse chased the cat"}},
+        {"demo", {"demo", "mouse"}},
+        {"flash", {"flash", "the mouse chased the cat"}},
+        {"explain", {"explain", "the mouse chased the cat", "--query", "mouse", "--key", "cat"}},
+        {"compare", {"compare", "the mouse chased the cat", "a computer mouse", "--word", "mouse"}},
+        {"bench", {"bench", "--seq", "32", "--dim", "8", "--min-time", "0"}},
+        {"corpus", {"corpus", "--wordnet", wordnet.string(), "--out", (dir.path() / "corpus").string()}},
+    };
     // Embeddings without "mouse" (so --unknown matters) with a close word (so --vocab-limit changes the hint).
     const auto tiny = dir.write("tiny.json", R"({"format": "attnviz-embeddings", "version": 1, "name": "tiny", "dim": 2,
       "vectors": {"the": [1, 0], "cat": [0, 1], "chased": [1, 1], "a": [0.5, 0.5], "computer": [1, 0.2], "mousy": [0.3, 0.3]}})");
@@ -58,7 +65,7 @@ struct Fixture {
     const auto empty = dir.path() / "no-data";
     fs::create_directory(empty);
     probes = {
-        {"--embeddings", {{}, {"--embeddings", "glove"}}},
+        {"--embeddings", {{}, {"--embeddings", tiny.string()}}},
         {"--model", {{}, {"--model", "identity"}}},
         {"--unknown", {{"--embeddings", tiny.string()}, {"--unknown", "zero"}}},
         {"--vocab-limit", {{"--embeddings", tiny.string()}, {"--vocab-limit", "1"}}},
@@ -99,6 +106,8 @@ struct Fixture {
         {"--dim", {{}, {"--dim", "4"}}},
         {"--seed", {{}, {"--seed", "7"}}},
         {"--min-time", {{}, {"--min-time", "0.001"}}},
+        {"--out", {{}, {"--out", (dir.path() / "elsewhere").string()}}},
+        {"--wordnet", {{}, {"--wordnet", (dir.path() / "nowhere").string()}}},
     };
   }
 
@@ -160,7 +169,7 @@ void check_bench_honours(const Fixture& f, const std::vector<std::string>& accep
     INFO("bench " << option);
     if (option == "--min-time") continue;  // kNoVisibleEffect
     if (option == "--max-memory") {
-      const auto refused = run_attnviz(kBase.at("bench") + Args{"--max-memory", "64"});
+      const auto refused = run_attnviz(f.base.at("bench") + Args{"--max-memory", "64"});
       CHECK(refused.exit_code == 2);
       CHECK_THAT(refused.err, Contains("--max-memory"));
       continue;
@@ -178,11 +187,14 @@ void check_command(const std::string& command) {
   for (const auto& [name, options] : command_options())
     if (name == command) accepted = options;
   REQUIRE_FALSE(accepted.empty());
-  const Args& base = kBase.at(command);
+  INFO("a new command needs its quick, successful arguments in Fixture::base of tests/test_option_matrix.cpp");
+  REQUIRE(f.base.count(command) == 1);
+  const Args& base = f.base.at(command);
 
   for (const auto& option : all) {
     INFO(command << " " << option);
-    REQUIRE(f.probes.count(option) == 1);  // a new option needs a probe above
+    INFO("a new option needs a probe in Fixture::probes of tests/test_option_matrix.cpp");
+    REQUIRE(f.probes.count(option) == 1);
     const Probe& probe = f.probes.at(option);
     const bool takes = std::find(accepted.begin(), accepted.end(), option) != accepted.end();
     if (!takes) {
@@ -215,12 +227,14 @@ TEST_CASE("Options: every command honours or refuses every option: flash", "[cli
 TEST_CASE("Options: every command honours or refuses every option: explain", "[cli][options]") { check_command("explain"); }
 TEST_CASE("Options: every command honours or refuses every option: compare", "[cli][options]") { check_command("compare"); }
 TEST_CASE("Options: every command honours or refuses every option: bench", "[cli][options]") { check_command("bench"); }
+TEST_CASE("Options: every command honours or refuses every option: corpus", "[cli][options]") { check_command("corpus"); }
 
-TEST_CASE("Options: the parser's tables list every command, each probe is used", "[cli][options]") {
-  std::set<std::string> commands;
-  for (const auto& [name, options] : command_options()) commands.insert(name);
-  CHECK(commands == std::set<std::string>{"run", "demo", "flash", "bench", "explain", "compare"});
+TEST_CASE("Options: every command has its arguments here, each probe is used", "[cli][options]") {
   const Fixture f;
+  std::set<std::string> commands, known;
+  for (const auto& [name, options] : command_options()) commands.insert(name);
+  for (const auto& [name, args] : f.base) known.insert(name);
+  CHECK(commands == known);
   for (const auto& [option, probe] : f.probes) {
     INFO(option);
     CHECK(every_option().count(option) == 1);
