@@ -52,6 +52,7 @@ struct StageInfo {
   RowTokens rows = RowTokens::queries;
   Columns columns = Columns::dimensions;
   std::string_view column_prefix;  // for Columns::numbered and Columns::heads
+  std::string_view width;          // how many columns: "d_model", "d_k", "d_v", "m" (keys) or "heads*d_v"
   std::string_view formula;        // how it is computed, in the notation of docs/math.md
   std::string_view narration;      // the --narrate paragraph: plain ASCII, for a student new to matrices
 
