@@ -88,6 +88,17 @@ int Parser::execute() {
   }
 }
 
+std::vector<std::pair<std::string, std::vector<std::string>>> Parser::command_options() const {
+  std::vector<std::pair<std::string, std::vector<std::string>>> all;
+  for (const auto& c : impl_->commands) {
+    std::vector<std::string> names;
+    for (const CLI::Option* o : c.app->get_options())
+      for (const auto& name : o->get_lnames()) names.push_back("--" + name);
+    all.emplace_back(c.app->get_name(), std::move(names));
+  }
+  return all;
+}
+
 int run(std::vector<std::string> args) {
   Parser parser;
   if (const auto done = parser.parse(std::move(args))) return *done;
