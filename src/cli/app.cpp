@@ -45,7 +45,7 @@ Parser::Parser() : impl_(std::make_unique<Impl>()) {
   app.footer(kFooter);
   impl_->commands = {add_run_command(app),   add_demo_command(app),    add_flash_command(app),
                      add_bench_command(app), add_explain_command(app), add_compare_command(app),
-                     add_corpus_command(app), add_explore_command(app)};
+                     add_corpus_command(app),  add_train_command(app),   add_evaluate_command(app), add_explore_command(app)};
 }
 
 Parser::~Parser() = default;
@@ -87,6 +87,17 @@ int Parser::execute() {
     std::cerr << "attnviz: internal error: " << e.what() << "\n";
     return 1;
   }
+}
+
+std::vector<std::pair<std::string, std::vector<std::string>>> Parser::command_options() const {
+  std::vector<std::pair<std::string, std::vector<std::string>>> all;
+  for (const auto& c : impl_->commands) {
+    std::vector<std::string> names;
+    for (const CLI::Option* o : c.app->get_options())
+      for (const auto& name : o->get_lnames()) names.push_back("--" + name);
+    all.emplace_back(c.app->get_name(), std::move(names));
+  }
+  return all;
 }
 
 int run(std::vector<std::string> args) {

@@ -14,22 +14,24 @@ namespace {
 struct ExploreArgs {
   std::vector<std::string> sentence;
   CommonOptions common;
-  AttentionFlags attention;
   std::optional<std::string> dump_after;
   int height = explore::kMinHeight;
 };
 
 int explore_command(const ExploreArgs& a) {
+  const Settings settings = build_settings(a.common, false);
+  const std::vector<explore::Key> keys = explore::parse_key_script(a.dump_after.value_or(""));  // checked before any work
+  if (!a.dump_after && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
+    throw InputError("explore is a full-screen program and needs a terminal; to print its screen instead, use --dump-after KEYS");
   const std::string sentence = join_words(a.sentence);
-  const auto [emb, model] = load_embeddings_and_model(a.common, a.attention, {sentence});
+  const auto [emb, model] = load_embeddings_and_model(a.common, {sentence});
   explore::Context context;
   context.embeddings = &emb;
   context.model = &model;
-  context.pipeline = pipeline_options(a.common, a.attention);
+  context.pipeline = settings.pipeline;
+  context.render = settings.report.render;
   if (a.dump_after) {
-    const std::vector<explore::Key> keys = explore::parse_key_script(*a.dump_after);  // checked before any work
-    context.render = render_options(a.common);
-    explore::State state = explore::initial_state(context, sentence, a.common.width.value_or(explore::kMinWidth), a.height);
+    explore::State state = explore::initial_state(context, sentence, a.common.display.width.value_or(explore::kMinWidth), a.height);
     for (const explore::Key& key : keys) {
       if (state.quit) break;
       state = explore::press(context, std::move(state), key);
@@ -37,9 +39,6 @@ int explore_command(const ExploreArgs& a) {
     std::cout << explore::compose_screen(context, state) << std::flush;
     return 0;
   }
-  if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
-    throw InputError("explore is a full-screen program and needs a terminal; to print its screen instead, use --dump-after KEYS");
-  context.render = render_options(a.common);
   return explore::run_terminal(context, sentence);
 }
 
@@ -51,10 +50,8 @@ Command add_explore_command(CLI::App& app) {
   cmd->add_option("sentence", args->sentence, "The sentence (quote it, or give its words as separate arguments)")
       ->required()
       ->type_name("SENTENCE");
-  add_common_options(*cmd, args->common);
-  // One screen, drawn by the explorer: no files, no table layout, the reference's matrices.
-  remove_options(*cmd, {"--json", "--html", "--stages", "--timings"});
-  add_attention_options(*cmd, args->attention);
+  // The options of run that change what is computed and how it looks; one screen, so no files and no --stages.
+  add_common_options(*cmd, args->common, {{Group::data, Group::attention, Group::display}, {"--stages"}, {}});
   cmd->add_option("--dump-after", args->dump_after,
                   "Press KEYS, print the final screen as text and exit (no terminal needed): characters are keys; <up> <down> "
                   "<left> <right> <tab> <s-tab> <enter> <esc> <bs> <space> <lt> <c-c> <c-u> <click:X,Y> <resize:WxH> name the others")
