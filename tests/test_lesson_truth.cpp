@@ -242,3 +242,34 @@ TEST_CASE("Lesson files: a bad claim is an input error naming it", "[lesson][tru
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Contains("unknown claim field \"guess\""));
 }
+
+TEST_CASE("Lesson files: the example of docs/formats.md runs by path, its relative embeddings found beside it", "[lesson][cli]") {
+  const std::string doc = test::read_text(test::source_dir() / "docs" / "formats.md");
+  const auto start = doc.find("```json\n{\n  \"format\": \"attnviz-lesson\"");
+  REQUIRE(start != std::string::npos);
+  const auto body = start + std::string("```json\n").size();
+  json lesson = json::parse(doc.substr(body, doc.find("```", body) - body));
+  test::TempDir dir;
+  const auto path = dir.write("bat.json", lesson.dump());
+  auto r = test::run_attnviz({"demo", path.string(), "--color", "never", "--stages", "tokens", "--width", "200"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.empty());  // its claims hold
+  CHECK_THAT(r.out, Contains("\"bat\" ends closer to animal"));
+  CHECK_THAT(r.out, Contains("\"bat\" ends closer to object"));
+
+  // Embeddings named by a relative path are looked up beside the lesson, not in the working directory.
+  std::filesystem::create_directory(dir.path() / "sub");
+  std::filesystem::copy_file(test::data_dir() / "embeddings" / "toy.json", dir.path() / "sub" / "mine.json");
+  lesson["embeddings"] = "mine.json";
+  const auto moved = dir.write("sub/bat.json", lesson.dump());
+  r = test::run_attnviz({"demo", moved.string(), "--color", "never", "--stages", "tokens"});
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Contains("embeddings: toy (8 dims)"));
+
+  // A missing file is an input error that names it.
+  r = test::run_attnviz({"demo", (dir.path() / "none.json").string()});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("none.json"));
+  CHECK(r.out.empty());
+}
