@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -33,6 +34,7 @@ const std::map<std::string, std::string> kNoVisibleEffect{
 // What the probe of an option adds: `setup` (in both runs) and `option` (in the second only).
 struct Probe {
   Args setup, option;
+  std::optional<Args> base;  // instead of the command's base (a per-command probe of an option the base names)
 };
 
 struct Fixture {
@@ -40,6 +42,12 @@ struct Fixture {
   fs::path out_json = dir.path() / "out.json", out_html = dir.path() / "out.html";
   std::map<std::string, Probe> probes;
   std::map<std::string, Args> base;  // each command with arguments that run it quickly and successfully
+  std::map<std::pair<std::string, std::string>, Probe> command_probes;  // (command, option): instead of probes
+
+  const Probe& probe(const std::string& command, const std::string& option) const {
+    const auto it = command_probes.find({command, option});
+    return it != command_probes.end() ? it->second : probes.at(option);
+  }
 
   Fixture() {
     const auto wordnet = dir.path() / "wordnet";
@@ -57,6 +65,32 @@ struct Fixture {
         {"compare", {"compare", "the mouse chased the cat", "a computer mouse", "--word", "mouse"}},
         {"bench", {"bench", "--seq", "32", "--dim", "8", "--min-time", "0"}},
         {"corpus", {"corpus", "--wordnet", wordnet.string(), "--out", (dir.path() / "corpus").string()}},
+        {"explore", {"explore", "the mouse chased the cat", "--dump-after", ""}},
+    };
+    // train and evaluate: a corpus of the toy embeddings' words, and a model trained on it.
+    const auto toy_corpus = dir.path() / "toy-corpus";
+    fs::create_directory(toy_corpus);
+    for (const char* split : {"train.txt", "dev.txt", "test.txt"})
+      dir.write(fs::path("toy-corpus") / split, "the cat chased the mouse\nthe mouse ate the cheese\nshe sat by the river bank\n");
+    dir.write(fs::path("toy-corpus") / "corpus.json", R"({"format": "attnviz-corpus", "version": 1})");
+    const std::string corpus = toy_corpus.string(), trained = (dir.path() / "lm.json").string(), model = (dir.path() / "model.json").string();
+    REQUIRE(run_attnviz({"train", "--corpus", corpus, "--out", model, "--embeddings", "toy", "--threads", "1"}).exit_code == 0);
+    const auto sentences = dir.write("sentences.txt", "The cat chased the mouse.\n");
+    base["train"] = {"train", "--corpus", corpus, "--out", trained, "--embeddings", "toy"};
+    base["evaluate"] = {"evaluate", "--model", model, "--corpus", corpus};
+    command_probes = {
+        // explore: without --dump-after it needs a terminal (exit 2); flash keeps no matrices to explore.
+        {{"explore", "--dump-after"}, {{}, {"--dump-after", "<down>"}, Args{"explore", "the mouse chased the cat"}}},
+        {{"explore", "--backend"}, {{}, {"--backend", "flash"}}},
+        {{"explore", "--glyphs"}, {{"--color", "always"}, {"--glyphs"}}},
+        {{"train", "--embeddings"}, {{}, {"--embeddings", "toy"}, Args{"train", "--corpus", corpus, "--out", trained}}},
+        {{"train", "--out"}, {{}, {"--out", trained}, Args{"train", "--corpus", corpus, "--embeddings", "toy"}}},
+        {{"train", "--corpus"}, {{}, {"--corpus", corpus}, Args{"train", "--out", trained, "--embeddings", "toy"}}},
+        {{"train", "--heads"}, {{}, {"--heads", "2"}}},
+        {{"train", "--query"}, {{"--watch", "the cat chased the mouse"}, {"--query", "mouse"}}},
+        {{"evaluate", "--model"}, {{}, {"--model", model}, Args{"evaluate", "--corpus", corpus}}},
+        {{"evaluate", "--corpus"}, {{}, {"--corpus", corpus}, Args{"evaluate", "--model", model}}},
+        {{"evaluate", "--text"}, {{}, {"--text", sentences.string()}, Args{"evaluate", "--model", model}}},
     };
     // Embeddings without "mouse" (so --unknown matters) with a close word (so --vocab-limit changes the hint).
     const auto tiny = dir.write("tiny.json", R"({"format": "attnviz-embeddings", "version": 1, "name": "tiny", "dim": 2,
@@ -108,6 +142,22 @@ struct Fixture {
         {"--min-time", {{}, {"--min-time", "0.001"}}},
         {"--out", {{}, {"--out", (dir.path() / "elsewhere").string()}}},
         {"--wordnet", {{}, {"--wordnet", (dir.path() / "nowhere").string()}}},
+        {"--corpus", {{}, {"--corpus", (dir.path() / "nowhere").string()}}},
+        {"--layers", {{}, {"--layers", "2"}}},
+        {"--d-k", {{}, {"--d-k", "3"}}},
+        {"--mlp", {{}, {"--mlp", "4"}}},
+        {"--max-len", {{}, {"--max-len", "3"}}},
+        {"--epochs", {{}, {"--epochs", "2"}}},
+        {"--batch", {{}, {"--batch", "1"}}},
+        {"--lr", {{}, {"--lr", "0.1"}}},
+        {"--max-sentences", {{}, {"--max-sentences", "1"}}},
+        {"--baselines", {{}, {"--baselines"}}},
+        {"--watch", {{}, {"--watch", "the cat chased the mouse"}}},
+        {"--name", {{}, {"--name", "other"}}},
+        {"--split", {{}, {"--split", "dev"}}},
+        {"--text", {{}, {"--text", (dir.path() / "nowhere.txt").string()}}},
+        {"--dump-after", {{}, {"--dump-after", "<down>"}}},
+        {"--height", {{}, {"--height", "30"}}},
     };
   }
 
@@ -195,7 +245,7 @@ void check_command(const std::string& command) {
     INFO(command << " " << option);
     INFO("a new option needs a probe in Fixture::probes of tests/test_option_matrix.cpp");
     REQUIRE(f.probes.count(option) == 1);
-    const Probe& probe = f.probes.at(option);
+    const Probe& probe = f.probe(command, option);
     const bool takes = std::find(accepted.begin(), accepted.end(), option) != accepted.end();
     if (!takes) {
       const auto [code, err] = parse_only(base + probe.option);
@@ -208,14 +258,16 @@ void check_command(const std::string& command) {
   std::map<Args, std::string> baselines;
   for (const auto& option : accepted) {
     INFO(command << " " << option);
-    const Probe& probe = f.probes.at(option);
+    const Probe& probe = f.probe(command, option);
+    const Args& b = probe.base ? *probe.base : base;
     if (kNoVisibleEffect.count(option)) {
-      CHECK(f.observe(base + probe.setup + probe.option).starts_with("0\n"));
+      CHECK(f.observe(b + probe.setup + probe.option).starts_with("0\n"));
       continue;
     }
-    if (!baselines.count(probe.setup)) baselines[probe.setup] = f.observe(base + probe.setup);
-    const std::string with = f.observe(base + probe.setup + probe.option);
-    CHECK(with != baselines[probe.setup]);
+    const Args without = b + probe.setup;
+    if (!baselines.count(without)) baselines[without] = f.observe(without);
+    const std::string with = f.observe(without + probe.option);
+    CHECK(with != baselines[without]);
   }
 }
 
@@ -228,6 +280,9 @@ TEST_CASE("Options: every command honours or refuses every option: explain", "[c
 TEST_CASE("Options: every command honours or refuses every option: compare", "[cli][options]") { check_command("compare"); }
 TEST_CASE("Options: every command honours or refuses every option: bench", "[cli][options]") { check_command("bench"); }
 TEST_CASE("Options: every command honours or refuses every option: corpus", "[cli][options]") { check_command("corpus"); }
+TEST_CASE("Options: every command honours or refuses every option: train", "[cli][options]") { check_command("train"); }
+TEST_CASE("Options: every command honours or refuses every option: evaluate", "[cli][options]") { check_command("evaluate"); }
+TEST_CASE("Options: every command honours or refuses every option: explore", "[cli][options]") { check_command("explore"); }
 
 TEST_CASE("Options: every command has its arguments here, each probe is used", "[cli][options]") {
   const Fixture f;

@@ -60,9 +60,21 @@ struct StepRecorder {
   }
 };
 
-// The tile loop of one query block, by the kernel path in use (kernels/kernels.inc), with K packed as Kᵀ
-// (d_k × m) by the caller: once per head, shared by every block. O (rows × d_v) receives O_i / ℓ.
-void flash_block(const Matrix& Q, const Matrix& Kt, const Matrix& V, const AttentionOptions& options, float factor,
+// Kᵀ in tiles of Bc keys, the layout the kernel reads: tile j is the d_k × Bc block of rows
+// [j·d_k, (j+1)·d_k), its column c the key j·Bc + c (zeros past the last key). Once per head.
+Matrix pack_key_tiles(const Matrix& K, int Bc) {
+  const auto m = static_cast<int>(K.rows()), d_k = static_cast<int>(K.cols()), tiles = (m + Bc - 1) / Bc;
+  Matrix Kt = Matrix::Zero(static_cast<Eigen::Index>(tiles) * d_k, Bc);
+  for (int j = 0; j < tiles; ++j) {
+    const int cols = std::min(Bc, m - j * Bc);
+    Kt.block(static_cast<Eigen::Index>(j) * d_k, 0, d_k, cols) = K.middleRows(j * Bc, cols).transpose();
+  }
+  return Kt;
+}
+
+// The tile loop of one query block, by the kernel path in use (kernels/kernels.inc), with K packed by
+// pack_key_tiles: once per head, shared by every block. O (rows × d_v) receives O_i / ℓ.
+void flash_block(const Matrix& Q, const Matrix& Kt, int m, const Matrix& V, const AttentionOptions& options, float factor,
                  int row0, int rows, int Bc, float* O, long ldo, const std::function<void(const FlashStep&)>* on_step) {
   const kernels::Table& k = kernels::active();
   // Scratch aligned to 64 bytes (one cache line, one AVX-512 vector).
@@ -79,7 +91,7 @@ void flash_block(const Matrix& Q, const Matrix& Kt, const Matrix& V, const Atten
   f.ldo = ldo;
   f.rows = rows;
   f.row0 = row0;
-  f.m = static_cast<int>(Kt.cols());
+  f.m = m;
   f.d_k = static_cast<int>(Q.cols());
   f.d_v = static_cast<int>(V.cols());
   f.Bc = Bc;
@@ -102,9 +114,9 @@ void flash_block(const Matrix& Q, const Matrix& Kt, const Matrix& V, const Atten
 
 Matrix flash_query_block(const Matrix& Q, const Matrix& K, const Matrix& V, const AttentionOptions& options,
                          float factor, int row0, int rows, int Bc, const std::function<void(const FlashStep&)>* on_step) {
-  const Matrix Kt = K.transpose();
+  const Matrix Kt = pack_key_tiles(K, Bc);
   Matrix O_i(rows, V.cols());
-  flash_block(Q, Kt, V, options, factor, row0, rows, Bc, O_i.data(), static_cast<long>(O_i.cols()), on_step);
+  flash_block(Q, Kt, static_cast<int>(K.rows()), V, options, factor, row0, rows, Bc, O_i.data(), static_cast<long>(O_i.cols()), on_step);
   return O_i;
 }
 
@@ -124,19 +136,21 @@ class FlashBackend final : public Backend {
     const float factor = score_factor(options, model.d_k);
 
     std::vector<HeadProjections> heads;
-    std::vector<Matrix> packed_K;  // Kᵀ of each head (d_k × m), packed once for every query block
+    std::vector<Matrix> packed_K;  // Kᵀ of each head in tiles of Bc keys, packed once for every query block
     for (int h = 0; h < H; ++h) {
       heads.push_back(project_head(model, in, h, options.threads));
-      packed_K.push_back(heads.back().K.transpose());
+      packed_K.push_back(pack_key_tiles(heads.back().K, Bc));
     }
     Matrix concat(n, H * d_v);  // n × (H·d_v)
 
     // One work item = one head × one query block, computed whole by one thread (Tr = ⌈n/Br⌉ blocks per head).
     const int Tr = (n + Br - 1) / Br;
+    // Under --causal the last query blocks have the most keys: they go first, so the threads finish together.
     parallel_for(H * Tr, options.threads, [&](int item) {
-      const int h = item / Tr, row0 = (item % Tr) * Br, rows = std::min(Br, n - row0);
+      const int block = options.causal ? Tr - 1 - item % Tr : item % Tr;
+      const int h = item / Tr, row0 = block * Br, rows = std::min(Br, n - row0);
       const auto& [Q, K, V] = heads[static_cast<std::size_t>(h)];
-      flash_block(Q, packed_K[static_cast<std::size_t>(h)], V, options, factor, row0, rows, Bc, &concat(row0, h * d_v),
+      flash_block(Q, packed_K[static_cast<std::size_t>(h)], m, V, options, factor, row0, rows, Bc, &concat(row0, h * d_v),
                   static_cast<long>(concat.cols()), nullptr);
     });
 

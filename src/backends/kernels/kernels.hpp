@@ -33,10 +33,12 @@ using FlashObserver = void (*)(void* context, const FlashTileRecord& tile);
 
 // One query block of one head against every key: O = softmax(Q Kᵀ · factor, masked) V, in key tiles of Bc
 // columns (FlashAttention-2: running max m and sum ℓ, O rescaled only when a row's max grows, divided by ℓ
-// once at the end). Row-major pointers; Kt is Kᵀ (d_k × m), packed once per head by the caller.
+// once at the end). Row-major pointers. Kt is Kᵀ packed once per head by the caller in tiles of Bc keys:
+// tile j (keys [j·Bc, j·Bc + Bc)) is a d_k × Bc block at Kt + j·d_k·ldkt, rows ldkt ≥ Bc floats apart, so
+// the d_k rows a tile's product reads lie together in memory.
 struct FlashBlock {
   const float* Q = nullptr;  long ldq = 0;   // rows × d_k, the block's first query row
-  const float* Kt = nullptr; long ldkt = 0;  // d_k × m
+  const float* Kt = nullptr; long ldkt = 0;  // Kᵀ in tiles of d_k × Bc (above)
   const float* V = nullptr;  long ldv = 0;   // m × d_v
   float* O = nullptr;        long ldo = 0;   // rows × d_v, written
   int rows = 0, row0 = 0;                    // query rows [row0, row0 + rows) of the whole n
@@ -60,6 +62,12 @@ struct Table {
   // element is summed over k in order, so the bits never depend on how M is split among threads.
   void (*gemm)(int M, int N, int K, const float* A, long lda, const float* B, long ldb, float* C, long ldc,
                bool accumulate);
+  // The reference's scores: S = A · B (as gemm) and S_scaled = S · factor; S and S_scaled M × N, ld apart.
+  void (*scores)(int M, int N, int K, const float* A, long lda, const float* B, long ldb, float* S, float* S_scaled,
+                 long ld, float factor);
+  // The reference's row softmax of `rows` rows of m: the maximum, exp(s − max) with `exp`, the sum from left
+  // to right, the division; the same bits as those steps done one by one (attnviz explain does).
+  void (*softmax_rows)(const float* S_scaled, float* P, long ld, int rows, int m);
   void (*flash_block)(const FlashBlock& block);
   std::size_t (*flash_scratch_floats)(int rows, int Bc);  // the scratch flash_block needs
 };
