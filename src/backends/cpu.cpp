@@ -1,4 +1,4 @@
-// The Eigen reference backend: written to be read, not tuned. Every other backend is checked against it
+// The reference backend: written to be read, not tuned. Every other backend is checked against it
 // element by element. It is built from whole-matrix operations: the matrix products and the exp of the kernel
 // path in use (kernels/: AVX-512, AVX2 or baseline, chosen at start-up), Eigen for the rest, which is also
 // what makes it fast enough to benchmark as "standard attention".

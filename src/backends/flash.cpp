@@ -63,7 +63,9 @@ struct StepRecorder {
 // Kᵀ in tiles of Bc keys, the layout the kernel reads: tile j is the d_k × Bc block of rows
 // [j·d_k, (j+1)·d_k), its column c the key j·Bc + c (zeros past the last key). Once per head.
 Matrix pack_key_tiles(const Matrix& K, int Bc) {
-  const auto m = static_cast<int>(K.rows()), d_k = static_cast<int>(K.cols()), tiles = (m + Bc - 1) / Bc;
+  const auto m = static_cast<int>(K.rows()), d_k = static_cast<int>(K.cols());
+  Bc = std::min(Bc, std::max(m, 1));  // as flash_block does
+  const int tiles = (m + Bc - 1) / Bc;
   Matrix Kt = Matrix::Zero(static_cast<Eigen::Index>(tiles) * d_k, Bc);
   for (int j = 0; j < tiles; ++j) {
     const int cols = std::min(Bc, m - j * Bc);
@@ -77,6 +79,7 @@ Matrix pack_key_tiles(const Matrix& K, int Bc) {
 void flash_block(const Matrix& Q, const Matrix& Kt, int m, const Matrix& V, const AttentionOptions& options, float factor,
                  int row0, int rows, int Bc, float* O, long ldo, const std::function<void(const FlashStep&)>* on_step) {
   const kernels::Table& k = kernels::active();
+  Bc = std::min(Bc, std::max(m, 1));  // a tile wider than the keys is one tile of all of them
   // Scratch aligned to 64 bytes (one cache line, one AVX-512 vector), kept by each thread from block to
   // block: a fresh 300 KiB a block cost page faults and zeroing (the kernel writes before it reads).
   thread_local std::vector<float> scratch;
