@@ -1,6 +1,7 @@
 // The peer's timing: ONNX Runtime (npm onnxruntime-node, CPU execution provider) runs the model of
 // make_model.py on random float32 Q, K, V of shape (1, N, D). Only session.run is timed: warm-up runs first,
-// then runs until MIN_SECONDS are measured (at least 5); prints one JSON line with the median.
+// then runs until MIN_SECONDS are measured (at least 5); prints one JSON line with the median, by wall time
+// and by the process's CPU time (every thread; less disturbed on a shared machine).
 // Usage: node run.js MODEL.onnx N D THREADS [MIN_SECONDS]
 'use strict';
 const ort = require('onnxruntime-node');
@@ -27,20 +28,24 @@ async function main() {
   };
   const feeds = { query: tensor(), key: tensor(), value: tensor() };
   for (let i = 0; i < 3; ++i) await session.run(feeds);  // warm-up
-  const times = [];
+  const times = [], cpuTimes = [];
   let total = 0;
   while (times.length < 5 || (total < minSeconds && times.length < 200)) {
+    const cpuStart = process.cpuUsage();
     const start = process.hrtime.bigint();
     await session.run(feeds);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const cpu = process.cpuUsage(cpuStart);
     times.push(seconds);
+    cpuTimes.push((cpu.user + cpu.system) / 1e6);  // every thread of the process
     total += seconds;
   }
   const causal = model.includes('causal');
   const flops = 4 * n * n * d * (causal ? 0.5 : 1);
   const s = median(times);
   console.log(JSON.stringify({ peer: `onnxruntime-node ${require('onnxruntime-node/package.json').version}`, op: 'com.microsoft.MultiHeadAttention',
-    n, d, threads, causal, runs: times.length, seconds_median: s, seconds_min: Math.min(...times), gflops: flops / s / 1e9 }));
+    n, d, threads, causal, runs: times.length, seconds_median: s, seconds_min: Math.min(...times), gflops: flops / s / 1e9,
+    cpu_seconds_median: median(cpuTimes), gflops_cpu: flops / median(cpuTimes) / 1e9 }));
 }
 
 main().catch((e) => { console.error(`peer: ${e.message}`); process.exit(1); });
