@@ -132,7 +132,7 @@ class FlashBackend final : public Backend {
   std::string name() const override { return "flash"; }
   bool stores_attention_matrices() const override { return false; }
 
-  std::vector<Stage> compute(const Model& model, const AttentionInput& in, const AttentionOptions& options) const override {
+  AttentionNumbers run(const Model& model, const AttentionInput& in, const AttentionOptions& options, StageTimes*) const override {
     const auto n = static_cast<int>(in.X.rows());     // query tokens
     const auto m = static_cast<int>(in.X_kv.rows());  // key/value tokens
     const int H = model.heads, d_v = model.d_v, Br = block_rows(options), Bc = block_cols(options);
@@ -159,16 +159,11 @@ class FlashBackend final : public Backend {
                   static_cast<long>(concat.cols()), nullptr);
     });
 
-    std::vector<Stage> stages;
-    for (int h = 0; h < H; ++h) {
-      auto& [Q, K, V] = heads[static_cast<std::size_t>(h)];
-      stages.push_back(token_stage("queries", "Q", h, in.query_tokens, numbered("q", model.d_k), std::move(Q)));
-      stages.push_back(token_stage("keys", "K", h, in.key_tokens, numbered("k", model.d_k), std::move(K)));
-      stages.push_back(token_stage("values", "V", h, in.key_tokens, numbered("v", d_v), std::move(V)));
-      stages.push_back(token_stage("context", "A", h, in.query_tokens, numbered("a", d_v), concat.middleCols(h * d_v, d_v)));
-    }
-    append_output_stages(model, in, std::move(concat), stages, options.threads);
-    return stages;
+    AttentionNumbers out;
+    for (auto& [Q, K, V] : heads) out.heads.push_back({std::move(Q), std::move(K), std::move(V), {}, {}, {}});
+    out.O = output_projection(model, concat, options.threads);
+    out.concat = std::move(concat);
+    return out;
   }
 };
 
