@@ -1,5 +1,5 @@
 // The HTML report: one self-contained page per run (docs/html-report.md). Everything the page shows comes
-// from the trace (DESIGN.md §6: renderers only read it); the colours come from the same maps, chosen by
+// from the trace (renderers only read it: docs/architecture.md); the colours come from the same maps, chosen by
 // the same rule (render_detail::scale_of), as the terminal tables.
 //
 // Safety: every piece of data (sentence, tokens, labels, names, notes) goes through escape_html exactly
