@@ -118,6 +118,7 @@ struct Fixture {
         {"--stages", {{}, {"--stages", "tokens"}}},
         {"--backend", {{"--json", "-"}, {"--backend", "flash"}}},
         {"--timings", {{}, {"--timings"}}},
+        {"--kernel", {{}, {"--kernel", "2"}}},  // refused unless --backend cuda-flash (no GPU in the tests)
         {"--glyphs", {{}, {"--glyphs"}}},
         {"--palette", {{"--color", "always"}, {"--palette", "colorblind"}}},
         {"--heads", {{"--model", "identity"}, {"--heads", "2"}}},
@@ -342,4 +343,15 @@ TEST_CASE("Options: explain takes --color and --palette and paints the weight", 
   CHECK(plain.out.find('\x1b') == std::string::npos);
   CHECK_THAT(always.out, Contains("\x1b[38;2;"));
   CHECK(blind.out != always.out);
+}
+
+TEST_CASE("Options: --kernel picks cuda-flash's kernel and is refused with another backend", "[cli][options]") {
+  const auto r = run_attnviz({"run", "the cat chased the mouse", "--kernel", "2"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("--kernel") && Contains("cuda-flash") && Contains("--backend cpu"));
+  CHECK(r.out.empty());
+  const auto flash = run_attnviz({"flash", "the cat chased the mouse", "--kernel", "2"});
+  CHECK(flash.exit_code == 2);
+  CHECK_THAT(flash.err, Contains("--kernel"));
+  CHECK(run_attnviz({"run", "the cat", "--backend", "cuda-flash", "--kernel", "0"}).exit_code == 2);  // versions count from 1
 }

@@ -28,6 +28,7 @@ struct AttentionOptions {
   int threads = 0;              // worker threads over heads and query blocks; 0 = the hardware's concurrency
   int block_rows = 0;           // flash: Br, query rows per tile (0 = the backend's default)
   int block_cols = 0;           // flash: Bc, key columns per tile (0 = the backend's default)
+  int kernel = 0;               // cuda-flash: the fused kernel version (0 = ATTNVIZ_FLASH_VERSION, else the default)
 };
 
 struct AttentionInput {

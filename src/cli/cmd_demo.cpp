@@ -33,10 +33,11 @@ int list_lessons(const DataOptions& data) {
   return 0;
 }
 
-// The lesson's attention (--backend stays the user's).
-AttentionFlags lesson_flags(const LessonOptions& o, const std::string& backend) {
+// The lesson's attention (--backend and --kernel stay the user's).
+AttentionFlags lesson_flags(const LessonOptions& o, const AttentionFlags& user) {
   AttentionFlags f;
-  f.backend = backend;
+  f.backend = user.backend;
+  f.kernel = user.kernel;
   f.heads = o.heads;
   f.causal = o.causal;
   f.temperature = o.temperature;
@@ -65,7 +66,7 @@ int demo(const DemoArgs& a) {
   const DataOptions& data = a.common.data;
   const Lesson lesson = resolve_lesson(*a.name, data.data_dir);
   CommonOptions common = a.common;
-  common.attention = lesson_flags(lesson.options, a.common.attention.backend);
+  common.attention = lesson_flags(lesson.options, a.common.attention);
   Settings settings = build_settings(common, true);
   ReportOptions& report = settings.report;
   std::vector<std::string> extra;
@@ -163,8 +164,8 @@ Command add_demo_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("demo", "A bundled lesson; without NAME, the list of lessons");
   cmd->add_option("name", args->name, "The lesson to run: a bundled one (e.g. mouse) or a lesson file (e.g. ./mylesson.json)")
       ->type_name("NAME|PATH");
-  // The lesson sets the attention; --backend chooses where it is computed.
-  add_common_options(*cmd, args->common, {{Group::data, Group::display, Group::output}, {}, {"--backend"}});
+  // The lesson sets the attention; --backend (and --kernel) choose where it is computed.
+  add_common_options(*cmd, args->common, {{Group::data, Group::display, Group::output}, {}, {"--backend", "--kernel"}});
   add_classroom_options(*cmd, args->classroom);
   cmd->footer(R"(Examples:
   attnviz demo                     list the bundled lessons

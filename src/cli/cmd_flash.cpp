@@ -252,7 +252,7 @@ Command add_flash_command(CLI::App& app) {
   // The walkthrough is the flash backend beside the cpu reference, as tile tables in the terminal or JSON:
   // no other backend, no stage list, no page.
   add_common_options(*cmd, args->common,
-                     {{Group::data, Group::attention, Group::display, Group::output}, {"--backend", "--stages", "--html"}, {}});
+                     {{Group::data, Group::attention, Group::display, Group::output}, {"--backend", "--kernel", "--stages", "--html"}, {}});
   cmd->footer(R"(Examples:
   attnviz flash "the cat chased the mouse" --block-rows 2 --block-cols 3
   attnviz flash "the cat chased the mouse" --causal --head 2

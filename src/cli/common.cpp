@@ -89,6 +89,13 @@ const std::vector<SharedOption>& shared_options() {
                                     fmt::join(backend_names(), ", ")))
              ->type_name("NAME");
        }},
+      {"--kernel", Group::attention,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_option("--kernel", o.attention.kernel,
+                        "With --backend cuda-flash: the fused kernel version to run (as ATTNVIZ_FLASH_VERSION; default: the GPU's)")
+             ->check(CLI::Range(1, 99))
+             ->type_name("N");
+       }},
       {"--timings", Group::output,
        [](CLI::App& app, CommonOptions& o) {
          app.add_flag("--timings", o.output.timings,
@@ -268,6 +275,9 @@ PipelineOptions pipeline_options(const CommonOptions& o) {
   PipelineOptions p;
   p.unknown = parse_unknown_words(o.data.unknown);
   p.backend = f.backend;
+  if (f.kernel != 0 && f.backend != "cuda-flash")
+    throw InputError(fmt::format("--kernel picks a kernel of --backend cuda-flash, but this run uses --backend {}", f.backend));
+  p.attention.kernel = f.kernel;
   p.attention.causal = f.causal;
   p.attention.temperature = temperature_of(f.temperature);
   p.attention.scale = !f.no_scale;

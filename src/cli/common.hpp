@@ -40,6 +40,7 @@ struct AttentionFlags {
   std::string positions = "none";
   std::optional<std::string> context;
   std::string backend = "cpu";
+  int kernel = 0;                   // --kernel N: cuda-flash's kernel version (0: ATTNVIZ_FLASH_VERSION or the default)
   int threads = 0;                  // 0: the hardware's concurrency
   std::string max_memory = "2G";    // the standard backend's n × n matrices may use at most this
 };

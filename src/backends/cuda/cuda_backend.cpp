@@ -41,6 +41,12 @@ int flash_version() {
   throw InputError(fmt::format("ATTNVIZ_FLASH_VERSION is '{}'; use a kernel version from 1 to {}", v, cuda::kFlashLatestVersion));
 }
 
+// --kernel N, the same choice as ATTNVIZ_FLASH_VERSION (and before it).
+int kernel_option(int kernel) {
+  if (kernel >= 1 && kernel <= cuda::kFlashLatestVersion) return kernel;
+  throw InputError(fmt::format("--kernel {} does not exist; cuda-flash has kernel versions 1 to {}", kernel, cuda::kFlashLatestVersion));
+}
+
 class CudaBackend final : public Backend {
  public:
   explicit CudaBackend(bool flash) : flash_(flash) {}
@@ -65,7 +71,7 @@ class CudaBackend final : public Backend {
     const auto n = static_cast<int>(in.X.rows());     // query tokens
     const auto m = static_cast<int>(in.X_kv.rows());  // key/value tokens
     const int H = model.heads, d_k = model.d_k, d_v = model.d_v, d = model.d_model;
-    const int version = flash_ ? flash_version() : 0;
+    const int version = flash_ ? (options.kernel != 0 ? kernel_option(options.kernel) : flash_version()) : 0;
 
     // n × m, 1 = may attend: the causal flag and the custom mask combined (and checked) as on the CPU.
     // cuda-flash masks causally by index and needs the array only for a custom mask (at n = 16k it would
