@@ -35,15 +35,19 @@ std::optional<std::string> Backend::unsupported(const Model&, const AttentionInp
   return std::nullopt;
 }
 
+std::vector<Stage> Backend::compute(const Model& model, const AttentionInput& input, const AttentionOptions& options) const {
+  return label_stages(model, input, run(model, input, options, nullptr));
+}
+
 std::vector<Stage> Backend::compute_timed(const Model& model, const AttentionInput& input, const AttentionOptions& options,
-                                        StageTimes&) const {
-  return compute(model, input, options);
+                                          StageTimes& times) const {
+  return label_stages(model, input, run(model, input, options, &times));
 }
 
 std::optional<KernelTiming> Backend::time_kernel(int, int, int, bool) const { return std::nullopt; }
 
 // The one place that knows whether the CUDA backends are compiled in (CMake sets ATTNVIZ_WITH_CUDA on this
-// file only; STYLE.md: no #if outside this seam).
+// file only; docs/architecture.md: no #if outside this seam).
 #ifndef ATTNVIZ_WITH_CUDA
 #define ATTNVIZ_WITH_CUDA 0
 #endif

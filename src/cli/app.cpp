@@ -7,12 +7,9 @@
 #include "attnviz/attention.hpp"
 #include "attnviz/cli.hpp"
 #include "attnviz/error.hpp"
+#include "attnviz/version.hpp"
 #include "../backends/kernels/dispatch.hpp"
 #include "common.hpp"
-
-#ifndef ATTNVIZ_VERSION
-#define ATTNVIZ_VERSION "0.0.0"
-#endif
 
 namespace attnviz::cli {
 
@@ -40,12 +37,13 @@ struct Parser::Impl {
 
 Parser::Parser() : impl_(std::make_unique<Impl>()) {
   CLI::App& app = impl_->app;
-  app.set_version_flag("--version", fmt::format("attnviz {} (backends: {})\nCPU kernels: {}", ATTNVIZ_VERSION, fmt::join(backend_names(), ", "), kernels::describe()), "Print the version and exit");
+  app.set_version_flag("--version", fmt::format("attnviz {} (backends: {})\nCPU kernels: {}", kVersion, fmt::join(backend_names(), ", "), kernels::describe()), "Print the version and exit");
   app.require_subcommand(0, 1);
   app.footer(kFooter);
   impl_->commands = {add_run_command(app),   add_demo_command(app),    add_flash_command(app),
                      add_bench_command(app), add_explain_command(app), add_compare_command(app),
-                     add_corpus_command(app),  add_train_command(app),   add_evaluate_command(app), add_explore_command(app)};
+                     add_corpus_command(app),  add_train_command(app),   add_evaluate_command(app),
+                     add_heads_command(app),   add_explore_command(app)};
 }
 
 Parser::~Parser() = default;

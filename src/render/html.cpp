@@ -1,5 +1,5 @@
 // The HTML report: one self-contained page per run (docs/html-report.md). Everything the page shows comes
-// from the trace (DESIGN.md §6: renderers only read it); the colours come from the same maps, chosen by
+// from the trace (renderers only read it: docs/architecture.md); the colours come from the same maps, chosen by
 // the same rule (render_detail::scale_of), as the terminal tables.
 //
 // Safety: every piece of data (sentence, tokens, labels, names, notes) goes through escape_html exactly
@@ -14,11 +14,10 @@
 #include <limits>
 
 #include "attnviz/error.hpp"
+#include "attnviz/softmax.hpp"
+#include "attnviz/stages.hpp"
+#include "attnviz/version.hpp"
 #include "colormap.hpp"
-
-#ifndef ATTNVIZ_VERSION
-#define ATTNVIZ_VERSION "0.0.0"
-#endif
 
 namespace attnviz {
 namespace {
@@ -121,30 +120,23 @@ bool is_open(const HtmlOptions& options, const std::string& name) {
 // ---------------------------------------------------------------------------------------------------
 // The hover text of a cell: its value exactly, what its row and column are, and its arithmetic.
 
-// The softmax of S' row by row, recomputed in float as the reference backend does it (src/backends/cpu.cpp):
-// the row maximum, then exp(s − max) summed over the row. The page shows these intermediate numbers.
-struct SoftmaxRows {
-  std::vector<float> max, sum;
-};
-
-SoftmaxRows softmax_rows_of(const Matrix& scaled) {
-  SoftmaxRows out;
+// The softmax of each row of S', step by step as the reference computed the weights (softmax.hpp): the
+// hover text shows the trace's own numbers.
+std::vector<RowSoftmax> softmax_rows_of(const Matrix& scaled) {
+  std::vector<RowSoftmax> rows;
+  std::vector<float> row(static_cast<std::size_t>(scaled.cols()));
   for (Eigen::Index i = 0; i < scaled.rows(); ++i) {
-    float row_max = -kInfinity;
-    for (Eigen::Index j = 0; j < scaled.cols(); ++j) row_max = std::max(row_max, scaled(i, j));
-    float sum = 0.0f;
-    for (Eigen::Index j = 0; j < scaled.cols(); ++j) sum += std::exp(scaled(i, j) - row_max);
-    out.max.push_back(row_max);
-    out.sum.push_back(sum);
+    for (Eigen::Index j = 0; j < scaled.cols(); ++j) row[static_cast<std::size_t>(j)] = scaled(i, j);
+    rows.push_back(softmax_row(row));
   }
-  return out;
+  return rows;
 }
 
 // The stages a stage's arithmetic reads: S for S', S' (and its softmax sums) for P.
 struct Arithmetic {
   const Stage* scores = nullptr;
   const Stage* scaled = nullptr;
-  SoftmaxRows softmax;
+  std::vector<RowSoftmax> softmax;  // of each row of S', for the weights
   float scale = 1.0f, temperature = 1.0f;
   int d_k = 0;
 };
@@ -165,9 +157,9 @@ Arithmetic arithmetic_for(const Trace& trace, const Stage& stage) {
   a.temperature = trace.config.temperature;
   a.d_k = trace.config.d_k;
   if (!stage.is_attention()) return a;
-  a.scores = companion(trace, "scores", stage);
-  a.scaled = companion(trace, "scaled_scores", stage);
-  if (stage.name == "weights" && a.scaled) a.softmax = softmax_rows_of(a.scaled->data);
+  a.scores = companion(trace, stage_name::scores, stage);
+  a.scaled = companion(trace, stage_name::scaled_scores, stage);
+  if (stage.name == stage_name::weights && a.scaled) a.softmax = softmax_rows_of(a.scaled->data);
   return a;
 }
 
@@ -176,9 +168,9 @@ std::vector<std::string> arithmetic_lines(const Stage& stage, const Arithmetic& 
   const std::string cell = fmt::format("[{}][{}]", i, j);
   const float v = stage.data(i, j);
   std::vector<std::string> lines;
-  if (stage.name == "scores") {
+  if (stage.name == stage_name::scores) {
     lines.push_back(fmt::format("S{0} = Q[{1}] · K[{2}], a dot product over d_k = {3}", cell, i, j, a.d_k));
-  } else if (stage.name == "scaled_scores") {
+  } else if (stage.name == stage_name::scaled_scores) {
     if (!std::isfinite(v)) {
       lines.push_back(fmt::format("masked: query {} may not attend to key {}, so S'{} = −∞ and P{} = 0", i, j, cell, cell));
     } else {
@@ -186,26 +178,26 @@ std::vector<std::string> arithmetic_lines(const Stage& stage, const Arithmetic& 
       if (a.scores)
         lines.push_back(fmt::format("= {} × {} / {} = {}", exact(a.scores->data(i, j)), exact(a.scale), exact(a.temperature), exact(v)));
     }
-  } else if (stage.name == "weights") {
+  } else if (stage.name == stage_name::weights) {
     if (a.scaled && !std::isfinite(a.scaled->data(i, j))) {
       lines.push_back(fmt::format("P{0} = 0: S'{0} = −∞ (masked) and exp(−∞) = 0", cell));
     } else {
       lines.push_back(fmt::format("P{0} = exp(S'{0} − max) / Σ (max and Σ of row {1}: hover over its label)", cell, i));
       if (a.scaled) {
         const auto r = static_cast<std::size_t>(i);
-        const float s = a.scaled->data(i, j), m = a.softmax.max[r], sum = a.softmax.sum[r];
-        lines.push_back(fmt::format("= exp({} − {}) / {}", exact(s), exact(m), exact(sum)));
-        lines.push_back(fmt::format("= {} / {} = {}", exact(std::exp(s - m)), exact(sum), exact(v)));
+        const RowSoftmax& row = a.softmax[r];
+        lines.push_back(fmt::format("= exp({} − {}) / {}", exact(a.scaled->data(i, j)), exact(row.max), exact(row.sum)));
+        lines.push_back(fmt::format("= {} / {} = {}", exact(row.exps[static_cast<std::size_t>(j)]), exact(row.sum), exact(v)));
       }
     }
-  } else if (stage.name == "context") {
+  } else if (stage.name == stage_name::context) {
     lines.push_back(fmt::format("A{} = Σₖ P[{}][k] · V[k][{}]: the values, weighted by query {}'s attention", cell, i, j, i));
-  } else if (stage.name == "concat") {
+  } else if (stage.name == stage_name::concat) {
     lines.push_back("the heads' contexts A_h side by side");
-  } else if (stage.name == "output") {
+  } else if (stage.name == stage_name::output) {
     lines.push_back(fmt::format("O{0} = (A · W_o + b_o){0}: the contextualized embedding", cell));
-  } else if (stage.name == "queries" || stage.name == "keys" || stage.name == "values") {
-    const std::string w = stage.name == "queries" ? "q" : stage.name == "keys" ? "k" : "v";
+  } else if (stage.name == stage_name::queries || stage.name == stage_name::keys || stage.name == stage_name::values) {
+    const std::string w = stage.name == stage_name::queries ? "q" : stage.name == stage_name::keys ? "k" : "v";
     lines.push_back(fmt::format("{0}{1} = (X · W_{2} + b_{2}){1}, this head's columns", symbol(stage), cell, w));
   }
   return lines;
@@ -235,10 +227,10 @@ std::string cell_title(const Stage& stage, int heads, const Arithmetic& a, Eigen
 // cell of the row uses.
 std::string row_title(const Stage& stage, const Arithmetic& a, Eigen::Index i) {
   std::vector<std::string> lines{fmt::format("row {}: {} “{}”", i, singular(stage.row_axis), label_at(stage.row_labels, i))};
-  if (stage.name == "weights" && a.scaled) {
+  if (stage.name == stage_name::weights && a.scaled) {
     const auto r = static_cast<std::size_t>(i);
-    lines.push_back(fmt::format("max = {}: the largest S' of row {}", exact(a.softmax.max[r]), i));
-    lines.push_back(fmt::format("Σ = {}: the sum of exp(S'[{}][k] − max) over the row", exact(a.softmax.sum[r]), i));
+    lines.push_back(fmt::format("max = {}: the largest S' of row {}", exact(a.softmax[r].max), i));
+    lines.push_back(fmt::format("Σ = {}: the sum of exp(S'[{}][k] − max) over the row", exact(a.softmax[r].sum), i));
   }
   return tooltip(lines);
 }
@@ -447,7 +439,7 @@ std::string render_html(const std::vector<HtmlSection>& sections, const HtmlOpti
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   out += fmt::format("<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n", kContentSecurityPolicy);
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-  out += fmt::format("<meta name=\"generator\" content=\"attnviz {}\">\n", ATTNVIZ_VERSION);
+  out += fmt::format("<meta name=\"generator\" content=\"attnviz {}\">\n", kVersion);
   out += fmt::format("<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n", escape_html(page_title), kStyle);
   out += fmt::format("<header><h1>{}</h1>\n", escape_html(heading));
   if (!options.description.empty()) out += fmt::format("<p class=\"lead\">{}</p>\n", escape_html(options.description));
@@ -457,7 +449,7 @@ std::string render_html(const std::vector<HtmlSection>& sections, const HtmlOpti
          "</header>\n";
   for (std::size_t i = 0; i < sections.size(); ++i) out += section_html(sections[i], i, sections.size(), options);
   out += fmt::format("<footer>Made by attnviz {}. This page is one file: it loads nothing and runs no script.</footer>\n",
-                     ATTNVIZ_VERSION);
+                     kVersion);
   return out + "</body>\n</html>\n";
 }
 
