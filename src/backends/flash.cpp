@@ -77,8 +77,10 @@ Matrix pack_key_tiles(const Matrix& K, int Bc) {
 void flash_block(const Matrix& Q, const Matrix& Kt, int m, const Matrix& V, const AttentionOptions& options, float factor,
                  int row0, int rows, int Bc, float* O, long ldo, const std::function<void(const FlashStep&)>* on_step) {
   const kernels::Table& k = kernels::active();
-  // Scratch aligned to 64 bytes (one cache line, one AVX-512 vector).
-  std::vector<float> scratch(k.flash_scratch_floats(rows, Bc) + 16);
+  // Scratch aligned to 64 bytes (one cache line, one AVX-512 vector), kept by each thread from block to
+  // block: a fresh 300 KiB a block cost page faults and zeroing (the kernel writes before it reads).
+  thread_local std::vector<float> scratch;
+  if (scratch.size() < k.flash_scratch_floats(rows, Bc) + 16) scratch.resize(k.flash_scratch_floats(rows, Bc) + 16);
   auto* aligned = reinterpret_cast<float*>((reinterpret_cast<std::uintptr_t>(scratch.data()) + 63) & ~std::uintptr_t{63});
   kernels::FlashBlock f;
   f.Q = Q.data() + static_cast<std::ptrdiff_t>(row0) * Q.cols();
