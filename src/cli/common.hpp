@@ -54,6 +54,7 @@ struct DisplayOptions {
   std::optional<std::string> stages;
   bool glyphs = false;                 // shading characters in each cell (projectors, printouts)
   std::string palette = "standard";    // standard | colorblind
+  std::string layout = "auto";         // auto | full | compact (render.hpp's Layout)
 };
 
 // output: what is written besides the tables.
@@ -183,6 +184,7 @@ Command add_corpus_command(CLI::App& app);
 Command add_train_command(CLI::App& app);
 Command add_evaluate_command(CLI::App& app);
 Command add_heads_command(CLI::App& app);
+Command add_generate_command(CLI::App& app);
 Command add_explore_command(CLI::App& app);
 
 }  // namespace attnviz::cli
