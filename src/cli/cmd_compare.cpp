@@ -22,6 +22,7 @@ struct CompareArgs {
 int compare(const CompareArgs& a) {
   const RenderOptions render = render_options(a.common);
   const bool quiet = output_to_stdout(a.common);
+  check_command_files(a.common, "toy", a.attention.mask_file);
   // A big embeddings file keeps the sentences' words, the word and the probes (plus its first words).
   std::vector<std::string> sentences = a.sentences;
   if (a.probe) sentences.push_back(*a.probe);  // its words, split at the commas by the tokenizer

@@ -61,7 +61,9 @@ int demo(const DemoArgs& a) {
   if (!a.name) return list_lessons(a.common);
   ReportOptions report = report_options(a.common);
   const bool quiet = output_to_stdout(a.common);
-  const Lesson lesson = load_lesson(find_data_file("lessons", *a.name, a.common.data_dir));
+  const std::filesystem::path lesson_file = find_data_file("lessons", *a.name, a.common.data_dir);
+  const Lesson lesson = load_lesson(lesson_file);
+  check_command_files(a.common, lesson.embeddings, std::nullopt, {{"demo", lesson_file.string()}});
   std::vector<std::string> extra;
   if (!lesson.word.empty()) extra.push_back(lesson.word);
   for (const auto& nb : lesson.neighbourhoods) extra.insert(extra.end(), nb.words.begin(), nb.words.end());

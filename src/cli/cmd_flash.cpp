@@ -143,6 +143,7 @@ int flash(const FlashArgs& a) {
   const ReportOptions report = report_options(a.common);
   const RenderOptions& ro = report.render;
   const std::string sentence = join_words(a.sentence);
+  check_command_files(a.common, "toy", a.attention.mask_file);
   // The same embeddings and default model as run (toy with toy, identity with other embeddings).
   const auto [emb, model] = load_embeddings_and_model(a.common, a.attention, {sentence});
   if (a.head < 1 || a.head > model.heads)

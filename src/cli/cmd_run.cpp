@@ -23,6 +23,7 @@ struct RunArgs {
 int run(const RunArgs& a) {
   ReportOptions report = report_options(a.common);  // checks --stages before any work
   const bool quiet = output_to_stdout(a.common);
+  check_command_files(a.common, "toy", a.attention.mask_file);
   const std::string sentence = join_words(a.sentence);
   const auto [emb, model] = load_embeddings_and_model(a.common, a.attention, {sentence});
   PipelineOptions options = pipeline_options(a.common, a.attention);

@@ -20,11 +20,13 @@ namespace attnviz::cli {
 
 void add_common_options(CLI::App& app, CommonOptions& o) {
   app.add_option("--embeddings", o.embeddings,
-                 "Word vectors: a bundled name (toy, glove) or a file: attnviz or wink JSON, GloVe or word2vec text")
+                 "Word vectors: a bundled name (toy, glove) or a file: attnviz or wink JSON, GloVe or word2vec text (a bundled "
+                 "name always means the bundled data: a file named like one is ./toy)")
       ->type_name("NAME|PATH");
   app.add_option("--model", o.model,
                  "Attention weights: a bundled name (toy), 'identity', or a JSON file (default: toy for the toy "
-                 "embeddings, identity for others)")
+                 "embeddings, identity for others; a bundled name always means the bundled model: a file named like "
+                 "one is ./toy)")
       ->type_name("NAME|PATH");
   app.add_option("--json", o.json, "Write the trace of every stage as JSON to PATH ('-': standard output, tables suppressed)")
       ->type_name("PATH|-");

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "attnviz/html.hpp"
+#include "attnviz/output_file.hpp"
 #include "attnviz/pipeline.hpp"
 #include "attnviz/render.hpp"
 #include "attnviz/report.hpp"
@@ -84,6 +85,10 @@ HtmlOptions html_options(const CommonOptions& options);
 // Whether --json or --html writes to standard output (then no tables are printed). InputError when both
 // ask for it, before any work.
 bool output_to_stdout(const CommonOptions& options);
+// Refuses (InputError, before any work) --json and --html naming one file, or an output that is an input:
+// the embeddings (default `default_embeddings`), the model, --mask FILE or `more_inputs` (src/cli/file_checks.cpp).
+void check_command_files(const CommonOptions& options, const std::string& default_embeddings,
+                         const std::optional<std::string>& mask_file, const std::vector<NamedFile>& more_inputs = {});
 // The library settings of the flags; --json counts against --max-memory (add_output_memory).
 PipelineOptions pipeline_options(const CommonOptions& common, const AttentionFlags& flags);
 // Counts what the outputs add per stored n × m cell against --max-memory: the JSON export (`json`) and the
