@@ -27,7 +27,8 @@ struct BenchResult {
   int threads = 1;               // resolved
   std::string cpu;               // /proc/cpuinfo's model name
   int hardware_threads = 1;
-  std::string exp_isa;           // instruction set of the vectorised exp
+  std::string exp_isa;           // the kernel path in use: "baseline", "avx2" or "avx512"
+  std::string kernels;           // the same in words, and why when a lower one is forced (ATTNVIZ_CPU)
   int runs = 0;                  // timed runs (after one warm-up unless that took longer than min_seconds)
   double seconds_median = 0, seconds_min = 0;
   double flops = 0;              // 4·n²·d per head, halved for causal

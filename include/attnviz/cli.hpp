@@ -1,4 +1,4 @@
-// The command line (DESIGN.md §4). main() parses, runs, catches every error once and maps it to the exit
+// The command line. main() parses, runs, catches every error once and maps it to the exit
 // code: 0 success, 2 usage or input error, 1 anything else.
 #pragma once
 
@@ -27,6 +27,8 @@ class Parser {
   std::optional<int> parse(std::vector<std::string> args);
   // Runs the command parsed last (or prints the help when none was given); returns the exit code.
   int execute();
+  // Each command's name with the long names of the options it accepts, read from the parser's own tables.
+  std::vector<std::pair<std::string, std::vector<std::string>>> command_options() const;
 
  private:
   struct Impl;

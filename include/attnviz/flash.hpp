@@ -15,7 +15,7 @@
 namespace attnviz {
 
 // The flash backend's tile size when AttentionOptions leaves it at 0 (chosen by measurement, docs/benchmarks.md).
-constexpr int kFlashDefaultBlockRows = 128;
+constexpr int kFlashDefaultBlockRows = 256;
 constexpr int kFlashDefaultBlockCols = 128;
 
 // One step of the inner loop: query block i against key block j.

@@ -58,6 +58,10 @@ std::string format_number(float value, int precision, bool unicode = true);
 // wider than options.width), and a legend line with the range and the colour map.
 std::string render_stage(const Stage& stage, int heads, const RenderOptions& options);
 
+// `text` on the colour of an attention weight in [0, 1] (the weights tables' sequential map, in `options`'
+// palette) when `options` has colour; `text` unchanged otherwise.
+std::string paint_weight(const std::string& text, float weight, const RenderOptions& options);
+
 // The token list as one numbered row ("0 mickey  1 mouse  ...").
 std::string render_tokens(const std::vector<std::string>& tokens, const RenderOptions& options);
 

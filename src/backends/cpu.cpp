@@ -1,6 +1,7 @@
 // The Eigen reference backend: written to be read, not tuned. Every other backend is checked against it
-// element by element. It is built from whole-matrix Eigen operations (matrix products, row reductions) and
-// the shared vectorised exp, which is also what makes it fast enough to benchmark as "standard attention".
+// element by element. It is built from whole-matrix operations: the matrix products and the exp of the kernel
+// path in use (kernels/: AVX-512, AVX2 or baseline, chosen at start-up), Eigen for the rest, which is also
+// what makes it fast enough to benchmark as "standard attention".
 // Legend: n query tokens, m key tokens, d = d_model, H heads, d_k, d_v per head.
 #include <cmath>
 #include <limits>
@@ -9,33 +10,14 @@
 
 #include "attnviz/attention.hpp"
 #include "backends.hpp"
+#include "kernels/dispatch.hpp"
 #include "parallel.hpp"
-#include "vexp.hpp"
 
 namespace attnviz {
 
 namespace {
 
 constexpr float kMinusInfinity = -std::numeric_limits<float>::infinity();
-
-// Row-wise softmax of rows [r0, r1) of S' (n × m) into P, in three commented passes; masked cells (−∞) get
-// exactly 0.
-void softmax_rows(const Matrix& S_scaled, Matrix& P, Eigen::Index r0, Eigen::Index r1) {
-  const Eigen::Index m = S_scaled.cols();
-  for (Eigen::Index i = r0; i < r1; ++i) {
-    // Pass 1: the row maximum, subtracted only for numerical stability (exp never overflows).
-    const float row_max = S_scaled.row(i).maxCoeff();
-    // Pass 2: exponentiate and sum. exp(−∞ − max) = 0 for masked cells.
-    P.row(i) = S_scaled.row(i).array() - row_max;
-    exp_inplace(&P(i, 0), static_cast<std::size_t>(m));
-    // A plain left-to-right sum (not Eigen's packet reduction, whose order depends on alignment), so
-    // `attnviz explain` can redo this row and get the same bits.
-    float sum = 0.0f;
-    for (Eigen::Index j = 0; j < m; ++j) sum += P(i, j);
-    // Pass 3: normalise so the row sums to 1. sum ≥ 1 because the maximum contributes exp(0).
-    P.row(i) /= sum;
-  }
-}
 
 class CpuBackend final : public Backend {
  public:
@@ -53,6 +35,7 @@ class CpuBackend final : public Backend {
 
     struct Head {
       HeadProjections p;  // Q n × d_k, K m × d_k, V m × d_v
+      Matrix Kt;          // Kᵀ, d_k × m: the layout the matrix-product kernel reads
       Matrix S, S_scaled, P;  // n × m each
       Matrix A;               // n × d_v
     };
@@ -60,6 +43,7 @@ class CpuBackend final : public Backend {
     for (int h = 0; h < H; ++h) {
       Head& hd = heads[static_cast<std::size_t>(h)];
       hd.p = project_head(model, in, h, options.threads);
+      hd.Kt = hd.p.K.transpose();
       hd.S.resize(n, m);
       hd.S_scaled.resize(n, m);
       hd.P.resize(n, m);
@@ -72,14 +56,17 @@ class CpuBackend final : public Backend {
       Head& hd = heads[static_cast<std::size_t>(item / blocks)];
       const int r0 = (item % blocks) * kReferenceRowsPerItem, rows = std::min(kReferenceRowsPerItem, n - r0);
       const auto& [Q, K, V] = hd.p;
-      hd.S.middleRows(r0, rows).noalias() = Q.middleRows(r0, rows) * K.transpose();  // raw compatibility of query i with key j
-      hd.S_scaled.middleRows(r0, rows) = hd.S.middleRows(r0, rows) * factor;           // ÷√d_k ÷ temperature
+      const kernels::Table& k = kernels::active();  // the matrix products at this CPU's vector width
+      // S = Q Kᵀ, the raw compatibility of query i with key j, and S' = S ÷√d_k ÷ temperature, in one pass.
+      k.scores(rows, m, model.d_k, &Q(r0, 0), Q.cols(), hd.Kt.data(), m, &hd.S(r0, 0), &hd.S_scaled(r0, 0), m, factor);
       if (masked)
         for (int i = r0; i < r0 + rows; ++i)
           for (int j = 0; j < m; ++j)
             if (!allowed[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)]) hd.S_scaled(i, j) = kMinusInfinity;
-      softmax_rows(hd.S_scaled, hd.P, r0, r0 + rows);                               // rows sum to 1
-      hd.A.middleRows(r0, rows).noalias() = hd.P.middleRows(r0, rows) * V;           // weighted mix of the value rows
+      // Row-wise softmax in three passes (the maximum, exp and the sum in key order, the division): rows
+      // sum to 1, masked cells (−∞) get exactly 0.
+      k.softmax_rows(&hd.S_scaled(r0, 0), &hd.P(r0, 0), m, rows, m);
+      k.gemm(rows, d_v, m, &hd.P(r0, 0), m, V.data(), d_v, &hd.A(r0, 0), d_v, false);  // A = P V: weighted mix of the value rows
     });
 
     std::vector<Stage> stages;

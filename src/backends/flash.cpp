@@ -5,20 +5,19 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 #include <fmt/format.h>
 
 #include "attnviz/error.hpp"
 #include "backends.hpp"
+#include "kernels/dispatch.hpp"
 #include "parallel.hpp"
-#include "vexp.hpp"
 
 namespace attnviz {
 
 namespace {
-
-constexpr float kMinusInfinity = -std::numeric_limits<float>::infinity();
 
 bool cell_allowed(const AttentionOptions& options, int i, int j) {
   return !(options.causal && j > i) && !(options.mask && (*options.mask)(i, j) == 0.0f);
@@ -42,57 +41,82 @@ bool flash_tile_needed(const AttentionOptions& options, int row0, int rows, int 
   return false;
 }
 
+namespace {
+
+// The walkthrough's view of the kernel: each tile's arrays copied into a FlashStep.
+struct StepRecorder {
+  const std::function<void(const FlashStep&)>* on_step;
+  int rows, row0, d_v;
+
+  static void observe(void* context, const kernels::FlashTileRecord& t) {
+    const auto& self = *static_cast<const StepRecorder*>(context);
+    const auto tile = [&](const float* p, long ld, int cols) {
+      return Matrix(Eigen::Map<const Matrix, 0, Eigen::OuterStride<>>(p, self.rows, cols, Eigen::OuterStride<>(ld)));
+    };
+    const auto vec = [&](const float* p) { return Vector(Eigen::Map<const Vector>(p, self.rows)); };
+    (*self.on_step)(FlashStep{0 /* i: set by the caller, who knows Br */, t.j, self.row0, self.rows, t.col0, t.cols,
+                              tile(t.S, t.ld, t.cols), tile(t.P, t.ld, t.cols), vec(t.m_old), vec(t.m_new), vec(t.l_old),
+                              vec(t.l_new), vec(t.rescale), tile(t.O, t.ldo, self.d_v)});
+  }
+};
+
+// Kᵀ in tiles of Bc keys, the layout the kernel reads: tile j is the d_k × Bc block of rows
+// [j·d_k, (j+1)·d_k), its column c the key j·Bc + c (zeros past the last key). Once per head.
+Matrix pack_key_tiles(const Matrix& K, int Bc) {
+  const auto m = static_cast<int>(K.rows()), d_k = static_cast<int>(K.cols()), tiles = (m + Bc - 1) / Bc;
+  Matrix Kt = Matrix::Zero(static_cast<Eigen::Index>(tiles) * d_k, Bc);
+  for (int j = 0; j < tiles; ++j) {
+    const int cols = std::min(Bc, m - j * Bc);
+    Kt.block(static_cast<Eigen::Index>(j) * d_k, 0, d_k, cols) = K.middleRows(j * Bc, cols).transpose();
+  }
+  return Kt;
+}
+
+// The tile loop of one query block, by the kernel path in use (kernels/kernels.inc), with K packed by
+// pack_key_tiles: once per head, shared by every block. O (rows × d_v) receives O_i / ℓ.
+void flash_block(const Matrix& Q, const Matrix& Kt, int m, const Matrix& V, const AttentionOptions& options, float factor,
+                 int row0, int rows, int Bc, float* O, long ldo, const std::function<void(const FlashStep&)>* on_step) {
+  const kernels::Table& k = kernels::active();
+  // Scratch aligned to 64 bytes (one cache line, one AVX-512 vector).
+  std::vector<float> scratch(k.flash_scratch_floats(rows, Bc) + 16);
+  auto* aligned = reinterpret_cast<float*>((reinterpret_cast<std::uintptr_t>(scratch.data()) + 63) & ~std::uintptr_t{63});
+  kernels::FlashBlock f;
+  f.Q = Q.data() + static_cast<std::ptrdiff_t>(row0) * Q.cols();
+  f.ldq = static_cast<long>(Q.cols());
+  f.Kt = Kt.data();
+  f.ldkt = static_cast<long>(Kt.cols());
+  f.V = V.data();
+  f.ldv = static_cast<long>(V.cols());
+  f.O = O;
+  f.ldo = ldo;
+  f.rows = rows;
+  f.row0 = row0;
+  f.m = m;
+  f.d_k = static_cast<int>(Q.cols());
+  f.d_v = static_cast<int>(V.cols());
+  f.Bc = Bc;
+  f.factor = factor;
+  f.causal = options.causal;
+  if (options.mask) {
+    f.mask = options.mask->data() + static_cast<std::ptrdiff_t>(row0) * options.mask->cols();
+    f.ldmask = static_cast<long>(options.mask->cols());
+  }
+  f.scratch = aligned;
+  StepRecorder recorder{on_step, rows, row0, f.d_v};
+  if (on_step) {
+    f.observe = &StepRecorder::observe;
+    f.observe_context = &recorder;
+  }
+  k.flash_block(f);
+}
+
+}  // namespace
+
 Matrix flash_query_block(const Matrix& Q, const Matrix& K, const Matrix& V, const AttentionOptions& options,
                          float factor, int row0, int rows, int Bc, const std::function<void(const FlashStep&)>* on_step) {
-  const auto m = static_cast<int>(K.rows());
-  const auto d_v = static_cast<int>(V.cols());
-  const auto Q_i = Q.middleRows(row0, rows);                       // Br × d_k, stays in fast memory
-  Matrix O_i = Matrix::Zero(rows, d_v);                            // Br × d_v, unnormalised
-  Vector m_i = Vector::Constant(rows, kMinusInfinity);             // running row maximum of S
-  Vector l_i = Vector::Zero(rows);                                 // running row sum of exp(S − m)
-  Vector m_new(rows), rescale(rows);
-  std::vector<float> tile(static_cast<std::size_t>(rows) * static_cast<std::size_t>(Bc));  // S_ij, then P̃_ij in place
-  const bool may_mask = options.causal || options.mask.has_value();
-
-  for (int j = 0, col0 = 0; col0 < m; ++j, col0 += Bc) {
-    const int cols = std::min(Bc, m - col0);
-    if (!flash_tile_needed(options, row0, rows, col0, cols)) continue;
-    Eigen::Map<Matrix> S(tile.data(), rows, cols);  // Br × Bc
-
-    // S_ij = Q_i K_jᵀ, then · scale / temperature (in that order, as the reference does), masked cells −∞.
-    S.noalias() = Q_i * K.middleRows(col0, cols).transpose();
-    S *= factor;
-    if (may_mask && (options.mask || col0 + cols - 1 > row0))
-      for (int r = 0; r < rows; ++r)
-        for (int c = 0; c < cols; ++c)
-          if (!cell_allowed(options, row0 + r, col0 + c)) S(r, c) = kMinusInfinity;
-    Matrix S_shown;
-    if (on_step) S_shown = S;
-
-    // m_new = max(m_old, rowmax(S_ij)); P̃_ij = exp(S_ij − m_new); rescale = exp(m_old − m_new).
-    // A row masked so far has m_new = −∞: shift by 0 instead, so exp gives 0 rather than exp(−∞ + ∞) = NaN.
-    for (int r = 0; r < rows; ++r) {
-      m_new(r) = std::max(m_i(r), S.row(r).maxCoeff());
-      const float shift = m_new(r) == kMinusInfinity ? 0.0f : m_new(r);
-      S.row(r).array() -= shift;
-      rescale(r) = m_i(r) - shift;
-    }
-    exp_inplace(S.data(), static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols));  // S now holds P̃_ij
-    exp_inplace(rescale.data(), static_cast<std::size_t>(rows));
-
-    const Vector l_old = on_step ? l_i : Vector();
-    // ℓ_new = rescale · ℓ_old + rowsum(P̃_ij);  O_i = diag(rescale) · O_i + P̃_ij V_j.
-    l_i = rescale.cwiseProduct(l_i) + S.rowwise().sum().transpose();
-    O_i.array().colwise() *= rescale.transpose().array();
-    O_i.noalias() += S * V.middleRows(col0, cols);
-
-    if (on_step)
-      (*on_step)(FlashStep{0 /* i: set by the caller, who knows Br */, j, row0, rows, col0, cols, std::move(S_shown), Matrix(S), m_i, m_new,
-                           l_old, l_i, rescale, O_i});
-    m_i = m_new;
-  }
-  // Divide by ℓ once at the end. ℓ > 0: allowed_cells guarantees each row one allowed key.
-  O_i.array().colwise() /= l_i.transpose().array();
+  const Matrix Kt = pack_key_tiles(K, Bc);
+  Matrix O_i(rows, V.cols());
+  flash_block(Q, Kt, static_cast<int>(K.rows()), V, options, factor, row0, rows, Bc, O_i.data(), static_cast<long>(O_i.cols()), on_step);
   return O_i;
 }
 
@@ -112,7 +136,11 @@ class FlashBackend final : public Backend {
     const float factor = score_factor(options, model.d_k);
 
     std::vector<HeadProjections> heads;
-    for (int h = 0; h < H; ++h) heads.push_back(project_head(model, in, h, options.threads));
+    std::vector<Matrix> packed_K;  // Kᵀ of each head in tiles of Bc keys, packed once for every query block
+    for (int h = 0; h < H; ++h) {
+      heads.push_back(project_head(model, in, h, options.threads));
+      packed_K.push_back(pack_key_tiles(heads.back().K, Bc));
+    }
     Matrix concat(n, H * d_v);  // n × (H·d_v)
 
     // One work item = one head × one query block, computed whole by one thread (Tr = ⌈n/Br⌉ blocks per head).
@@ -120,7 +148,8 @@ class FlashBackend final : public Backend {
     parallel_for(H * Tr, options.threads, [&](int item) {
       const int h = item / Tr, row0 = (item % Tr) * Br, rows = std::min(Br, n - row0);
       const auto& [Q, K, V] = heads[static_cast<std::size_t>(h)];
-      concat.block(row0, h * d_v, rows, d_v) = flash_query_block(Q, K, V, options, factor, row0, rows, Bc);
+      flash_block(Q, packed_K[static_cast<std::size_t>(h)], m, V, options, factor, row0, rows, Bc, &concat(row0, h * d_v),
+                  static_cast<long>(concat.cols()), nullptr);
     });
 
     std::vector<Stage> stages;

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "backends.hpp"
+#include "kernels/dispatch.hpp"
 #include "parallel.hpp"
 
 namespace attnviz {
@@ -21,7 +22,10 @@ Matrix affine_rows(const Matrix& X, const W& weights, const B& bias, int threads
   const int blocks = (rows + kProjectionRowsPerItem - 1) / kProjectionRowsPerItem;
   parallel_for(blocks, threads, [&](int b) {
     const int r0 = b * kProjectionRowsPerItem, count = std::min(kProjectionRowsPerItem, rows - r0);
-    out.middleRows(r0, count) = (X.middleRows(r0, count) * weights).rowwise() + bias;
+    // out = bias in every row, then += X · W by the kernel path in use.
+    out.middleRows(r0, count).rowwise() = bias;
+    kernels::active().gemm(count, static_cast<int>(weights.cols()), static_cast<int>(X.cols()), &X(r0, 0), X.cols(), weights.data(),
+                           weights.outerStride(), &out(r0, 0), out.cols(), true);
   });
   return out;
 }

@@ -1,6 +1,6 @@
-// A vectorised exp for the softmax: the Cephes single-precision polynomial, 8 floats at a time with AVX2
-// (+FMA when available), 4 at a time with SSE2 (every x86-64), one at a time elsewhere. Every element goes
-// through the same code whatever its position, so a row's result never depends on how it was split.
+// A vectorised exp for the softmax: the Cephes single-precision polynomial at the width of the kernel path
+// in use (16 floats with AVX-512, 8 with AVX2, 4 on the baseline; kernels/kernels.inc). Products and sums
+// are never fused, so every path and every position in a row gives the same bits.
 #pragma once
 
 #include <cstddef>
@@ -12,7 +12,7 @@ namespace attnviz {
 // from a finite or infinite argument.
 void exp_inplace(float* x, std::size_t count);
 
-// Which instruction set exp_inplace was compiled for: "avx2+fma", "avx2", "sse2" or "scalar".
+// The kernel path in use: "baseline", "avx2" or "avx512" (kernels/dispatch.hpp).
 const char* exp_instruction_set();
 
 }  // namespace attnviz

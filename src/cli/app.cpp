@@ -8,6 +8,7 @@
 #include "attnviz/cli.hpp"
 #include "attnviz/error.hpp"
 #include "attnviz/output_file.hpp"
+#include "../backends/kernels/dispatch.hpp"
 #include "common.hpp"
 
 #ifndef ATTNVIZ_VERSION
@@ -39,11 +40,12 @@ struct Parser::Impl {
 
 Parser::Parser() : impl_(std::make_unique<Impl>()) {
   CLI::App& app = impl_->app;
-  app.set_version_flag("--version", fmt::format("attnviz {} (backends: {})", ATTNVIZ_VERSION, fmt::join(backend_names(), ", ")), "Print the version and exit");
+  app.set_version_flag("--version", fmt::format("attnviz {} (backends: {})\nCPU kernels: {}", ATTNVIZ_VERSION, fmt::join(backend_names(), ", "), kernels::describe()), "Print the version and exit");
   app.require_subcommand(0, 1);
   app.footer(kFooter);
   impl_->commands = {add_run_command(app),   add_demo_command(app),    add_flash_command(app),
-                     add_bench_command(app), add_explain_command(app), add_compare_command(app)};
+                     add_bench_command(app), add_explain_command(app), add_compare_command(app),
+                     add_corpus_command(app),  add_train_command(app),   add_evaluate_command(app)};
 }
 
 Parser::~Parser() = default;
@@ -70,6 +72,7 @@ std::optional<int> Parser::parse(std::vector<std::string> args) {
 
 int Parser::execute() {
   try {
+    if (auto why = kernels::environment_error()) throw InputError(*why);
     for (const auto& c : impl_->commands)
       if (c.app->parsed()) return c.run();
     std::cout << impl_->app.help();
@@ -89,6 +92,17 @@ int Parser::execute() {
   }
 }
 
+std::vector<std::pair<std::string, std::vector<std::string>>> Parser::command_options() const {
+  std::vector<std::pair<std::string, std::vector<std::string>>> all;
+  for (const auto& c : impl_->commands) {
+    std::vector<std::string> names;
+    for (const CLI::Option* o : c.app->get_options())
+      for (const auto& name : o->get_lnames()) names.push_back("--" + name);
+    all.emplace_back(c.app->get_name(), std::move(names));
+  }
+  return all;
+}
+
 int run(std::vector<std::string> args) {
   Parser parser;
   if (const auto done = parser.parse(std::move(args))) return *done;
@@ -96,11 +110,11 @@ int run(std::vector<std::string> args) {
 }
 
 int main(int argc, char** argv) {
-  use_checked_standard_output();
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
   // A failed write to standard output (a full disk, /dev/full) is an error, as in coreutils; a closed pipe
   // (`| head`) ends the process quietly by SIGPIPE.
+  use_checked_standard_output();
   return finish_standard_output(run(std::move(args)));
 }
 

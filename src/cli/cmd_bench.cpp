@@ -1,6 +1,4 @@
 // attnviz bench: one backend on random inputs, against this machine's matrix-product rate.
-#include <iostream>
-
 #include "attnviz/bench.hpp"
 #include "attnviz/export.hpp"
 #include "common.hpp"
@@ -12,14 +10,15 @@ namespace {
 struct BenchArgs {
   BenchOptions bench;
   std::string max_memory = "2G";
-  std::optional<std::string> json;
+  OutputOptions output;  // --json only
 };
 
 int bench(BenchArgs& a) {
+  const Output output(a.output);
   a.bench.max_memory_bytes = parse_memory_size(a.max_memory, "--max-memory");
   const BenchResult result = run_bench(a.bench);
-  if (a.json) write_output(*a.json, to_pretty_json(bench_json(result)));
-  if (a.json != "-") std::cout << bench_text(result) << std::flush;
+  output.write([&] { return bench_json(result); });
+  output.print(bench_text(result));
   return 0;
 }
 
@@ -39,7 +38,7 @@ Command add_bench_command(CLI::App& app) {
   cmd->add_option("--seed", b.seed, "Seed of the random inputs (default 1)")->type_name("S");
   cmd->add_option("--min-time", b.min_seconds, "Repeat until this many seconds are measured (default 0.5)")->check(CLI::Range(0.0, 3600.0))->type_name("SECONDS");
   add_performance_options(*cmd, b.threads, args->max_memory);
-  cmd->add_option("--json", args->json, "Write the results as JSON to PATH ('-': standard output only)")->type_name("PATH|-");
+  cmd->add_option("--json", args->output.json, "Write the results as JSON to PATH ('-': standard output only)")->type_name("PATH|-");
   cmd->footer(R"(Examples:
   attnviz bench --seq 4096 --dim 64 --backend flash --threads 1
   attnviz bench --seq 1024 --backend cpu --threads 1

@@ -1,5 +1,5 @@
 // attnviz compare SENTENCE SENTENCE... --word WORD: one word in several sentences, side by side.
-#include <iostream>
+#include <fmt/format.h>
 
 #include "attnviz/compare.hpp"
 #include "attnviz/data.hpp"
@@ -16,31 +16,31 @@ struct CompareArgs {
   std::optional<std::string> probe;
   int neighbours = 5;
   CommonOptions common;
-  AttentionFlags attention;
 };
 
 int compare(const CompareArgs& a) {
-  const RenderOptions render = render_options(a.common);
-  const bool quiet = output_to_stdout(a.common);
-  check_command_files(a.common, "toy", a.attention.mask_file);
+  const Settings settings = build_settings(a.common, false);
+  const RenderOptions& render = settings.report.render;
   // A big embeddings file keeps the sentences' words, the word and the probes (plus its first words).
   std::vector<std::string> sentences = a.sentences;
   if (a.probe) sentences.push_back(*a.probe);  // its words, split at the commas by the tokenizer
-  const auto [emb, model] = load_embeddings_and_model(a.common, a.attention, sentences, {a.word});
+  const auto [emb, model] = load_embeddings_and_model(a.common, sentences, {a.word});
   const std::vector<std::string> probes = a.probe ? parse_probe_list(emb, *a.probe) : std::vector<std::string>{};
-  const PipelineOptions options = pipeline_options(a.common, a.attention);
   std::vector<Trace> traces;
   for (const auto& s : a.sentences) {
-    traces.push_back(run_attention(emb, model, s, options));
+    traces.push_back(run_attention(emb, model, s, settings.pipeline));
     print_warnings(traces.back());
   }
   const WordComparison c = compare_word(emb, traces, a.word, probes, a.neighbours);
-  if (a.common.json) {
+  settings.output.write([&] {
     nlohmann::ordered_json all = nlohmann::ordered_json::array();
     for (const auto& t : traces) all.push_back(trace_to_json(t));
-    write_output(*a.common.json, to_pretty_json(all));
-  }
-  if (!quiet) std::cout << render_comparison(c, traces, render) << std::flush;
+    return all;
+  });
+  std::string out = render_comparison(c, traces, render);
+  if (settings.output.timings())
+    for (std::size_t i = 0; i < traces.size(); ++i) out += fmt::format("\nsentence {}: {}", i + 1, render_timings(traces[i], render));
+  settings.output.print(out);
   return 0;
 }
 
@@ -57,9 +57,8 @@ Command add_compare_command(CLI::App& app) {
   cmd->add_option("--neighbours", args->neighbours, "How many nearest vocabulary words to list (default 5)")
       ->check(CLI::Range(1, 1000))
       ->type_name("K");
-  add_common_options(*cmd, args->common);
-  remove_options(*cmd, {"--stages", "--html"});  // compare has its own tables, in the terminal
-  add_attention_options(*cmd, args->attention);
+  // compare has its own tables, in the terminal: no --stages, no page.
+  add_common_options(*cmd, args->common, {{Group::data, Group::attention, Group::display, Group::output}, {"--stages", "--html"}, {}});
   cmd->footer(R"(Examples:
   attnviz compare "Mickey Mouse is a cartoon character by Walt Disney" "a computer mouse is a pointing device" --word mouse
   attnviz compare "we sat on the grassy bank of the river" "she walked into the bank to deposit her money" --word bank --probe river,money

@@ -21,19 +21,21 @@ struct DemoArgs {
   ClassroomFlags classroom;
 };
 
-int list_lessons(const CommonOptions& common) {
-  auto names = list_data("lessons", common.data_dir);
+int list_lessons(const DataOptions& data) {
+  auto names = list_data("lessons", data.data_dir);
   if (names.empty()) throw InputError("no bundled lessons were found; point --data-dir or ATTNVIZ_DATA at attnviz's data folder");
   std::cout << "Bundled lessons (run one with: attnviz demo NAME)\n";
   for (const auto& n : names) {
-    const Lesson l = load_lesson(find_data_file("lessons", n, common.data_dir));
+    const Lesson l = load_lesson(find_data_file("lessons", n, data.data_dir));
     std::cout << fmt::format("  {:<12} {}\n", n, l.title);
   }
   return 0;
 }
 
-AttentionFlags lesson_flags(const LessonOptions& o) {
+// The lesson's attention (--backend stays the user's).
+AttentionFlags lesson_flags(const LessonOptions& o, const std::string& backend) {
   AttentionFlags f;
+  f.backend = backend;
   f.heads = o.heads;
   f.causal = o.causal;
   f.temperature = o.temperature;
@@ -58,22 +60,23 @@ std::string word_order_section(const Embeddings& emb, const Model& model, const 
 }
 
 int demo(const DemoArgs& a) {
-  if (!a.name) return list_lessons(a.common);
-  ReportOptions report = report_options(a.common);
-  const bool quiet = output_to_stdout(a.common);
-  const std::filesystem::path lesson_file = find_data_file("lessons", *a.name, a.common.data_dir);
+  if (!a.name) return list_lessons(a.common.data);
+  const DataOptions& data = a.common.data;
+  const std::filesystem::path lesson_file = find_data_file("lessons", *a.name, data.data_dir);
   const Lesson lesson = load_lesson(lesson_file);
-  check_command_files(a.common, lesson.embeddings, std::nullopt, {{"demo", lesson_file.string()}});
+  CommonOptions common = a.common;
+  common.attention = lesson_flags(lesson.options, a.common.attention.backend);
+  Settings settings = build_settings(common, true);
+  check_command_files(common, lesson.embeddings, {{"demo", lesson_file.string()}});
+  ReportOptions& report = settings.report;
   std::vector<std::string> extra;
   if (!lesson.word.empty()) extra.push_back(lesson.word);
   for (const auto& nb : lesson.neighbourhoods) extra.insert(extra.end(), nb.words.begin(), nb.words.end());
-  const Embeddings emb = load_embeddings_for_sentences(a.common, lesson.embeddings, lesson.sentences, extra);
+  const Embeddings emb = load_embeddings_for_sentences(data, lesson.embeddings, lesson.sentences, extra);
   // The lesson's model goes with the lesson's embeddings; with other embeddings, their default model.
-  const std::string model_name =
-      a.common.model.value_or(a.common.embeddings ? default_model_for(emb, a.common.data_dir) : lesson.model);
-  const Model model = resolve_model(model_name, emb.dim, lesson.options.heads, a.common.data_dir);
-  PipelineOptions options = pipeline_options(a.common, lesson_flags(lesson.options));
-  add_output_memory(options, a.common.json.has_value(), prints_attention_tables(report, quiet));
+  const std::string model_name = data.model.value_or(data.embeddings ? default_model_for(emb, data.data_dir) : lesson.model);
+  const Model model = resolve_model(model_name, emb.dim, lesson.options.heads, data.data_dir);
+  const PipelineOptions& options = settings.pipeline;
   const bool shows_shift = !lesson.word.empty();
 
   // Compute every sentence first: an unknown word fails the demo before anything is printed or written.
@@ -87,24 +90,23 @@ int demo(const DemoArgs& a) {
   }
   const RenderOptions& ro = report.render;
   const std::string word_order = lesson.options.word_order ? word_order_section(emb, model, lesson, options, ro) : "";
-  std::string json, html;
-  if (a.common.json) {
-    nlohmann::ordered_json all = nlohmann::ordered_json::array();
-    for (const auto& t : traces) all.push_back(trace_to_json(t));
-    json = to_pretty_json(traces.size() == 1 ? all[0] : all);
-  }
-  if (a.common.html) {
-    // One page for the whole lesson: each sentence's stages, then how the lesson's word moved.
-    std::vector<HtmlSection> sections;
-    for (std::size_t i = 0; i < traces.size(); ++i) sections.push_back(HtmlSection{traces[i], lesson.word, shows_shift ? shifts[i] : std::vector<Shift>{}});
-    HtmlOptions page = html_options(a.common);
-    page.title = lesson.title;
-    page.description = lesson.description;
-    html = render_html(sections, page);
-  }
-  if (a.common.json) write_output(*a.common.json, json);
-  if (a.common.html) write_output(*a.common.html, html);
-  if (quiet) return 0;
+  settings.output.write(
+      [&] {
+        nlohmann::ordered_json all = nlohmann::ordered_json::array();
+        for (const auto& t : traces) all.push_back(trace_to_json(t));
+        return traces.size() == 1 ? all[0] : all;
+      },
+      [&] {
+        // One page for the whole lesson: each sentence's stages, then how the lesson's word moved.
+        std::vector<HtmlSection> sections;
+        for (std::size_t i = 0; i < traces.size(); ++i)
+          sections.push_back(HtmlSection{traces[i], lesson.word, shows_shift ? shifts[i] : std::vector<Shift>{}});
+        HtmlOptions page = settings.html;
+        page.title = lesson.title;
+        page.description = lesson.description;
+        return render_html(sections, page);
+      });
+  if (!settings.output.tables()) return 0;
 
   // --step pauses inside each report and between the sentences; the class guesses for the lesson's word.
   StepController step(std::cin, std::cout, step_is_interactive(), ro.unicode, ro.precision);
@@ -126,7 +128,7 @@ int demo(const DemoArgs& a) {
     out += render_report(traces[i], report);
     if (step.quit()) return 0;
     if (shows_shift) out += "\n" + render_shift(lesson.word, shifts[i], ro);
-    if (a.common.timings) out += "\n" + render_timings(traces[i], ro);
+    if (settings.output.timings()) out += "\n" + render_timings(traces[i], ro);
   }
   if (a.classroom.step && !step.pause(out, "summary")) return 0;
   if (a.classroom.step) out.clear();
@@ -136,7 +138,7 @@ int demo(const DemoArgs& a) {
     if (shows_shift) out += render_shift(lesson.word, shifts[i], ro);
   }
   out += word_order;
-  std::cout << out << std::flush;
+  settings.output.print(out);
   return 0;
 }
 
@@ -146,7 +148,8 @@ Command add_demo_command(CLI::App& app) {
   auto args = std::make_shared<DemoArgs>();
   CLI::App* cmd = app.add_subcommand("demo", "A bundled lesson; without NAME, the list of lessons");
   cmd->add_option("name", args->name, "The lesson to run, e.g. mouse")->type_name("NAME");
-  add_common_options(*cmd, args->common);
+  // The lesson sets the attention; --backend chooses where it is computed.
+  add_common_options(*cmd, args->common, {{Group::data, Group::display, Group::output}, {}, {"--backend"}});
   add_classroom_options(*cmd, args->classroom);
   cmd->footer(R"(Examples:
   attnviz demo                     list the bundled lessons

@@ -1,5 +1,4 @@
 // attnviz explain SENTENCE --query WORD --key WORD: the full arithmetic behind one attention weight.
-#include <iostream>
 
 #include "attnviz/data.hpp"
 #include "attnviz/explain.hpp"
@@ -15,25 +14,24 @@ struct ExplainArgs {
   std::string query, key;
   int head = 1;
   CommonOptions common;
-  AttentionFlags attention;
 };
 
 int explain(const ExplainArgs& a) {
-  const RenderOptions render = render_options(a.common);
-  const bool quiet = output_to_stdout(a.common);
-  check_command_files(a.common, "toy", a.attention.mask_file);
+  Settings settings = build_settings(a.common, false);
+  const RenderOptions& render = settings.report.render;
   const std::string sentence = join_words(a.sentence);
-  const auto [emb, model] = load_embeddings_and_model(a.common, a.attention, {sentence});
-  PipelineOptions options = pipeline_options(a.common, a.attention);
-  options.backend = "cpu";  // the arithmetic shown is the reference's
-  const Trace trace = run_attention(emb, model, sentence, options);
+  const auto [emb, model] = load_embeddings_and_model(a.common, {sentence});
+  settings.pipeline.backend = "cpu";  // the arithmetic shown is the reference's
+  const Trace trace = run_attention(emb, model, sentence, settings.pipeline);
   print_warnings(trace);
   const int query = find_token(trace.tokens, a.query, "--query", trace.sentence);
   const bool cross = !trace.context_tokens.empty();
   const int key = find_token(cross ? trace.context_tokens : trace.tokens, a.key, "--key", cross ? *trace.config.context : trace.sentence);
   const CellExplanation e = explain_cell(trace, a.head - 1, query, key);
-  if (a.common.json) write_output(*a.common.json, to_pretty_json(trace_to_json(trace)));
-  if (!quiet) std::cout << render_explanation(e, trace, render) << std::flush;
+  settings.output.write([&] { return trace_to_json(trace); });
+  std::string out = render_explanation(e, trace, render);
+  if (settings.output.timings()) out += "\n" + render_timings(trace, render);
+  settings.output.print(out);
   return 0;
 }
 
@@ -48,10 +46,9 @@ Command add_explain_command(CLI::App& app) {
   cmd->add_option("--query", args->query, "The token that looks (a row); WORD#2 for its second occurrence")->required()->type_name("WORD");
   cmd->add_option("--key", args->key, "The token looked at (a column); WORD#2 for its second occurrence")->required()->type_name("WORD");
   cmd->add_option("--head", args->head, "Which head, from 1 as the tables label them (default 1)")->check(CLI::Range(1, 4096))->type_name("H");
-  add_common_options(*cmd, args->common);
-  // Plain text, computed by the reference: table layout, colour and backend options have nothing to act on.
-  remove_options(*cmd, {"--stages", "--html", "--backend", "--color", "--glyphs", "--palette"});
-  add_attention_options(*cmd, args->attention);
+  // Text computed by the reference: no stage tables to choose or shade, no page, no other backend.
+  add_common_options(*cmd, args->common,
+                     {{Group::data, Group::attention, Group::display, Group::output}, {"--stages", "--html", "--backend", "--glyphs"}, {}});
   cmd->footer(R"(Examples:
   attnviz explain "the cat chased the mouse" --query mouse --key cat
   attnviz explain "the cat chased the mouse" --query cat --key mouse --causal      a masked cell: weight exactly 0

@@ -21,7 +21,6 @@ constexpr int kMaxSteps = 2000;  // a walkthrough longer than this is a mistake,
 struct FlashArgs {
   std::vector<std::string> sentence;
   CommonOptions common;
-  AttentionFlags attention;
   int block_rows = 4;
   int block_cols = 4;
   int head = 1;
@@ -125,7 +124,7 @@ void check_walkthrough_size(const AttentionInput& in, const Model& model, const 
     }
   }
   // --json - writes only the JSON; --json FILE writes it and prints the tables too.
-  const bool json = a.common.json.has_value(), tables = a.common.json != "-";
+  const bool json = a.common.output.json.has_value(), tables = a.common.output.json != "-";
   const double per_cell = sizeof(float) + (json ? kJsonBytesPerCell : 0) + (tables ? kTableBytesPerCell : 0);
   const double steps_bytes = step_cells * per_cell;
   const double reference_bytes = 3.0 * n * m * model.heads * sizeof(float);
@@ -140,17 +139,17 @@ void check_walkthrough_size(const AttentionInput& in, const Model& model, const 
 }
 
 int flash(const FlashArgs& a) {
-  const ReportOptions report = report_options(a.common);
-  const RenderOptions& ro = report.render;
+  Settings settings = build_settings(a.common, false);
+  const RenderOptions& ro = settings.report.render;
   const std::string sentence = join_words(a.sentence);
   check_command_files(a.common, "toy", a.attention.mask_file);
   // The same embeddings and default model as run (toy with toy, identity with other embeddings).
-  const auto [emb, model] = load_embeddings_and_model(a.common, a.attention, {sentence});
+  const auto [emb, model] = load_embeddings_and_model(a.common, {sentence});
   if (a.head < 1 || a.head > model.heads)
     throw InputError(fmt::format("--head {} does not exist: the model '{}' has {} head{}", a.head, model.name, model.heads,
                                  model.heads == 1 ? "" : "s"));
 
-  PipelineOptions options = pipeline_options(a.common, a.attention);
+  PipelineOptions& options = settings.pipeline;
   options.attention.block_rows = a.block_rows;
   options.attention.block_cols = a.block_cols;
   add_output_memory(options, false, false);  // the traces are compared, never exported: check_walkthrough_size counts the output
@@ -174,7 +173,7 @@ int flash(const FlashArgs& a) {
   const float output_diff = max_abs_difference(flash_trace, reference, "output");
   const float head_diff = (w.O - ref_context->data).cwiseAbs().maxCoeff();
 
-  if (a.common.json) {
+  settings.output.write([&] {
     nlohmann::ordered_json doc;
     doc["format"] = "attnviz-flash";
     doc["version"] = 1;
@@ -196,9 +195,9 @@ int flash(const FlashArgs& a) {
     doc["final"] = {{"flash", matrix_json(w.O)}, {"reference", matrix_json(ref_context->data)},
                     {"max_abs_difference", {{"head", head_diff}, {"context", context_diff}, {"output", output_diff}}}};
     if (io) doc["io"] = io_json(*io);
-    write_output(*a.common.json, to_pretty_json(doc));
-    if (*a.common.json == "-") return 0;
-  }
+    return doc;
+  });
+  if (!settings.output.tables()) return 0;
 
   const int Tr = (n + w.Br - 1) / w.Br, Tc = (m + w.Bc - 1) / w.Bc;
   const std::string l = ro.unicode ? "ℓ" : "l";
@@ -232,7 +231,8 @@ int flash(const FlashArgs& a) {
   out += fmt::format("the flash backend never stores the {1} {0} {2} matrices S, P; the largest tile held {3} {0} {4} cells\n", times, n,
                      m, std::min(w.Br, n), std::min(w.Bc, m));
   if (io) out += "\n" + io_text(*io);
-  std::cout << out << std::flush;
+  if (settings.output.timings()) out += "\n" + render_timings(flash_trace, ro);
+  settings.output.print(out);
   return 0;
 }
 
@@ -249,16 +249,18 @@ Command add_flash_command(CLI::App& app) {
   cmd->add_option("--head", args->head, "Which head to walk through (1-based, default 1)")->check(CLI::Range(1, 4096))->type_name("H");
   cmd->add_flag("--io", args->io, "Count reads and writes of slow memory (HBM): standard attention against the tiles");
   cmd->add_option("--sram-kib", args->sram_kib, "Fast memory (SRAM) M for --io, in KiB (default 128)")->check(CLI::Range(0.001, 1e9))->type_name("M");
-  add_common_options(*cmd, args->common);
-  add_attention_options(*cmd, args->attention);
+  // The walkthrough is the flash backend beside the cpu reference, as tile tables in the terminal or JSON:
+  // no other backend, no stage list, no page.
+  add_common_options(*cmd, args->common,
+                     {{Group::data, Group::attention, Group::display, Group::output}, {"--backend", "--stages", "--html"}, {}});
   cmd->footer(R"(Examples:
   attnviz flash "the cat chased the mouse" --block-rows 2 --block-cols 3
   attnviz flash "the cat chased the mouse" --causal --head 2
   attnviz flash "the cat chased the mouse" --io --sram-kib 64
   attnviz flash "the cat chased the mouse" --json walkthrough.json
 The tables follow the FlashAttention paper: S_ij = Q_i K_jᵀ · scale, m and ℓ the running row max and sum,
-P_ij = exp(S_ij − m_new), O_i the unnormalised output. --backend is ignored: the walkthrough is the flash
-backend, and the reference is always the cpu backend.)");
+P_ij = exp(S_ij − m_new), O_i the unnormalised output. The walkthrough is the flash backend, and the
+reference is always the cpu backend.)");
   return {cmd, [args] { return flash(*args); }, reset_to_defaults(args)};
 }
 

@@ -15,28 +15,20 @@ namespace {
 struct RunArgs {
   std::vector<std::string> sentence;
   CommonOptions common;
-  AttentionFlags attention;
   ClassroomFlags classroom;
   int neighbours = 0;
 };
 
 int run(const RunArgs& a) {
-  ReportOptions report = report_options(a.common);  // checks --stages before any work
-  const bool quiet = output_to_stdout(a.common);
-  check_command_files(a.common, "toy", a.attention.mask_file);
+  Settings settings = build_settings(a.common, true);  // checks every option before any work
+  ReportOptions& report = settings.report;
   const std::string sentence = join_words(a.sentence);
-  const auto [emb, model] = load_embeddings_and_model(a.common, a.attention, {sentence});
-  PipelineOptions options = pipeline_options(a.common, a.attention);
-  add_output_memory(options, a.common.json.has_value(), prints_attention_tables(report, quiet));
-  const Trace trace = run_attention(emb, model, sentence, options);
+  const auto [emb, model] = load_embeddings_and_model(a.common, {sentence});
+  const Trace trace = run_attention(emb, model, sentence, settings.pipeline);
   print_warnings(trace);
   if (a.classroom.query) find_token(trace.tokens, *a.classroom.query, "--query", trace.sentence);
-  // Everything is computed before anything is written, so a failure leaves no partial output.
-  const std::string json = a.common.json ? to_pretty_json(trace_to_json(trace)) : std::string();
-  const std::string html = a.common.html ? render_html(trace, html_options(a.common)) : std::string();
-  if (a.common.json) write_output(*a.common.json, json);
-  if (a.common.html) write_output(*a.common.html, html);
-  if (quiet) return 0;
+  settings.output.write([&] { return trace_to_json(trace); }, [&] { return render_html(trace, settings.html); });
+  if (!settings.output.tables()) return 0;
 
   report.narrate = a.classroom.narrate;
   StepController step(std::cin, std::cout, step_is_interactive(), report.render.unicode, report.render.precision);
@@ -46,8 +38,8 @@ int run(const RunArgs& a) {
   std::string out = render_report(trace, report);
   if (step.quit()) return 0;
   if (a.neighbours > 0) out += "\n" + render_output_neighbours(trace, emb, a.neighbours, report.render);
-  if (a.common.timings) out += "\n" + render_timings(trace, report.render);
-  std::cout << out << std::flush;
+  if (settings.output.timings()) out += "\n" + render_timings(trace, report.render);
+  settings.output.print(out);
   return 0;
 }
 
@@ -59,8 +51,7 @@ Command add_run_command(CLI::App& app) {
   cmd->add_option("sentence", args->sentence, "The sentence (quote it, or give its words as separate arguments)")
       ->required()
       ->type_name("SENTENCE");
-  add_common_options(*cmd, args->common);
-  add_attention_options(*cmd, args->attention);
+  add_common_options(*cmd, args->common, {{Group::data, Group::attention, Group::display, Group::output}, {}, {}});
   add_classroom_options(*cmd, args->classroom);
   cmd->add_option("--neighbours", args->neighbours, "Also list the K nearest vocabulary words of every token's output")
       ->check(CLI::Range(1, 1000))

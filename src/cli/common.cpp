@@ -14,54 +14,179 @@
 #include "attnviz/attention.hpp"
 #include "attnviz/data.hpp"
 #include "attnviz/error.hpp"
+#include "attnviz/export.hpp"
 #include "attnviz/mask.hpp"
 
 namespace attnviz::cli {
 
-void add_common_options(CLI::App& app, CommonOptions& o) {
-  app.add_option("--embeddings", o.embeddings,
-                 "Word vectors: a bundled name (toy, glove) or a file: attnviz or wink JSON, GloVe or word2vec text (a bundled "
-                 "name always means the bundled data: a file named like one is ./toy)")
-      ->type_name("NAME|PATH");
-  app.add_option("--model", o.model,
-                 "Attention weights: a bundled name (toy), 'identity', or a JSON file (default: toy for the toy "
-                 "embeddings, identity for others; a bundled name always means the bundled model: a file named like "
-                 "one is ./toy)")
-      ->type_name("NAME|PATH");
-  app.add_option("--json", o.json, "Write the trace of every stage as JSON to PATH ('-': standard output, tables suppressed)")
-      ->type_name("PATH|-");
-  app.add_option("--html", o.html, "Write every stage as one self-contained HTML page to PATH (works offline; '-': standard output)")
-      ->type_name("PATH|-");
-  app.add_option("--color", o.color, "Colour: auto (a terminal, unless NO_COLOR), always, never")
-      ->check(CLI::IsMember({"auto", "always", "never"}))
-      ->type_name("WHEN");
-  app.add_flag("--ascii", o.ascii, "ASCII tables instead of Unicode box drawing");
-  app.add_option("--width", o.width, "Wrap tables to N columns (default: COLUMNS or the terminal's width)")
-      ->check(CLI::Range(20, 100000))
-      ->type_name("N");
-  app.add_option("--precision", o.precision, "Digits after the decimal point (0-9, default 3)")->check(CLI::Range(0, 9))->type_name("N");
-  app.add_option("--stages", o.stages, "Comma-separated stages to print, e.g. weights,output (default: all)")->type_name("LIST");
-  app.add_option("--backend", o.backend,
-                 fmt::format("Where attention is computed: {} (cpu, the Eigen reference, is the default; flash computes "
-                             "tile by tile and never stores the n × n matrices)",
-                             fmt::join(backend_names(), ", ")))
-      ->type_name("NAME");
-  app.add_flag("--timings", o.timings, "After the report, the time of each step of the backend (the CUDA backends measure them)");
-  app.add_option("--unknown", o.unknown,
-                 "A word the embeddings lack: error (name it, suggest close words), subword (split it into known pieces, "
-                 "co ##created), zero (a zero vector and a warning)")
-      ->check(CLI::IsMember({"error", "subword", "zero"}))
-      ->type_name("MODE");
-  app.add_option("--vocab-limit", o.vocab_limit,
-                 "Of a big embeddings file keep the sentence's words plus the first N words (default 50000)")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}))
-      ->type_name("N");
-  app.add_option("--data-dir", o.data_dir, "Folder of the bundled data (default: found automatically; or ATTNVIZ_DATA)")
-      ->type_name("DIR");
-  app.add_flag("--glyphs", o.glyphs, "Shade every cell with a character too (survives a washed-out projector and black-and-white print)");
-  app.add_option("--palette", o.palette, "Colours: standard (viridis, blue-white-red) or colorblind (cividis, purple-white-orange)")
-      ->check(CLI::IsMember({"standard", "colorblind"}))
-      ->type_name("NAME");
+namespace {
+
+// One shared option: its name, its group, and how it is added to a command, bound to CommonOptions.
+struct SharedOption {
+  const char* name;
+  Group group;
+  std::function<void(CLI::App&, CommonOptions&)> add;
+};
+
+// Every shared option, group by group, in the order --help lists them.
+const std::vector<SharedOption>& shared_options() {
+  static const std::vector<SharedOption> table{
+      {"--embeddings", Group::data,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_option("--embeddings", o.data.embeddings,
+                        "Word vectors: a bundled name (toy, glove) or a file: attnviz or wink JSON, GloVe or word2vec text "
+                        "(a bundled name always means the bundled data: a file named like one is ./toy)")
+             ->type_name("NAME|PATH");
+       }},
+      {"--model", Group::data,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_option("--model", o.data.model,
+                        "Attention weights: a bundled name (toy), 'identity', or a JSON file (default: toy for the toy "
+                        "embeddings, identity for others; a bundled name always means the bundled model: a file named "
+                        "like one is ./toy)")
+             ->type_name("NAME|PATH");
+       }},
+      {"--json", Group::output,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_option("--json", o.output.json,
+                        "Write the trace of every stage as JSON to PATH ('-': standard output, tables suppressed)")
+             ->type_name("PATH|-");
+       }},
+      {"--html", Group::output,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_option("--html", o.output.html,
+                        "Write every stage as one self-contained HTML page to PATH (works offline; '-': standard output)")
+             ->type_name("PATH|-");
+       }},
+      {"--color", Group::display,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_option("--color", o.display.color, "Colour: auto (a terminal, unless NO_COLOR), always, never")
+             ->check(CLI::IsMember({"auto", "always", "never"}))
+             ->type_name("WHEN");
+       }},
+      {"--ascii", Group::display,
+       [](CLI::App& app, CommonOptions& o) { app.add_flag("--ascii", o.display.ascii, "ASCII tables instead of Unicode box drawing"); }},
+      {"--width", Group::display,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_option("--width", o.display.width, "Wrap tables to N columns (default: COLUMNS or the terminal's width)")
+             ->check(CLI::Range(20, 100000))
+             ->type_name("N");
+       }},
+      {"--precision", Group::display,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_option("--precision", o.display.precision, "Digits after the decimal point (0-9, default 3)")
+             ->check(CLI::Range(0, 9))
+             ->type_name("N");
+       }},
+      {"--stages", Group::display,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_option("--stages", o.display.stages, "Comma-separated stages to print, e.g. weights,output (default: all)")
+             ->type_name("LIST");
+       }},
+      {"--backend", Group::attention,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_option("--backend", o.attention.backend,
+                        fmt::format("Where attention is computed: {} (cpu, the Eigen reference, is the default; flash computes "
+                                    "tile by tile and never stores the n × n matrices)",
+                                    fmt::join(backend_names(), ", ")))
+             ->type_name("NAME");
+       }},
+      {"--timings", Group::output,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_flag("--timings", o.output.timings,
+                      "After the report, the time of each step of the backend (the CUDA backends measure them)");
+       }},
+      {"--unknown", Group::data,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_option("--unknown", o.data.unknown,
+                        "A word the embeddings lack: error (name it, suggest close words), subword (split it into known "
+                        "pieces, co ##created), zero (a zero vector and a warning)")
+             ->check(CLI::IsMember({"error", "subword", "zero"}))
+             ->type_name("MODE");
+       }},
+      {"--vocab-limit", Group::data,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_option("--vocab-limit", o.data.vocab_limit,
+                        "Of a big embeddings file keep the sentence's words plus the first N words (default 50000)")
+             ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}))
+             ->type_name("N");
+       }},
+      {"--data-dir", Group::data,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_option("--data-dir", o.data.data_dir, "Folder of the bundled data (default: found automatically; or ATTNVIZ_DATA)")
+             ->type_name("DIR");
+       }},
+      {"--glyphs", Group::display,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_flag("--glyphs", o.display.glyphs,
+                      "Shade every cell with a character too (survives a washed-out projector and black-and-white print)");
+       }},
+      {"--palette", Group::display,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_option("--palette", o.display.palette,
+                        "Colours: standard (viridis, blue-white-red) or colorblind (cividis, purple-white-orange)")
+             ->check(CLI::IsMember({"standard", "colorblind"}))
+             ->type_name("NAME");
+       }},
+      {"--heads", Group::attention,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_option("--heads", o.attention.heads, "Number of heads (the identity model: any divisor of the embedding size)")
+             ->check(CLI::Range(1, 4096))
+             ->type_name("H");
+       }},
+      {"--causal", Group::attention,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_flag("--causal", o.attention.causal, "GPT-style mask: each token attends only to itself and earlier tokens");
+       }},
+      {"--mask", Group::attention,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_option("--mask", o.attention.mask_file, "Custom n × n mask: a JSON array of rows of 0 (masked) and 1 (may attend)")
+             ->type_name("FILE");
+       }},
+      {"--temperature", Group::attention,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_option("--temperature", o.attention.temperature, "Divide the scaled scores by T > 0 (small T: sharper softmax)")
+             ->type_name("T");
+       }},
+      {"--no-scale", Group::attention,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_flag("--no-scale", o.attention.no_scale, "Drop the 1/√d_k factor, to watch the softmax saturate");
+       }},
+      {"--positions", Group::attention,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_option("--positions", o.attention.positions, "Positional encoding added to the embeddings: none or sinusoidal")
+             ->check(CLI::IsMember({"none", "sinusoidal"}))
+             ->type_name("KIND");
+       }},
+      {"--context", Group::attention,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_option("--context", o.attention.context, "Cross-attention: keys and values come from this sentence")
+             ->type_name("SENTENCE");
+       }},
+      {"--threads", Group::attention,
+       [](CLI::App& app, CommonOptions& o) { add_performance_options(app, o.attention.threads, o.attention.max_memory); }},
+  };
+  return table;
+}
+
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+}  // namespace
+
+void add_common_options(CLI::App& app, CommonOptions& options, const OptIn& opt_in) {
+  for (const auto& option : shared_options()) {
+    const bool in_group = std::find(opt_in.groups.begin(), opt_in.groups.end(), option.group) != opt_in.groups.end();
+    if ((in_group && !contains(opt_in.without, option.name)) || contains(opt_in.also, option.name)) option.add(app, options);
+  }
+}
+
+std::optional<Group> group_of(const std::string& name) {
+  if (name == "--max-memory") return Group::attention;  // added with --threads
+  for (const auto& option : shared_options())
+    if (option.name == name) return option.group;
+  return std::nullopt;
 }
 
 void add_classroom_options(CLI::App& app, ClassroomFlags& f) {
@@ -73,26 +198,7 @@ void add_classroom_options(CLI::App& app, ClassroomFlags& f) {
       ->needs(step);
 }
 
-void remove_options(CLI::App& app, const std::vector<std::string>& names) {
-  for (const auto& name : names) app.remove_option(app.get_option(name));
-}
-
 bool step_is_interactive() { return isatty(0) != 0 && isatty(1) != 0; }
-
-void add_attention_options(CLI::App& app, AttentionFlags& f) {
-  app.add_option("--heads", f.heads, "Number of heads (the identity model: any divisor of the embedding size)")
-      ->check(CLI::Range(1, 4096))
-      ->type_name("H");
-  app.add_flag("--causal", f.causal, "GPT-style mask: each token attends only to itself and earlier tokens");
-  app.add_option("--mask", f.mask_file, "Custom n × n mask: a JSON array of rows of 0 (masked) and 1 (may attend)")->type_name("FILE");
-  app.add_option("--temperature", f.temperature, "Divide the scaled scores by T > 0 (small T: sharper softmax)")->type_name("T");
-  app.add_flag("--no-scale", f.no_scale, "Drop the 1/√d_k factor, to watch the softmax saturate");
-  app.add_option("--positions", f.positions, "Positional encoding added to the embeddings: none or sinusoidal")
-      ->check(CLI::IsMember({"none", "sinusoidal"}))
-      ->type_name("KIND");
-  app.add_option("--context", f.context, "Cross-attention: keys and values come from this sentence")->type_name("SENTENCE");
-  add_performance_options(app, f.threads, f.max_memory);
-}
 
 void add_performance_options(CLI::App& app, int& threads, std::string& max_memory) {
   app.add_option("--threads", threads, "Worker threads over heads and query blocks (default: the hardware's; results do not depend on it)")
@@ -126,7 +232,9 @@ double parse_memory_size(const std::string& text, const std::string& option) {
   return value * unit;
 }
 
-RenderOptions render_options(const CommonOptions& o) {
+namespace {
+
+RenderOptions render_options(const DisplayOptions& o) {
   RenderOptions r;
   const bool to_terminal = isatty(1) != 0;
   r.color = decide_color(color_environment_from_process(o.color, to_terminal));
@@ -137,30 +245,6 @@ RenderOptions render_options(const CommonOptions& o) {
   r.palette = o.palette == "colorblind" ? Palette::colorblind : Palette::standard;
   return r;
 }
-
-ReportOptions report_options(const CommonOptions& o) {
-  ReportOptions r;
-  r.render = render_options(o);
-  if (o.stages) r.stages = parse_stage_list(*o.stages);
-  return r;
-}
-
-HtmlOptions html_options(const CommonOptions& o) {
-  HtmlOptions h;
-  h.precision = o.precision;
-  h.palette = render_options(o).palette;
-  // --stages chooses what the terminal prints; the page keeps every stage and unfolds the chosen ones.
-  if (o.stages) h.open_stages = parse_stage_list(*o.stages);
-  return h;
-}
-
-bool output_to_stdout(const CommonOptions& o) {
-  if (o.json == "-" && o.html == "-")
-    throw InputError("--json - and --html - both want standard output; give one of them a file name");
-  return o.json == "-" || o.html == "-";
-}
-
-namespace {
 
 // The mask file; every message starts with "--mask FILE" so the user knows which option is at fault.
 Matrix mask_option(const std::string& path) {
@@ -181,33 +265,11 @@ float temperature_of(double t) {
   return static_cast<float>(t);
 }
 
-}  // namespace
-
-Embeddings load_embeddings_for_sentences(const CommonOptions& o, const std::string& fallback, const std::vector<std::string>& sentences,
-                                         const std::vector<std::string>& extra_words) {
-  const UnknownWords unknown = parse_unknown_words(o.unknown);
-  std::vector<std::string> words = extra_words;
-  for (const auto& s : sentences)
-    for (auto& w : words_for_lookup(s, unknown)) words.push_back(std::move(w));
-  return resolve_embeddings(o.embeddings.value_or(fallback), o.data_dir, words, o.vocab_limit);
-}
-
-EmbeddingsAndModel load_embeddings_and_model(const CommonOptions& o, const AttentionFlags& f, std::vector<std::string> sentences,
-                                             const std::vector<std::string>& extra_words) {
-  if (f.context) sentences.push_back(*f.context);
-  Embeddings emb = load_embeddings_for_sentences(o, "toy", sentences, extra_words);
-  Model model = resolve_model(o.model.value_or(default_model_for(emb, o.data_dir)), emb.dim, f.heads, o.data_dir);
-  return {std::move(emb), std::move(model)};
-}
-
-void print_warnings(const Trace& trace) {
-  for (const auto& w : trace.warnings) std::cerr << "attnviz: warning: " << w << "\n";
-}
-
-PipelineOptions pipeline_options(const CommonOptions& common, const AttentionFlags& f) {
+PipelineOptions pipeline_options(const CommonOptions& o) {
+  const AttentionFlags& f = o.attention;
   PipelineOptions p;
-  p.unknown = parse_unknown_words(common.unknown);
-  p.backend = common.backend;
+  p.unknown = parse_unknown_words(o.data.unknown);
+  p.backend = f.backend;
   p.attention.causal = f.causal;
   p.attention.temperature = temperature_of(f.temperature);
   p.attention.scale = !f.no_scale;
@@ -219,20 +281,75 @@ PipelineOptions pipeline_options(const CommonOptions& common, const AttentionFla
   p.context = f.context;
   p.attention.threads = f.threads;
   p.max_memory_bytes = parse_memory_size(f.max_memory, "--max-memory");
-  add_output_memory(p, common.json.has_value(), false);
   return p;
+}
+
+// Whether the report prints any n × m table (scores, scaled_scores, weights) with these --stages.
+bool prints_attention_tables(const ReportOptions& report) {
+  if (report.stages.empty()) return true;
+  return std::any_of(report.stages.begin(), report.stages.end(),
+                     [](const std::string& s) { return s == "scores" || s == "scaled_scores" || s == "weights"; });
+}
+
+}  // namespace
+
+Output::Output(const OutputOptions& options) : options_(options) {
+  if (options.json == "-" && options.html == "-")
+    throw InputError("--json - and --html - both want standard output; give one of them a file name");
+  tables_ = options.json != "-" && options.html != "-";
+}
+
+void Output::write(const std::function<nlohmann::ordered_json()>& json, const std::function<std::string()>& html) const {
+  // Everything is computed before anything is written, so a failure leaves no partial output.
+  const std::string json_text = options_.json ? to_pretty_json(json()) : std::string();
+  const std::string html_text = options_.html && html ? html() : std::string();
+  if (options_.json) write_output(*options_.json, json_text);
+  if (options_.html && html) write_output(*options_.html, html_text);
+}
+
+void Output::print(const std::string& text) const {
+  if (tables_) write_standard_output(text);
+}
+
+Settings build_settings(const CommonOptions& o, bool report_tables) {
+  Settings s;
+  s.output = Output(o.output);
+  check_command_files(o, "toy");
+  s.report.render = render_options(o.display);
+  if (o.display.stages) s.report.stages = parse_stage_list(*o.display.stages);
+  s.html.precision = o.display.precision;
+  s.html.palette = s.report.render.palette;
+  // --stages chooses what the terminal prints; the page keeps every stage and unfolds the chosen ones.
+  s.html.open_stages = s.report.stages;
+  s.pipeline = pipeline_options(o);
+  add_output_memory(s.pipeline, s.output.json(), report_tables && s.output.tables() && prints_attention_tables(s.report));
+  return s;
+}
+
+Embeddings load_embeddings_for_sentences(const DataOptions& o, const std::string& fallback, const std::vector<std::string>& sentences,
+                                         const std::vector<std::string>& extra_words) {
+  const UnknownWords unknown = parse_unknown_words(o.unknown);
+  std::vector<std::string> words = extra_words;
+  for (const auto& s : sentences)
+    for (auto& w : words_for_lookup(s, unknown)) words.push_back(std::move(w));
+  return resolve_embeddings(o.embeddings.value_or(fallback), o.data_dir, words, o.vocab_limit);
+}
+
+EmbeddingsAndModel load_embeddings_and_model(const CommonOptions& o, std::vector<std::string> sentences,
+                                             const std::vector<std::string>& extra_words) {
+  if (o.attention.context) sentences.push_back(*o.attention.context);
+  Embeddings emb = load_embeddings_for_sentences(o.data, "toy", sentences, extra_words);
+  Model model = resolve_model(o.data.model.value_or(default_model_for(emb, o.data.data_dir)), emb.dim, o.attention.heads, o.data.data_dir);
+  return {std::move(emb), std::move(model)};
+}
+
+void print_warnings(const Trace& trace) {
+  for (const auto& w : trace.warnings) std::cerr << "attnviz: warning: " << w << "\n";
 }
 
 void add_output_memory(PipelineOptions& p, bool json, bool attention_tables) {
   p.output_bytes_per_cell = (json ? kJsonBytesPerCell : 0) + (attention_tables ? kTableBytesPerCell : 0);
   p.outputs_named = json && attention_tables ? "their JSON export and tables" : json ? "their JSON export" : "their tables";
-}
-
-bool prints_attention_tables(const ReportOptions& report, bool quiet) {
-  if (quiet) return false;
-  if (report.stages.empty()) return true;
-  return std::any_of(report.stages.begin(), report.stages.end(),
-                     [](const std::string& s) { return s == "scores" || s == "scaled_scores" || s == "weights"; });
 }
 
 std::string join_words(const std::vector<std::string>& words) {

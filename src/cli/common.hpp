@@ -1,4 +1,4 @@
-// Options every command shares (DESIGN.md §4), and turning them into library settings.
+// Options every command shares, in groups, turned once into the run's settings; the one output writer.
 #pragma once
 
 #include <functional>
@@ -7,6 +7,7 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "attnviz/html.hpp"
 #include "attnviz/output_file.hpp"
@@ -16,36 +17,70 @@
 
 namespace attnviz::cli {
 
-struct CommonOptions {
+// The options commands share, in four groups. A command opts into the groups it honours (and may leave out
+// single options of them it cannot honour), so every option a command accepts changes what it does: the
+// parser's tables are the list of what each command honours (tests/test_option_matrix.cpp checks it).
+enum class Group { data, attention, display, output };
+
+// data: where the words and weights come from.
+struct DataOptions {
   std::optional<std::string> embeddings;  // NAME|PATH; default from the lesson or "toy"
   std::optional<std::string> model;       // NAME|PATH; default from the lesson or "toy"
-  std::optional<std::string> json;        // PATH or "-"
-  std::optional<std::string> html;        // PATH or "-": the self-contained HTML report
+  std::string unknown = "error";                 // --unknown error|subword|zero
+  std::size_t vocab_limit = kDefaultVocabLimit;  // --vocab-limit N
+  std::optional<std::string> data_dir;
+};
+
+// attention: what is computed, and where.
+struct AttentionFlags {
+  int heads = 0;  // 0: the model's own
+  bool causal = false;
+  std::optional<std::string> mask_file;
+  double temperature = 1.0;  // checked, then narrowed to float32, in build_settings
+  bool no_scale = false;
+  std::string positions = "none";
+  std::optional<std::string> context;
+  std::string backend = "cpu";
+  int threads = 0;                  // 0: the hardware's concurrency
+  std::string max_memory = "2G";    // the standard backend's n × n matrices may use at most this
+};
+
+// display: how the terminal tables look.
+struct DisplayOptions {
   std::string color = "auto";
   bool ascii = false;
   std::optional<int> width;
   int precision = 3;
   std::optional<std::string> stages;
-  std::string backend = "cpu";
-  bool timings = false;
-  std::optional<std::string> data_dir;
   bool glyphs = false;                 // shading characters in each cell (projectors, printouts)
   std::string palette = "standard";    // standard | colorblind
-  std::string unknown = "error";                // --unknown error|subword|zero
-  std::size_t vocab_limit = kDefaultVocabLimit;  // --vocab-limit N
 };
 
-struct AttentionFlags {
-  int heads = 0;  // 0: the model's own
-  bool causal = false;
-  std::optional<std::string> mask_file;
-  double temperature = 1.0;  // checked, then narrowed to float32, in pipeline_options
-  bool no_scale = false;
-  std::string positions = "none";
-  std::optional<std::string> context;
-  int threads = 0;                  // 0: the hardware's concurrency
-  std::string max_memory = "2G";    // the standard backend's n × n matrices may use at most this
+// output: what is written besides the tables.
+struct OutputOptions {
+  std::optional<std::string> json;  // PATH or "-"
+  std::optional<std::string> html;  // PATH or "-": the self-contained HTML report
+  bool timings = false;
 };
+
+struct CommonOptions {
+  DataOptions data;
+  AttentionFlags attention;
+  DisplayOptions display;
+  OutputOptions output;
+};
+
+// The groups a command takes, less the options of them it leaves out, plus single options of other groups.
+struct OptIn {
+  std::vector<Group> groups;
+  std::vector<std::string> without;  // e.g. "--html" for a command that writes no page
+  std::vector<std::string> also;     // e.g. "--backend" for a command without the attention group
+};
+
+// Adds the options of `opt_in` to `app`, bound to `options`.
+void add_common_options(CLI::App& app, CommonOptions& options, const OptIn& opt_in);
+// The group an option belongs to (for the docs and tests); nullopt for a command's own option.
+std::optional<Group> group_of(const std::string& option);
 
 // The classroom options of run and demo: pause after each stage, narrate, the query the class guesses for.
 struct ClassroomFlags {
@@ -54,18 +89,56 @@ struct ClassroomFlags {
   std::optional<std::string> query;
 };
 
-void add_common_options(CLI::App& app, CommonOptions& options);
 void add_classroom_options(CLI::App& app, ClassroomFlags& flags);
-void add_attention_options(CLI::App& app, AttentionFlags& flags);
-// --threads and --max-memory (part of add_attention_options; `attnviz bench` adds them alone).
+// --threads and --max-memory (part of the attention group; `attnviz bench` adds them alone).
 void add_performance_options(CLI::App& app, int& threads, std::string& max_memory);
+
+// The one writer of a command's outputs: --json and --html files (through write_output) and the tables on
+// standard output. InputError, when built, if --json - and --html - both want standard output.
+class Output {
+ public:
+  Output() = default;
+  explicit Output(const OutputOptions& options);
+  // Whether the tables are printed: not when --json - or --html - writes to standard output.
+  bool tables() const { return tables_; }
+  bool json() const { return options_.json.has_value(); }
+  bool html() const { return options_.html.has_value(); }
+  bool timings() const { return options_.timings; }
+  // Writes what --json and --html ask for; both are made before either is written, so a failure in making
+  // them leaves no file. `html` may be empty for a command that does not take --html.
+  void write(const std::function<nlohmann::ordered_json()>& json, const std::function<std::string()>& html = {}) const;
+  // Prints the tables (when tables()).
+  void print(const std::string& text) const;
+
+ private:
+  OutputOptions options_;
+  bool tables_ = true;
+};
+
+// Refuses (InputError, before any work) --json and --html naming one file, or an output that is an input:
+// the embeddings (default `default_embeddings`), the model, --mask or `more_inputs` (src/cli/file_checks.cpp).
+// build_settings calls it with the default embeddings "toy"; demo again with the lesson's.
+void check_command_files(const CommonOptions& options, const std::string& default_embeddings,
+                         const std::vector<NamedFile>& more_inputs = {});
+
+// The settings of one run, built and checked once from the options, before any work: a bad --stages,
+// --temperature, --mask, --max-memory or pair of outputs fails here.
+struct Settings {
+  ReportOptions report;  // the render options and --stages
+  HtmlOptions html;
+  PipelineOptions pipeline;
+  Output output;
+};
+// `report_tables`: the command prints the report's tables (run, demo), whose n × m tables count against
+// --max-memory with the JSON export.
+Settings build_settings(const CommonOptions& options, bool report_tables);
 
 // "512M", "2G", "64K", "1000" (bytes) -> bytes; InputError naming `option` otherwise.
 double parse_memory_size(const std::string& text, const std::string& option);
 
-// The embeddings for `sentences` (NAME|PATH, default `fallback`): a big file keeps only their words (and
-// `extra_words`) plus the first --vocab-limit words.
-Embeddings load_embeddings_for_sentences(const CommonOptions& options, const std::string& fallback,
+// The embeddings for `sentences` (--embeddings NAME|PATH, default `fallback`): a big file keeps only their
+// words (and `extra_words`) plus the first --vocab-limit words.
+Embeddings load_embeddings_for_sentences(const DataOptions& data, const std::string& fallback,
                                          const std::vector<std::string>& sentences, const std::vector<std::string>& extra_words = {});
 // The embeddings (a big file keeps the words of `sentences`, of --context and `extra_words`) and the model
 // (--model, default the one that goes with the embeddings; --heads), as every sentence command loads them.
@@ -73,35 +146,17 @@ struct EmbeddingsAndModel {
   Embeddings emb;
   Model model;
 };
-EmbeddingsAndModel load_embeddings_and_model(const CommonOptions& options, const AttentionFlags& flags,
-                                             std::vector<std::string> sentences, const std::vector<std::string>& extra_words = {});
+EmbeddingsAndModel load_embeddings_and_model(const CommonOptions& options, std::vector<std::string> sentences,
+                                             const std::vector<std::string>& extra_words = {});
 // Prints a trace's warnings (split or zeroed words) to standard error.
 void print_warnings(const Trace& trace);
 
-RenderOptions render_options(const CommonOptions& options);
-ReportOptions report_options(const CommonOptions& options);
-HtmlOptions html_options(const CommonOptions& options);
-
-// Whether --json or --html writes to standard output (then no tables are printed). InputError when both
-// ask for it, before any work.
-bool output_to_stdout(const CommonOptions& options);
-// Refuses (InputError, before any work) --json and --html naming one file, or an output that is an input:
-// the embeddings (default `default_embeddings`), the model, --mask FILE or `more_inputs` (src/cli/file_checks.cpp).
-void check_command_files(const CommonOptions& options, const std::string& default_embeddings,
-                         const std::optional<std::string>& mask_file, const std::vector<NamedFile>& more_inputs = {});
-// The library settings of the flags; --json counts against --max-memory (add_output_memory).
-PipelineOptions pipeline_options(const CommonOptions& common, const AttentionFlags& flags);
 // Counts what the outputs add per stored n × m cell against --max-memory: the JSON export (`json`) and the
 // terminal tables of scores, scaled_scores and weights (`attention_tables`).
 void add_output_memory(PipelineOptions& options, bool json, bool attention_tables);
-// Whether the report prints any n × m table (scores, scaled_scores, weights) with these --stages.
-bool prints_attention_tables(const ReportOptions& report, bool quiet);
 
 // Whether --step may wait for keys: standard input and output are both terminals.
 bool step_is_interactive();
-
-// Removes options a command accepts from the shared set but has no use for (so --help never lists them).
-void remove_options(CLI::App& app, const std::vector<std::string>& names);
 
 // The joined words of a positional SENTENCE given as one or several arguments.
 std::string join_words(const std::vector<std::string>& words);
@@ -130,5 +185,8 @@ Command add_flash_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
 Command add_explain_command(CLI::App& app);
 Command add_compare_command(CLI::App& app);
+Command add_corpus_command(CLI::App& app);
+Command add_train_command(CLI::App& app);
+Command add_evaluate_command(CLI::App& app);
 
 }  // namespace attnviz::cli

@@ -23,17 +23,16 @@ void add_input(std::vector<NamedFile>& inputs, const std::string& option, const 
 
 }  // namespace
 
-void check_command_files(const CommonOptions& o, const std::string& default_embeddings, const std::optional<std::string>& mask_file,
-                         const std::vector<NamedFile>& more_inputs) {
+void check_command_files(const CommonOptions& o, const std::string& default_embeddings, const std::vector<NamedFile>& more_inputs) {
   std::vector<NamedFile> outputs;
-  if (o.json) outputs.push_back({"--json", *o.json});
-  if (o.html) outputs.push_back({"--html", *o.html});
+  if (o.output.json) outputs.push_back({"--json", *o.output.json});
+  if (o.output.html) outputs.push_back({"--html", *o.output.html});
   std::vector<NamedFile> inputs = more_inputs;
-  const std::string embeddings = o.embeddings.value_or(default_embeddings);
-  add_input(inputs, "--embeddings", "embeddings", embeddings, o.data_dir);
+  const std::string embeddings = o.data.embeddings.value_or(default_embeddings);
+  add_input(inputs, "--embeddings", "embeddings", embeddings, o.data.data_dir);
   // Without --model: the bundled model named like the embeddings, when there is one.
-  add_input(inputs, "--model", "models", o.model.value_or(embeddings), o.data_dir);
-  if (mask_file) inputs.push_back({"--mask", *mask_file});
+  add_input(inputs, "--model", "models", o.data.model.value_or(embeddings), o.data.data_dir);
+  if (o.attention.mask_file) inputs.push_back({"--mask", *o.attention.mask_file});
   check_output_files(outputs, inputs);
 }
 

@@ -18,6 +18,7 @@
 #include "attnviz/error.hpp"
 #include "attnviz/pipeline.hpp"
 #include "../backends/parallel.hpp"
+#include "../backends/kernels/dispatch.hpp"
 #include "../backends/vexp.hpp"
 
 namespace attnviz {
@@ -93,6 +94,7 @@ BenchResult run_bench(const BenchOptions& o) {
   r.cpu = cpu_model();
   r.hardware_threads = resolve_threads(0);
   r.exp_isa = exp_instruction_set();
+  r.kernels = kernels::describe();
 
   const auto backend = make_backend(o.backend);
   check_attention_memory(*backend, o.seq, o.seq, o.heads, o.max_memory_bytes, 0, "", "a smaller --seq");
@@ -239,7 +241,7 @@ nlohmann::ordered_json bench_json(const BenchResult& r) {
   nlohmann::ordered_json j;
   j["format"] = "attnviz-bench";
   j["version"] = 1;
-  j["machine"] = {{"cpu", r.cpu}, {"hardware_threads", r.hardware_threads}, {"exp", r.exp_isa}};
+  j["machine"] = {{"cpu", r.cpu}, {"hardware_threads", r.hardware_threads}, {"exp", r.exp_isa}, {"kernels", r.kernels}};
   j["config"] = {{"seq", o.seq},         {"dim", o.dim},         {"heads", o.heads},
                  {"causal", o.causal},   {"backend", o.backend}, {"threads", r.threads},
                  {"block_rows", o.block_rows}, {"block_cols", o.block_cols}, {"seed", o.seed}};
@@ -269,7 +271,7 @@ std::string bench_text(const BenchResult& r) {
   std::string s;
   s += fmt::format("attnviz bench: backend {}, n = {}, d = {}, {} head{}{}, {} thread{}\n", o.backend, o.seq, o.dim, o.heads,
                    o.heads == 1 ? "" : "s", o.causal ? ", causal" : "", r.threads, r.threads == 1 ? "" : "s");
-  s += fmt::format("machine: {} ({} hardware threads), exp: {}\n", r.cpu, r.hardware_threads, r.exp_isa);
+  s += fmt::format("machine: {} ({} hardware threads)\nCPU kernels: {}\n", r.cpu, r.hardware_threads, r.kernels);
   if (!r.device.empty()) {
     s += fmt::format("gpu: {}, kernel {}\n", r.device, r.kernel);
     s += fmt::format("time: {:.4f} ms median, {:.4f} ms best, of {} run{} (the kernel alone, CUDA events; no projections or copies)\n",

@@ -9,6 +9,10 @@ namespace attnviz {
 
 Model parse_model(const std::string& text, const std::string& source) {
   const io::json doc = io::parse_json(text, source);
+  if (doc.is_object() && doc.value("format", "") == "attnviz-model" && doc.value("version", 0) == 2)
+    throw InputError(fmt::format("{}: a trained language model (attnviz-model version 2): use it with attnviz evaluate "
+                                 "(docs/training.md); run, explain and compare read version 1 models",
+                                 source));
   io::check_header(doc, "attnviz-model", source);
   Model m;
   m.name = io::get_string(doc, "name", source);

@@ -86,8 +86,8 @@ std::string render_explanation(const CellExplanation& e, const Trace& trace, con
                              : fmt::format(" (exactly 0 in float32, although {} is not masked: its score is so far below the row's "
                                            "largest that the weight rounds to 0)",
                                            k);
-  out += fmt::format("7. the weight: P = {} {} {} = {}{}\n", num(e.exp_value()), M.divide, num(e.row_sum), num(e.weight()),
-                     weight_note);
+  out += fmt::format("7. the weight: P = {} {} {} = {}{}\n", num(e.exp_value()), M.divide, num(e.row_sum),
+                     paint_weight(num(e.weight()), e.weight(), options), weight_note);
   out += fmt::format("   {} gives {} of its attention to {}; the {} weights of its row add up to 1\n", q, num(e.weight()), k,
                      e.key_tokens.size());
 

@@ -545,6 +545,11 @@ std::string render_stage(const Stage& stage, int heads, const RenderOptions& opt
   return out + legend(scale, options);
 }
 
+std::string paint_weight(const std::string& text, float weight, const RenderOptions& options) {
+  const ColorMap map = options.palette == Palette::colorblind ? ColorMap::cividis : ColorMap::viridis;
+  return paint(text, std::isfinite(weight) ? swatch_at(map, weight) : Swatch{kMaskedGrey, render_detail::kMaskedAnsi16}, options.color);
+}
+
 std::string render_tokens(const std::vector<std::string>& tokens, const RenderOptions& options) {
   std::vector<std::string> items;
   for (std::size_t i = 0; i < tokens.size(); ++i) items.push_back(fmt::format("{} {}", i, sanitize(tokens[i])));

@@ -1,0 +1,192 @@
+#include "attnviz/corpus.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "attnviz/error.hpp"
+#include "attnviz/export.hpp"
+#include "attnviz/tokenizer.hpp"
+
+namespace attnviz {
+
+namespace fs = std::filesystem;
+
+Vocabulary::Vocabulary(std::vector<std::string> known_words) : words(std::move(known_words)) {
+  words.emplace_back(kUnknownToken);
+  for (std::size_t i = 0; i < words.size(); ++i) index.emplace(words[i], static_cast<int>(i));
+  unknown = static_cast<int>(words.size()) - 1;
+}
+
+int Vocabulary::id(const std::string& word) const {
+  const auto it = index.find(word);
+  return it == index.end() ? unknown : it->second;
+}
+
+Split parse_split(const std::string& name) {
+  for (std::size_t i = 0; i < kSplitNames.size(); ++i)
+    if (name == kSplitNames[i]) return static_cast<Split>(i);
+  throw InputError(fmt::format("unknown split '{}'; use train, dev or test", name));
+}
+
+Split split_of_synset(char pos, const std::string& offset) {
+  std::uint64_t h = 14695981039346656037ull;
+  auto mix = [&](char c) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  };
+  mix(pos);
+  mix(' ');
+  for (char c : offset) mix(c);
+  const auto bucket = h % 20;
+  return bucket == 0 ? Split::test : bucket == 1 ? Split::dev : Split::train;
+}
+
+namespace {
+
+std::string trim(std::string s) {
+  const auto b = s.find_first_not_of(" ;\t");
+  if (b == std::string::npos) return {};
+  const auto e = s.find_last_not_of(" ;\t");
+  return s.substr(b, e - b + 1);
+}
+
+}  // namespace
+
+Gloss parse_gloss(const std::string& gloss) {
+  Gloss g;
+  const auto quote = gloss.find('"');
+  g.definition = trim(gloss.substr(0, quote));
+  std::size_t at = quote;
+  while (at != std::string::npos) {
+    const auto end = gloss.find('"', at + 1);
+    if (end == std::string::npos) {  // an unclosed quote: the rest is the example
+      g.examples.push_back(trim(gloss.substr(at + 1)));
+      break;
+    }
+    g.examples.push_back(trim(gloss.substr(at + 1, end - at - 1)));
+    at = gloss.find('"', end + 1);
+  }
+  std::erase_if(g.examples, [](const std::string& e) { return e.empty(); });
+  return g;
+}
+
+namespace {
+
+std::vector<int> to_ids(const std::string& sentence, const Vocabulary& vocab) {
+  std::vector<int> ids;
+  for (const auto& w : tokenize(sentence, [&](const std::string& t) { return vocab.index.count(t) != 0; })) ids.push_back(vocab.id(w));
+  return ids;
+}
+
+std::string line_of(const std::vector<int>& ids, const Vocabulary& vocab) {
+  std::string line;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) line += ' ';
+    line += vocab.words[static_cast<std::size_t>(ids[i])];
+  }
+  line += '\n';
+  return line;
+}
+
+}  // namespace
+
+CorpusStats build_corpus(const fs::path& wordnet_dir, const Vocabulary& vocab, const fs::path& out, const std::string& vocabulary_name) {
+  CorpusStats stats;
+  std::array<std::string, 3> text;
+  const std::array<std::pair<const char*, char>, 4> files = {{{"data.noun", 'n'}, {"data.verb", 'v'}, {"data.adj", 'a'}, {"data.adv", 'r'}}};
+  for (const auto& [name, pos] : files) {
+    const fs::path path = wordnet_dir / name;
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+      throw InputError(fmt::format("{}: cannot read the WordNet database file (install Debian's wordnet-base, or give "
+                                   "--wordnet DIR holding data.noun, data.verb, data.adj and data.adv)",
+                                   path.string()));
+    std::string line;
+    std::size_t line_no = 0;
+    while (std::getline(in, line)) {
+      ++line_no;
+      if (line.empty() || line[0] == ' ') continue;  // the licence header's lines start with two spaces
+      const auto space = line.find(' ');
+      const auto bar = line.find(" | ");
+      if (space != 8 || bar == std::string::npos)
+        throw InputError(fmt::format("{}:{}: not a WordNet data line (expected an 8-digit offset and ' | ' before the gloss)",
+                                     path.string(), line_no));
+      const auto split = static_cast<std::size_t>(split_of_synset(pos, line.substr(0, 8)));
+      ++stats.synsets[split];
+      const Gloss gloss = parse_gloss(line.substr(bar + 3));
+      auto add = [&](const std::string& sentence, std::size_t& kind) {
+        const auto ids = to_ids(sentence, vocab);
+        if (ids.size() < 2) return;
+        ++kind;
+        ++stats.sentences[split];
+        stats.tokens[split] += ids.size();
+        for (int id : ids) stats.unknown[split] += id == vocab.unknown;
+        text[split] += line_of(ids, vocab);
+      };
+      add(gloss.definition, stats.definitions);
+      for (const auto& e : gloss.examples) add(e, stats.examples);
+    }
+  }
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (!fs::is_directory(out)) throw InputError(fmt::format("{}: cannot create the corpus directory", out.string()));
+  nlohmann::ordered_json doc;
+  doc["format"] = "attnviz-corpus";
+  doc["version"] = 1;
+  doc["source"] = "WordNet 3.0 (Princeton University), definitions and example sentences: " + wordnet_dir.string();
+  doc["vocabulary"] = vocabulary_name;
+  doc["vocabulary_size"] = vocab.size();
+  doc["split_rule"] = "FNV-1a 64 of '<pos> <offset>' modulo 20: 0 test, 1 dev, else train";
+  doc["definitions"] = stats.definitions;
+  doc["examples"] = stats.examples;
+  for (std::size_t s = 0; s < 3; ++s) {
+    const double coverage = stats.tokens[s] ? 1.0 - static_cast<double>(stats.unknown[s]) / static_cast<double>(stats.tokens[s]) : 0.0;
+    doc["splits"][kSplitNames[s]] = {{"synsets", stats.synsets[s]}, {"sentences", stats.sentences[s]}, {"tokens", stats.tokens[s]},
+                                     {"unknown", stats.unknown[s]}, {"coverage", std::round(coverage * 10000) / 10000}};
+    write_output((out / (std::string(kSplitNames[s]) + ".txt")).string(), text[s]);
+  }
+  write_output((out / "corpus.json").string(), to_pretty_json(doc));
+  return stats;
+}
+
+namespace {
+
+// `pretokenized`: the corpus files, whose tokens are separated by single spaces (and whose unknown words are
+// spelt <unk>, which the tokenizer would turn into "unk"); otherwise each line goes through the tokenizer.
+std::vector<std::vector<int>> read_sentences(const fs::path& path, const Vocabulary& vocab, const std::string& what, bool pretokenized) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(fmt::format("{}: cannot read the {}", path.string(), what));
+  std::vector<std::vector<int>> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<int> ids;
+    if (pretokenized) {
+      std::istringstream words(line);
+      for (std::string w; words >> w;) ids.push_back(vocab.id(w));
+    } else {
+      ids = to_ids(line, vocab);
+    }
+    if (!ids.empty()) out.push_back(std::move(ids));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::vector<int>> load_corpus_split(const fs::path& dir, Split split, const Vocabulary& vocab) {
+  const fs::path path = dir / (std::string(kSplitNames[static_cast<std::size_t>(split)]) + ".txt");
+  if (!fs::exists(dir / "corpus.json"))
+    throw InputError(fmt::format("{}: not a corpus directory (no corpus.json); build one with 'attnviz corpus --out {}'", dir.string(), dir.string()));
+  return read_sentences(path, vocab, "corpus split", true);
+}
+
+std::vector<std::vector<int>> tokenize_text_file(const fs::path& path, const Vocabulary& vocab) {
+  if (fs::is_directory(path)) throw InputError(fmt::format("{}: is a directory, not a text file", path.string()));
+  return read_sentences(path, vocab, "text file", false);
+}
+
+}  // namespace attnviz

@@ -1,0 +1,171 @@
+// Training, the model file (version 2) and evaluate, on a tiny corpus over the toy embeddings (8-d, 185
+// words): determinism bit for bit, the committed figures of a short run, and every bad input.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "attnviz/lm.hpp"
+#include "support.hpp"
+
+using attnviz::test::read_text;
+using attnviz::test::run_attnviz;
+using attnviz::test::TempDir;
+using Catch::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Sentences of the toy world with a regular grammar: "the ANIMAL chased the ANIMAL", "he ate the FOOD", …
+std::string toy_sentences(unsigned seed, int count) {
+  const std::vector<std::string> animals = {"cat", "dog", "mouse", "rat", "squirrel", "duck", "bird"};
+  const std::vector<std::string> foods = {"cheese", "bread", "apple", "banana", "pear"};
+  const std::vector<std::string> people = {"he", "she", "we", "they", "i", "you"};
+  std::mt19937 rng(seed);
+  auto pick = [&](const std::vector<std::string>& v) { return v[rng() % v.size()]; };
+  std::string out;
+  for (int i = 0; i < count; ++i) {
+    switch (rng() % 4) {
+      case 0: out += fmt::format("the {} chased the {}\n", pick(animals), pick(animals)); break;
+      case 1: out += fmt::format("{} ate the {} in the kitchen\n", pick(people), pick(foods)); break;
+      case 2: out += fmt::format("the little {} nibbled the {} at night\n", pick(animals), pick(foods)); break;
+      default: out += fmt::format("{} walked to the bank of the river with {} {}\n", pick(people), pick(people) == "he" ? "his" : "her", pick(animals));
+    }
+  }
+  return out;
+}
+
+void write_toy_corpus(const fs::path& dir) {
+  fs::create_directories(dir);
+  std::ofstream(dir / "train.txt") << toy_sentences(1, 240);
+  std::ofstream(dir / "dev.txt") << toy_sentences(2, 40);
+  std::ofstream(dir / "test.txt") << toy_sentences(3, 40);
+  std::ofstream(dir / "corpus.json") << R"({"format": "attnviz-corpus", "version": 1})";
+}
+
+std::vector<std::string> tiny_train_args(const fs::path& corpus, const fs::path& out, const std::string& seed = "1") {
+  return {"train", "--corpus", corpus.string(), "--out", out.string(), "--embeddings", "toy", "--heads", "2", "--d-k", "4", "--mlp", "8",
+          "--layers", "2", "--epochs", "6", "--batch", "8", "--lr", "0.01", "--seed", seed, "--threads", "2", "--baselines"};
+}
+
+}  // namespace
+
+TEST_CASE("train: a tiny run is deterministic, beats its baselines and matches the committed figures", "[train][cli]") {
+  TempDir tmp;
+  write_toy_corpus(tmp.path() / "corpus");
+  const fs::path a = tmp.path() / "a.json", b = tmp.path() / "b.json", c = tmp.path() / "c.json";
+  auto r = run_attnviz(tiny_train_args(tmp.path() / "corpus", a));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Contains("wordnet-lm: epoch 6/6: train loss"));
+  CHECK_THAT(r.out, Contains("bigram: epoch 1/6"));
+  CHECK_THAT(r.out, Contains("uniform-attention: epoch 6/6"));
+  // The same seed and thread count: the same file, byte for byte (weights included); another seed differs.
+  REQUIRE(run_attnviz(tiny_train_args(tmp.path() / "corpus", b)).exit_code == 0);
+  CHECK(read_text(a) == read_text(b));
+  REQUIRE(run_attnviz(tiny_train_args(tmp.path() / "corpus", c, "2")).exit_code == 0);
+  CHECK(read_text(a) != read_text(c));
+
+  const auto doc = nlohmann::json::parse(read_text(a));
+  CHECK(doc["format"] == "attnviz-model");
+  CHECK(doc["version"] == 2);
+  CHECK(doc["layers"] == 2);
+  CHECK(doc["blocks"].size() == 2);
+  CHECK(doc["baselines"].size() == 3);
+
+  auto e = run_attnviz({"evaluate", "--model", a.string(), "--corpus", (tmp.path() / "corpus").string(), "--json", "-"});
+  INFO(e.err);
+  REQUIRE(e.exit_code == 0);
+  const auto ev = nlohmann::json::parse(e.out);
+  REQUIRE(ev["models"].size() == 4);
+  std::vector<std::string> names;
+  for (const auto& m : ev["models"]) names.push_back(m["name"]);
+  CHECK(names == std::vector<std::string>{"unigram", "bigram", "uniform-attention", "trained"});
+  const double unigram = ev["models"][0]["perplexity"], bigram = ev["models"][1]["perplexity"],
+               uniform = ev["models"][2]["perplexity"], trained = ev["models"][3]["perplexity"];
+  // The toy grammar: the word before decides much (bigram < unigram), attention to earlier words more.
+  CHECK(trained < bigram);
+  CHECK(trained < uniform);
+  CHECK(bigram < unigram);
+  // The committed figures of this run (float32; a tolerance for another compiler's rounding). After a
+  // deliberate change of the model or the training: ATTNVIZ_UPDATE_GOLDEN=1 rewrites the file from this run.
+  const fs::path golden_path = attnviz::test::source_dir() / "tests/golden/train_tiny.json";
+  if (std::getenv("ATTNVIZ_UPDATE_GOLDEN")) std::ofstream(golden_path) << ev.dump(2) << "\n";
+  const auto golden = nlohmann::json::parse(read_text(golden_path));
+  CHECK(ev["tokens"] == golden["tokens"]);
+  for (std::size_t i = 0; i < 4; ++i) {
+    INFO(names[i]);
+    CHECK(ev["models"][i]["perplexity"].get<double>() == Approx(golden["models"][i]["perplexity"].get<double>()).epsilon(2e-3));
+  }
+  // The model file reads back to the same parameters.
+  const auto model = attnviz::load_language_model(a);
+  CHECK(attnviz::language_model_json(model) == nlohmann::ordered_json::parse(read_text(a)));
+}
+
+TEST_CASE("train: --watch prints the query's weights before training and after each epoch", "[train][cli]") {
+  TempDir tmp;
+  write_toy_corpus(tmp.path() / "corpus");
+  auto r = run_attnviz({"train", "--corpus", (tmp.path() / "corpus").string(), "--out", (tmp.path() / "m.json").string(), "--embeddings",
+                        "toy", "--heads", "2", "--d-k", "4", "--epochs", "2", "--max-sentences", "40", "--threads", "1", "--watch",
+                        "the cat chased the mouse", "--query", "Mouse"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Contains("before training: \"mouse\" attends to\n  layer 1 head 1:  the 0."));
+  CHECK_THAT(r.out, Contains("after epoch 2: \"mouse\" attends to"));
+  CHECK_THAT(r.out, Contains("layer 1 head 2:  the "));
+}
+
+TEST_CASE("train and evaluate: bad input exits 2 with no model file", "[train][cli]") {
+  TempDir tmp;
+  write_toy_corpus(tmp.path() / "corpus");
+  const std::string corpus = (tmp.path() / "corpus").string(), out = (tmp.path() / "m.json").string();
+  auto check = [&](const std::vector<std::string>& args, const std::string& fragment) {
+    auto r = run_attnviz(args);
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains(fragment));
+    CHECK(!fs::exists(out));
+  };
+  const std::vector<std::string> base = {"train", "--corpus", corpus, "--out", out, "--embeddings", "toy", "--d-k", "2"};
+  auto with = [&](std::vector<std::string> extra) {
+    auto v = base;
+    v.insert(v.end(), extra.begin(), extra.end());
+    return v;
+  };
+  check({"train", "--corpus", (tmp.path() / "none").string(), "--out", out, "--embeddings", "toy"}, "not a corpus directory");
+  check({"train", "--corpus", corpus, "--out", (tmp.path() / "no/m.json").string(), "--embeddings", "toy"}, "does not exist");
+  check(with({"--watch", "the cat"}), "--query");
+  check(with({"--watch", "the cat", "--query", "dog"}), "not a word of the --watch sentence");
+  check(with({"--layers", "0"}), "--layers");
+  check(with({"--epochs", "0"}), "--epochs");
+  check({"train", "--corpus", corpus, "--out", out, "--embeddings", "nope"}, "nope");
+
+  // evaluate
+  check({"evaluate", "--model", out}, "either --corpus");
+  check({"evaluate", "--model", (tmp.path() / "missing.json").string(), "--corpus", corpus}, "missing.json");
+  const auto toy_model = (attnviz::test::data_dir() / "models/toy.json").string();
+  check({"evaluate", "--model", toy_model, "--corpus", corpus}, "not a trained language model");
+  REQUIRE(run_attnviz(with({"--max-sentences", "16", "--threads", "1"})).exit_code == 0);
+  auto bad_split = run_attnviz({"evaluate", "--model", out, "--corpus", corpus, "--split", "valid"});
+  CHECK(bad_split.exit_code == 2);
+  CHECK_THAT(bad_split.err, Contains("train, dev or test"));
+  // A version 2 file where a version 1 model is read says what it is.
+  auto run = run_attnviz({"run", "the cat", "--embeddings", "toy", "--model", out});
+  CHECK(run.exit_code == 2);
+  CHECK_THAT(run.err, Contains("trained language model"));
+  // --text scores any file; a file without two known words in a line is an error.
+  const auto text = tmp.write("mine.txt", "The cat chased the mouse.\nShe ate the cheese!\n");
+  auto t = run_attnviz({"evaluate", "--model", out, "--text", text.string()});
+  INFO(t.err);
+  CHECK(t.exit_code == 0);
+  CHECK_THAT(t.out, Contains("7 tokens predicted"));
+  CHECK_THAT(t.out, Contains("unigram"));
+  const auto empty = tmp.write("empty.txt", "\n\n");
+  auto te = run_attnviz({"evaluate", "--model", out, "--text", empty.string()});
+  CHECK(te.exit_code == 2);
+  CHECK_THAT(te.err, Contains("no sentence"));
+}
