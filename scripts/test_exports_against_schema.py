@@ -98,10 +98,26 @@ def main(argv):
                 stdout_file.write_text(proc.stdout, encoding="utf-8")
                 checks.valid(what, validate.validate_file(stdout_file))
 
+        # 3b. demo and compare add a "lesson" object to each trace of their array.
+        for what, args in (("demo mouse --json", ["demo", "mouse"]),
+                           ("compare --json", ["compare", "the cat chased the mouse", "a computer mouse", "--word", "mouse"])):
+            proc = subprocess.run([str(exe), *args, "--json", "-"], capture_output=True, text=True, timeout=120,
+                                  env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+            if proc.returncode != 0:
+                checks.fail(f"{what}: every trace validates", [f"exited {proc.returncode}", *proc.stderr.strip().splitlines()])
+                continue
+            problems = []
+            for i, doc in enumerate(json.loads(proc.stdout)):
+                if "lesson" not in doc:
+                    problems.append(f"/{i}: no lesson object")
+                problems += [f"/{i}{p}" for p in validate.validate_document(doc)]
+            checks.valid(f"{what}: every trace, with its lesson object, validates", problems)
+
     # 4. The input files: golden inputs and the bundled data.
     inputs = sorted((root / "tests" / "golden").glob("*/embeddings.json")) + \
         sorted((root / "tests" / "golden").glob("*/model.json"))
-    bundled = sorted((root / "data" / "embeddings").glob("*.json")) + sorted((root / "data" / "models").glob("*.json"))
+    bundled = sorted((root / "data" / "embeddings").glob("*.json")) + sorted((root / "data" / "models").glob("*.json")) + \
+        sorted((root / "data" / "lessons").glob("*.json"))
     if not bundled:
         print("SKIP bundled data/embeddings/*.json, data/models/*.json: none present yet")
     for path in inputs + bundled:
@@ -111,6 +127,7 @@ def main(argv):
     model = json.loads((root / "tests" / "golden" / "h2_n7_d8" / "model.json").read_text(encoding="utf-8"))
     emb = json.loads((root / "tests" / "golden" / "h2_n7_d8" / "embeddings.json").read_text(encoding="utf-8"))
     trace = minimal_trace()
+    lesson = json.loads((root / "data" / "lessons" / "bank.json").read_text(encoding="utf-8"))
     checks.valid("a minimal hand-written trace validates (control for the rejections below)",
                  validate.validate_document(trace))
 
@@ -145,6 +162,10 @@ def main(argv):
         ("model with W_k one column short", broken(model, lambda d: [r.pop() for r in d["W_k"]])),
         ("model with b_o one entry short", broken(model, lambda d: d["b_o"].pop())),
         ("model with an unknown field", broken(model, lambda d: d.update(W_x=[[1.0]]))),
+        ("lesson with a claim about sentence 3 of 2", broken(lesson, lambda d: d["claims"][0].update(sentence=3))),
+        ("lesson with a claim naming no neighbourhood", broken(lesson, lambda d: d["claims"][0].update(ends_closer_to="forest"))),
+        ("lesson with an unknown claim field", broken(lesson, lambda d: d["claims"][0].update(guess="river"))),
+        ("trace whose lesson has no claim key", broken(trace, lambda d: d.update(lesson={"word": "w"}))),
     ]
     for what, doc in rejections:
         problems = validate.validate_document(doc)

@@ -26,7 +26,7 @@ from pathlib import Path
 import jsonschema
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "docs" / "schema"
-FORMATS = ("attnviz-embeddings", "attnviz-model", "attnviz-trace")
+FORMATS = ("attnviz-embeddings", "attnviz-model", "attnviz-trace", "attnviz-lesson")
 
 PER_HEAD = ["queries", "keys", "values", "scores", "scaled_scores", "weights", "context"]
 ATTENTION = {"scores", "scaled_scores", "weights"}  # rows are queries, columns keys
@@ -87,6 +87,19 @@ def _where(path_parts):
     return "/" + "/".join(str(p) for p in path_parts)
 
 
+def _check_lesson(doc, errors):
+    n = len(doc["sentences"])
+    names = set(doc.get("neighbourhoods", {}))
+    if names and "word" not in doc:
+        errors.append("/neighbourhoods: needs a \"word\" whose move they measure")
+    for i, claim in enumerate(doc.get("claims", [])):
+        if claim["sentence"] > n:
+            errors.append(f"/claims/{i}/sentence: {claim['sentence']}, but the lesson has {n} sentences")
+        for key in ("ends_closer_to", "moves_toward"):
+            if key in claim and claim[key] not in names:
+                errors.append(f"/claims/{i}/{key}: {claim[key]!r} is not a neighbourhood of the lesson")
+
+
 def validate_document(doc):
     """Returns a list of problems ("/json/path: message"); empty when `doc` is valid."""
     if not isinstance(doc, dict):
@@ -101,7 +114,7 @@ def validate_document(doc):
     if errors:
         return errors  # cross-field checks assume the schema holds
     check = {"attnviz-embeddings": _check_embeddings, "attnviz-model": _check_model,
-             "attnviz-trace": _check_trace}[fmt]
+             "attnviz-trace": _check_trace, "attnviz-lesson": _check_lesson}[fmt]
     check(doc, errors)
     return errors
 

@@ -16,11 +16,7 @@ namespace {
 const std::string kMickey = "Mickey Mouse is an American cartoon character";
 const std::string kComputer = "a computer mouse is a hand-held pointing device";
 
-Vector row_vector(const std::vector<float>& v) {
-  Vector out(static_cast<Eigen::Index>(v.size()));
-  for (std::size_t c = 0; c < v.size(); ++c) out(static_cast<Eigen::Index>(c)) = v[c];
-  return out;
-}
+using test::row_vector;
 
 // The cells of the table row labelled `label` in box-drawn output ("│ output 1 │ 0.194 │ ...").
 std::vector<std::string> table_row(const std::string& out, const std::string& label) {
@@ -88,7 +84,10 @@ TEST_CASE("Compare CLI: vectors, cosines, probes and neighbours equal run's numb
   for (std::size_t s = 0; s < 2; ++s) {
     const auto single = (dir.path() / "run.json").string();
     REQUIRE(test::run_attnviz({"run", s == 0 ? kMickey : kComputer, "--json", single}).exit_code == 0);
-    CHECK(nlohmann::json::parse(test::read_text(single)) == traces[s]);
+    auto trace = traces[s];
+    REQUIRE(trace.contains("lesson"));  // compare adds the probes' lesson object to run's trace
+    trace.erase("lesson");
+    CHECK(nlohmann::json::parse(test::read_text(single)) == trace);
   }
   const Embeddings emb = resolve_embeddings("toy", test::data_dir().string());
   const std::vector<int> rows{1, 2};
@@ -111,10 +110,16 @@ TEST_CASE("Compare CLI: vectors, cosines, probes and neighbours equal run's numb
 
   // Probes before and after.
   const auto cartoon = test::numbers_in(line_starting(r.out, "  cartoon"));
-  REQUIRE(cartoon.size() == 3);
+  // Columns: before, uniform 1, after 1, uniform 2, after 2.
+  REQUIRE(cartoon.size() == 5);
   CHECK(cartoon[0] == test::same_digits(cosine(emb.vector("mouse"), emb.vector("cartoon")), cartoon[0]));
-  CHECK(cartoon[1] == test::same_digits(cosine(outputs[0], emb.vector("cartoon")), cartoon[1]));
-  CHECK(cartoon[2] == test::same_digits(cosine(outputs[1], emb.vector("cartoon")), cartoon[2]));
+  CHECK(cartoon[2] == test::same_digits(cosine(outputs[0], emb.vector("cartoon")), cartoon[2]));
+  CHECK(cartoon[4] == test::same_digits(cosine(outputs[1], emb.vector("cartoon")), cartoon[4]));
+  for (std::size_t s = 0; s < 2; ++s) {
+    const auto& lesson = traces[s]["lesson"];
+    CHECK(lesson["after"]["cartoon"].get<double>() == Approx(cosine(outputs[s], emb.vector("cartoon"))).margin(1e-6));
+    CHECK(cartoon[1 + 2 * s] == test::same_digits(lesson["uniform"]["cartoon"].get<float>(), cartoon[1 + 2 * s]));
+  }
 
   // Neighbours after attention equal run --neighbours for the same token, and the library's list.
   const RenderOptions ro{ColorDepth::none, true, 80, 6};

@@ -155,8 +155,8 @@ TEST_CASE("HTML: hostile sentences and labels are shown, never markup", "[html]"
   HtmlOptions options;
   options.title = "<h1>title</h1>";
   options.description = "description & <u>more</u>";
-  std::vector<Shift> shifts{{"<s>near</s>", 0.1f, 0.2f}, {"far", 0.3f, 0.1f}};
-  const std::string page = render_html({HtmlSection{trace, "<w>", shifts}}, options);
+  const LessonNumbers numbers = lesson_numbers("<w>", 0, {"<s>near</s>", "far"}, {0.1f, 0.3f}, {0.15f, 0.2f}, {0.2f, 0.1f});
+  const std::string page = render_html({HtmlSection{trace, "<w>", numbers}}, options);
 
   // No element but the page's own: no script, image, or markup from the data.
   for (const char* tag : {"<script", "<img", "<b>", "<em>", "<u>", "<s>", "<w>", "<h1>title"})
@@ -261,8 +261,9 @@ TEST_CASE("HTML: demo --html puts the whole lesson on one page", "[html][cli]") 
   CHECK(count(html, "<section class=\"trace\"") == 2);
   CHECK_THAT(html, Contains("Sentence 2 of 2"));
   CHECK_THAT(html, Contains("<h3>“mouse” before and after attention</h3>"));
-  CHECK_THAT(html, Contains("most toward the <strong>cartoon</strong> neighbourhood"));
-  CHECK_THAT(html, Contains("most toward the <strong>technology</strong> neighbourhood"));
+  CHECK_THAT(html, Contains("<p class=\"claim\">→ &quot;mouse&quot; ends closer to cartoon (0.942) than to technology (0.119)"));
+  CHECK_THAT(html, Contains("<p class=\"claim\">→ &quot;mouse&quot; ends closer to technology (0.961) than to cartoon (0.218)"));
+  CHECK_THAT(html, Contains("<th scope=\"col\">uniform</th>"));
   CHECK(count(html, "<table class=\"heatmap\">") == 20);
   CHECK(count(html, " open>") == 2);  // --stages weights: one weights table per sentence unfolded
 }

@@ -8,9 +8,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "attnviz/matrix.hpp"
 #include "attnviz/render.hpp"
 
 namespace attnviz::test {
+
+// A row of trace_stage as a vector.
+inline Vector row_vector(const std::vector<float>& v) {
+  Vector out(static_cast<Eigen::Index>(v.size()));
+  for (std::size_t c = 0; c < v.size(); ++c) out(static_cast<Eigen::Index>(c)) = v[c];
+  return out;
+}
 
 // Stage `name` (of `head`, or the head-less one when head < 0) of an exported trace, as float rows (null:
 // −∞). The JSON numbers read back as the same float32 (DESIGN.md §3).

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "attnviz/embeddings.hpp"
+#include "attnviz/lesson_truth.hpp"
 #include "attnviz/matrix.hpp"
 #include "attnviz/render.hpp"
 #include "attnviz/trace.hpp"
@@ -34,6 +35,9 @@ struct WordComparison {
   ProbeSource probe_source = ProbeSource::given;  // --probe, or which default rule chose them
   std::vector<std::vector<float>> probe_before;  // [sentence][probe]: cosine of the X row with the probe
   std::vector<std::vector<float>> probe_after;   // [sentence][probe]: cosine of the output with the probe
+  // [sentence]: the probes as a lesson's neighbourhoods: with a uniform row's output (the sentence's plain
+  // average), the sense margins and the thresholded claim (lesson_truth.hpp). Empty without a model.
+  std::vector<LessonNumbers> lessons;
   std::vector<std::vector<Neighbour>> neighbours_before;  // [sentence]: of the X row
   std::vector<std::vector<Neighbour>> neighbours_after;   // [sentence]: of the output
 
@@ -52,8 +56,9 @@ std::vector<std::string> default_probes(const Embeddings& emb, const std::vector
 
 // `word` across `traces` (one per sentence). InputError naming the word and the sentence that lacks it.
 // Empty `probes` picks default_probes.
+// With `model` (the one that made the traces), also the uniform-row baseline of each sentence (lessons).
 WordComparison compare_word(const Embeddings& emb, const std::vector<Trace>& traces, const std::string& word,
-                            std::vector<std::string> probes, int neighbours);
+                            std::vector<std::string> probes, int neighbours, const Model* model = nullptr, int precision = 3);
 
 std::string render_comparison(const WordComparison& c, const std::vector<Trace>& traces, const RenderOptions& options);
 

@@ -14,6 +14,13 @@ namespace attnviz {
 // number is the shortest decimal that reads back as the same float32.
 nlohmann::ordered_json trace_to_json(const Trace& trace);
 
+struct LessonNumbers;
+// A lesson's numbers for one sentence (lesson_truth.hpp) as the trace's "lesson" object: word, token,
+// threshold, neighbourhoods, before / uniform / after / gain (after − uniform) by neighbourhood, the sense
+// margin of each, the move (toward, by, plain_average, pattern_adds; null with one neighbourhood), and the
+// claim (null when the move is below the threshold). See docs/formats.md.
+nlohmann::ordered_json lesson_to_json(const LessonNumbers& numbers);
+
 // JSON text indented by two spaces, with arrays of numbers kept on one line (a matrix row per line).
 std::string to_pretty_json(const nlohmann::ordered_json& doc);
 

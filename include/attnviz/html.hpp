@@ -7,11 +7,12 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "attnviz/lesson.hpp"
+#include "attnviz/lesson_truth.hpp"
 #include "attnviz/render.hpp"
 #include "attnviz/trace.hpp"
 
@@ -34,7 +35,7 @@ struct HtmlOptions {
 struct HtmlSection {
   const Trace& trace;
   std::string word;           // the lesson's word ("mouse"); empty outside a lesson
-  std::vector<Shift> shifts;  // the word's cosine to each neighbourhood before and after attention
+  std::optional<LessonNumbers> lesson;  // the word against each neighbourhood: before, uniform, after, the claim
 };
 
 // The one escape of the page, for text and attribute values alike: & < > " ' become character

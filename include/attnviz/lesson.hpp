@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,6 +30,17 @@ struct LessonOptions {
   bool word_order = false;
 };
 
+// What a lesson's description says about one sentence, in a form the numbers can check (check_claims):
+// each is optional. The demo says so when one does not hold.
+struct LessonClaim {
+  int sentence = 1;                     // 1-based
+  int head = 1;                         // for attends_to, 1-based
+  std::vector<std::string> attends_to;  // exactly the word's top keys (any order; the word itself may be one)
+  std::string ends_closer_to;           // the neighbourhood its output ends closest to
+  std::string moves_toward;             // attention moves it toward this one, past the claim threshold
+  bool no_clear_effect = false;         // the move stays under the threshold
+};
+
 struct Lesson {
   std::string name, title, description;
   std::string embeddings = "toy", model = "toy";
@@ -36,9 +48,15 @@ struct Lesson {
   std::string word;  // the word whose shift the lesson is about ("" when the lesson has none)
   std::vector<Neighbourhood> neighbourhoods;
   LessonOptions options;
+  std::vector<LessonClaim> claims;
 };
 
+// Reads an "attnviz-lesson" file (docs/formats.md). An embeddings or model path in it that is relative is
+// taken relative to the lesson file's folder, so a lesson travels with its data.
 Lesson load_lesson(const std::filesystem::path& path);
+// `attnviz demo SPEC`: a file when SPEC looks like a path (holds '/', ends in .json, or names a file),
+// else the bundled lesson of that name.
+Lesson resolve_lesson(const std::string& spec, const std::optional<std::string>& data_dir_flag);
 
 // The k largest weights of query row `row` of a weights stage, as (key label, weight), largest first.
 std::vector<std::pair<std::string, float>> top_keys(const Stage& weights, int row, int k);
@@ -48,6 +66,9 @@ struct Shift {
   float before = 0.0f;  // cosine of the word's embedding row (X) with the neighbourhood
   float after = 0.0f;   // cosine of the word's output row (O) with it
 };
+
+// The mean of the neighbourhood's word vectors (InputError for a word the embeddings lack).
+Vector neighbourhood_centre(const Embeddings& emb, const Neighbourhood& nb);
 
 // For the first occurrence of `word` in the trace. InputError when the word is not in the sentence or a
 // neighbourhood word is not in the embeddings.

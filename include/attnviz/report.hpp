@@ -43,9 +43,6 @@ std::string render_row_checks(const Stage& weights, const Stage* scaled, int hea
 // the backend measures none.
 std::string render_timings(const Trace& trace, const RenderOptions& options);
 
-// The lesson's point as numbers: cosine of the word to each neighbourhood before and after attention.
-std::string render_shift(const std::string& word, const std::vector<Shift>& shifts, const RenderOptions& options);
-
 // The word-order comparison of two traces whose sentences hold the same words (compare_word_order): per
 // token its positions, its output row in both orders and the largest difference, then the largest
 // difference overall and what it means.

@@ -31,10 +31,13 @@ int compare(const CompareArgs& a) {
     traces.push_back(run_attention(emb, model, s, settings.pipeline));
     print_warnings(traces.back());
   }
-  const WordComparison c = compare_word(emb, traces, a.word, probes, a.neighbours);
+  const WordComparison c = compare_word(emb, traces, a.word, probes, a.neighbours, &model, render.precision);
   settings.output.write([&] {
     nlohmann::ordered_json all = nlohmann::ordered_json::array();
-    for (const auto& t : traces) all.push_back(trace_to_json(t));
+    for (std::size_t i = 0; i < traces.size(); ++i) {
+      all.push_back(trace_to_json(traces[i]));
+      all.back()["lesson"] = lesson_to_json(c.lessons[i]);  // the probes as its neighbourhoods
+    }
     return all;
   });
   std::string out = render_comparison(c, traces, render);

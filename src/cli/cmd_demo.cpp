@@ -8,6 +8,7 @@
 #include "attnviz/explain.hpp"
 #include "attnviz/export.hpp"
 #include "attnviz/lesson.hpp"
+#include "attnviz/lesson_truth.hpp"
 #include "attnviz/step.hpp"
 #include "common.hpp"
 
@@ -62,8 +63,8 @@ std::string word_order_section(const Embeddings& emb, const Model& model, const 
 int demo(const DemoArgs& a) {
   if (!a.name) return list_lessons(a.common.data);
   const DataOptions& data = a.common.data;
-  const std::filesystem::path lesson_file = find_data_file("lessons", *a.name, data.data_dir);
-  const Lesson lesson = load_lesson(lesson_file);
+  const Lesson lesson = resolve_lesson(*a.name, data.data_dir);
+  const std::filesystem::path lesson_file = input_file("lessons", *a.name, data.data_dir);
   CommonOptions common = a.common;
   common.attention = lesson_flags(lesson.options, a.common.attention.backend);
   Settings settings = build_settings(common, true);
@@ -81,26 +82,39 @@ int demo(const DemoArgs& a) {
 
   // Compute every sentence first: an unknown word fails the demo before anything is printed or written.
   std::vector<Trace> traces;
-  std::vector<std::vector<Shift>> shifts;
+  std::vector<LessonNumbers> numbers;
   for (const auto& sentence : lesson.sentences) {
     traces.push_back(run_attention(emb, model, sentence, options));
     print_warnings(traces.back());
-    if (shows_shift) shifts.push_back(word_shift(traces.back(), emb, lesson.word, lesson.neighbourhoods));
+    if (shows_shift)
+      numbers.push_back(lesson_numbers(traces.back(), emb, model, lesson.word, lesson.neighbourhoods, report.render.precision));
     if (a.classroom.query) find_token(traces.back().tokens, *a.classroom.query, "--query", traces.back().sentence);
   }
+  // A claim of the lesson's that its numbers do not bear out is said, on standard error and in the summary.
+  // The claims speak of the lesson's own embeddings and model: with others they are not checked (and said so).
+  const bool own_data = !data.embeddings && !data.model;
+  std::vector<std::string> failed_claims = shows_shift && own_data ? check_claims(lesson, traces, numbers) : std::vector<std::string>{};
+  for (const auto& f : failed_claims) std::cerr << "attnviz: warning: " << f << "\n";
+  if (!own_data && !lesson.claims.empty())
+    failed_claims.push_back(fmt::format("the description speaks of the lesson's own embeddings ({}) and model ({}); with {} and {} its "
+                                        "claims are not checked: read the numbers above",
+                                        lesson.embeddings, lesson.model, emb.name, model.name));
   const RenderOptions& ro = report.render;
   const std::string word_order = lesson.options.word_order ? word_order_section(emb, model, lesson, options, ro) : "";
   settings.output.write(
       [&] {
         nlohmann::ordered_json all = nlohmann::ordered_json::array();
-        for (const auto& t : traces) all.push_back(trace_to_json(t));
+        for (std::size_t i = 0; i < traces.size(); ++i) {
+          all.push_back(trace_to_json(traces[i]));
+          if (shows_shift) all.back()["lesson"] = lesson_to_json(numbers[i]);
+        }
         return traces.size() == 1 ? all[0] : all;
       },
       [&] {
         // One page for the whole lesson: each sentence's stages, then how the lesson's word moved.
         std::vector<HtmlSection> sections;
         for (std::size_t i = 0; i < traces.size(); ++i)
-          sections.push_back(HtmlSection{traces[i], lesson.word, shows_shift ? shifts[i] : std::vector<Shift>{}});
+          sections.push_back(HtmlSection{traces[i], lesson.word, shows_shift ? std::optional(numbers[i]) : std::nullopt});
         HtmlOptions page = settings.html;
         page.title = lesson.title;
         page.description = lesson.description;
@@ -127,7 +141,7 @@ int demo(const DemoArgs& a) {
     }
     out += render_report(traces[i], report);
     if (step.quit()) return 0;
-    if (shows_shift) out += "\n" + render_shift(lesson.word, shifts[i], ro);
+    if (shows_shift) out += "\n" + render_lesson_numbers(numbers[i], ro);
     if (settings.output.timings()) out += "\n" + render_timings(traces[i], ro);
   }
   if (a.classroom.step && !step.pause(out, "summary")) return 0;
@@ -135,8 +149,10 @@ int demo(const DemoArgs& a) {
   out += fmt::format("\n{} summary {}\n", ro.unicode ? "━━━" : "===", ro.unicode ? "━━━" : "===");
   for (std::size_t i = 0; i < traces.size(); ++i) {
     out += fmt::format("sentence {}: \"{}\"\n", i + 1, traces[i].sentence);
-    if (shows_shift) out += render_shift(lesson.word, shifts[i], ro);
+    if (shows_shift) out += render_lesson_numbers(numbers[i], ro);
   }
+  if (shows_shift) out += render_lesson_key(ro);
+  out += render_claim_notes(failed_claims, ro);
   out += word_order;
   settings.output.print(out);
   return 0;
@@ -147,7 +163,8 @@ int demo(const DemoArgs& a) {
 Command add_demo_command(CLI::App& app) {
   auto args = std::make_shared<DemoArgs>();
   CLI::App* cmd = app.add_subcommand("demo", "A bundled lesson; without NAME, the list of lessons");
-  cmd->add_option("name", args->name, "The lesson to run, e.g. mouse")->type_name("NAME");
+  cmd->add_option("name", args->name, "The lesson to run: a bundled one (e.g. mouse) or a lesson file (e.g. ./mylesson.json)")
+      ->type_name("NAME|PATH");
   // The lesson sets the attention; --backend chooses where it is computed.
   add_common_options(*cmd, args->common, {{Group::data, Group::display, Group::output}, {}, {"--backend"}});
   add_classroom_options(*cmd, args->classroom);

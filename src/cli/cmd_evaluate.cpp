@@ -28,7 +28,7 @@ struct EvaluateArgs {
 int evaluate(const EvaluateArgs& a) {
   if (a.corpus.has_value() == a.text.has_value()) throw InputError("give either --corpus DIR (with --split) or --text FILE");
   const Split split = parse_split(a.split);
-  const auto path = looks_like_path(a.model) ? std::filesystem::path(a.model) : find_data_file("models", a.model, a.data_dir);
+  const auto path = input_file("models", a.model, a.data_dir);
   const LanguageModel model = load_language_model(path);
   const Embeddings emb = resolve_embeddings(model.embeddings, a.data_dir);
   const LmEmbeddings le = lm_embeddings(emb);

@@ -142,7 +142,6 @@ int flash(const FlashArgs& a) {
   Settings settings = build_settings(a.common, false);
   const RenderOptions& ro = settings.report.render;
   const std::string sentence = join_words(a.sentence);
-  check_command_files(a.common, "toy", a.attention.mask_file);
   // The same embeddings and default model as run (toy with toy, identity with other embeddings).
   const auto [emb, model] = load_embeddings_and_model(a.common, {sentence});
   if (a.head < 1 || a.head > model.heads)

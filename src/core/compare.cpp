@@ -98,7 +98,7 @@ std::vector<std::string> default_probes(const Embeddings& emb, const std::vector
 }
 
 WordComparison compare_word(const Embeddings& emb, const std::vector<Trace>& traces, const std::string& word_arg,
-                            std::vector<std::string> probes, int neighbours) {
+                            std::vector<std::string> probes, int neighbours, const Model* model, int precision) {
   const std::string word = lower_case(word_arg);
   require_known(emb, word, "--word");
   WordComparison c;
@@ -127,6 +127,12 @@ WordComparison compare_word(const Embeddings& emb, const std::vector<Trace>& tra
       const Vector e = emb.vector(p);
       before.push_back(cosine(c.inputs[s], e));
       after.push_back(cosine(c.outputs[s], e));
+    }
+    if (model) {
+      const Vector u = uniform_output_row(traces[s], *model, c.rows[s]);
+      std::vector<float> uniform;
+      for (const auto& p : c.probes) uniform.push_back(cosine(u, emb.vector(p)));
+      c.lessons.push_back(lesson_numbers(word, c.rows[s], c.probes, before, std::move(uniform), after, precision));
     }
     c.probe_before.push_back(std::move(before));
     c.probe_after.push_back(std::move(after));

@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "../io/json_util.hpp"
+#include "attnviz/data.hpp"
 #include "attnviz/error.hpp"
 #include "attnviz/pipeline.hpp"
 
@@ -34,6 +35,36 @@ LessonOptions lesson_options(const io::json& o, const std::string& source) {
   l.word_order = flag("word_order");
   l.positions = io::get_string(o, "positions", source, "none");
   return l;
+}
+
+LessonClaim lesson_claim(const io::json& c, const Lesson& l, const std::string& source) {
+  if (!c.is_object()) throw InputError(fmt::format("{}: each of \"claims\" must be an object", source));
+  static const std::vector<std::string> known{"sentence", "head", "attends_to", "ends_closer_to", "moves_toward", "no_clear_effect"};
+  for (const auto& [key, value] : c.items())
+    if (std::find(known.begin(), known.end(), key) == known.end())
+      throw InputError(fmt::format("{}: unknown claim field \"{}\"; known: {}", source, key, fmt::join(known, ", ")));
+  LessonClaim claim;
+  claim.sentence = io::get_positive_int(c, "sentence", source);
+  if (claim.sentence > static_cast<int>(l.sentences.size()))
+    throw InputError(fmt::format("{}: a claim is about sentence {}, but the lesson has {}", source, claim.sentence, l.sentences.size()));
+  if (c.contains("head")) claim.head = io::get_positive_int(c, "head", source);
+  if (auto it = c.find("attends_to"); it != c.end()) {
+    if (!it->is_array()) throw InputError(fmt::format("{}: \"attends_to\" must be a list of words", source));
+    for (const auto& w : *it) {
+      if (!w.is_string()) throw InputError(fmt::format("{}: \"attends_to\" must hold words", source));
+      claim.attends_to.push_back(w.get<std::string>());
+    }
+  }
+  claim.ends_closer_to = io::get_string(c, "ends_closer_to", source, "");
+  claim.moves_toward = io::get_string(c, "moves_toward", source, "");
+  if (auto it = c.find("no_clear_effect"); it != c.end()) {
+    if (!it->is_boolean()) throw InputError(fmt::format("{}: \"no_clear_effect\" must be true or false", source));
+    claim.no_clear_effect = it->get<bool>();
+  }
+  for (const std::string* name : {&claim.ends_closer_to, &claim.moves_toward})
+    if (!name->empty() && std::none_of(l.neighbourhoods.begin(), l.neighbourhoods.end(), [&](const Neighbourhood& nb) { return nb.name == *name; }))
+      throw InputError(fmt::format("{}: a claim names the neighbourhood \"{}\", which the lesson does not define", source, *name));
+  return claim;
 }
 
 }  // namespace
@@ -68,9 +99,23 @@ Lesson load_lesson(const std::filesystem::path& path) {
     }
   }
   if (auto it = doc.find("options"); it != doc.end()) l.options = lesson_options(*it, source);
+  for (std::string* spec : {&l.embeddings, &l.model})
+    // A file beside the lesson (a name with '/' or '.'; bundled names have neither) is relative to it.
+    if (spec->find_first_of("/.") != std::string::npos && std::filesystem::path(*spec).is_relative() && path.has_parent_path())
+      *spec = (path.parent_path() / *spec).string();
+  if (auto it = doc.find("claims"); it != doc.end()) {
+    if (!it->is_array()) throw InputError(fmt::format("{}: \"claims\" must be a list", source));
+    for (const auto& c : *it) l.claims.push_back(lesson_claim(c, l, source));
+    if (!l.claims.empty() && l.word.empty()) throw InputError(fmt::format("{}: \"claims\" need a \"word\" they are about", source));
+  }
   if (l.word.empty() && !l.neighbourhoods.empty())
     throw InputError(fmt::format("{}: \"neighbourhoods\" needs a \"word\" whose shift they measure", source));
   return l;
+}
+
+Lesson resolve_lesson(const std::string& spec, const std::optional<std::string>& data_dir_flag) {
+  if (spec.empty()) throw InputError("the lesson name is empty; give a bundled lesson's name (attnviz demo lists them) or a file path");
+  return load_lesson(input_file("lessons", spec, data_dir_flag));
 }
 
 std::vector<int> permutation_between(const std::vector<std::string>& a, const std::vector<std::string>& b) {
@@ -120,6 +165,12 @@ std::vector<std::pair<std::string, float>> top_keys(const Stage& weights, int ro
   return out;
 }
 
+Vector neighbourhood_centre(const Embeddings& emb, const Neighbourhood& nb) {
+  Vector centre = Vector::Zero(emb.dim);
+  for (const auto& w : nb.words) centre += emb.vector(w);
+  return centre / static_cast<float>(nb.words.size());
+}
+
 std::vector<Shift> word_shift(const Trace& trace, const Embeddings& emb, const std::string& word,
                               const std::vector<Neighbourhood>& neighbourhoods) {
   auto it = std::find(trace.tokens.begin(), trace.tokens.end(), word);
@@ -131,9 +182,7 @@ std::vector<Shift> word_shift(const Trace& trace, const Embeddings& emb, const s
   if (!X || !O) throw Error("the trace lacks the embeddings or output stage");
   std::vector<Shift> shifts;
   for (const auto& nb : neighbourhoods) {
-    Vector centre = Vector::Zero(emb.dim);
-    for (const auto& w : nb.words) centre += emb.vector(w);
-    centre /= static_cast<float>(nb.words.size());
+    const Vector centre = neighbourhood_centre(emb, nb);
     shifts.push_back({nb.name, cosine(X->data.row(row), centre), cosine(O->data.row(row), centre)});
   }
   return shifts;

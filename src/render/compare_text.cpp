@@ -60,12 +60,16 @@ std::string render_comparison(const WordComparison& c, const std::vector<Trace>&
 
   // Cosine to the probe words, before and after.
   if (!c.probes.empty()) {
-    out += fmt::format("\ncosine of {} with probe words, before attention (its {}) and after (its output)\n", w,
-                       per_sentence_input ? "input" : "embedding");
+    const bool uniform = c.lessons.size() == n;
+    out += "\n" + render_detail::wrap_text(fmt::format("cosine of {} with probe words, before attention (its {}){} and after (its output)", w,
+                                                      per_sentence_input ? "input" : "embedding",
+                                                      uniform ? ", with a uniform row (the sentence's plain average)" : ""),
+                                          options.width, 2);
     std::vector<std::vector<std::string>> table{{"probe"}};
     if (!per_sentence_input) table[0].push_back("before");
     for (std::size_t s = 0; s < n; ++s) {
       if (per_sentence_input) table[0].push_back(fmt::format("before {}", s + 1));
+      if (uniform) table[0].push_back(fmt::format("uniform {}", s + 1));
       table[0].push_back(fmt::format("after {}", s + 1));
     }
     for (std::size_t p = 0; p < c.probes.size(); ++p) {
@@ -73,11 +77,31 @@ std::string render_comparison(const WordComparison& c, const std::vector<Trace>&
       if (!per_sentence_input) row.push_back(num(c.probe_before[0][p]));
       for (std::size_t s = 0; s < n; ++s) {
         if (per_sentence_input) row.push_back(num(c.probe_before[s][p]));
+        if (uniform) row.push_back(num(c.lessons[s].uniform[p]));
         row.push_back(num(c.probe_after[s][p]));
       }
       table.push_back(std::move(row));
     }
+    // The sense margin: which probe the vector is closest to, and by how much over the next.
+    if (uniform && c.probes.size() >= 2) {
+      std::vector<std::string> closer{"closer to"}, by{"by"};
+      auto add = [&](const SenseMargin& m) {
+        closer.push_back(m.closer);
+        by.push_back(num(m.by));
+      };
+      if (!per_sentence_input) add(c.lessons[0].margin_before);
+      for (std::size_t s = 0; s < n; ++s) {
+        if (per_sentence_input) add(c.lessons[s].margin_before);
+        add(c.lessons[s].margin_uniform);
+        add(c.lessons[s].margin_after);
+      }
+      table.push_back(std::move(closer));
+      table.push_back(std::move(by));
+    }
     out += text_table(table, 2);
+    for (std::size_t s = 0; uniform && c.probes.size() >= 2 && s < n; ++s)
+      out += render_detail::wrap_text(fmt::format("sentence {}: {}", s + 1, claim_line(c.lessons[s], options.precision, options.unicode)),
+                                      options.width, 4);
     if (c.probe_source == WordComparison::ProbeSource::dimensions)
       out += "(the probes are the embeddings' named dimensions; choose your own with --probe W1,W2)\n";
     else if (c.probe_source == WordComparison::ProbeSource::gain)

@@ -331,24 +331,32 @@ std::string tokens_html(const std::string& label, const std::vector<std::string>
   return out + "</ol>\n";
 }
 
-std::string shift_html(const HtmlSection& s, int precision) {
+std::string shift_html(const LessonNumbers& n, int precision) {
   std::string out = fmt::format("<h3>“{}” before and after attention</h3>\n<p>Cosine similarity of the word to each neighbourhood "
-                                "of the vocabulary: its embedding X (before) and its output O (after).</p>\n",
-                                escape_html(s.word));
-  out += R"(<table class="shift"><thead><tr><th scope="col">neighbourhood</th><th scope="col">before</th><th scope="col">after</th><th scope="col">change</th></tr></thead><tbody>)";
-  for (const auto& shift : s.shifts) {
-    std::string change = shown(shift.after - shift.before, precision);
-    if (change.front() != '-') change.insert(0, "+");
-    out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", escape_html(shift.neighbourhood),
-                       escape_html(shown(shift.before, precision)), escape_html(shown(shift.after, precision)), escape_html(change));
+                                "of the vocabulary: its embedding X (before), the output a uniform attention row would give "
+                                "(uniform: every word the query sees weighted the same, the sentence’s plain average), and its "
+                                "output O (after). Pattern: after − uniform, what the attention pattern adds.</p>\n",
+                                escape_html(n.word));
+  out += R"(<table class="shift"><thead><tr><th scope="col">neighbourhood</th><th scope="col">before</th><th scope="col">uniform</th><th scope="col">after</th><th scope="col">change</th><th scope="col">pattern</th></tr></thead><tbody>)";
+  auto signed_value = [&](float v) {
+    std::string t = shown(v, precision);
+    return t.front() == '-' ? t : "+" + t;
+  };
+  for (std::size_t k = 0; k < n.neighbourhoods.size(); ++k)
+    out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", escape_html(n.neighbourhoods[k]),
+                       escape_html(shown(n.before[k], precision)), escape_html(shown(n.uniform[k], precision)),
+                       escape_html(shown(n.after[k], precision)), escape_html(signed_value(n.after[k] - n.before[k])),
+                       escape_html(signed_value(n.after[k] - n.uniform[k])));
+  if (n.neighbourhoods.size() >= 2) {
+    out += fmt::format("<tr><th scope=\"row\">closer to</th><td>{}</td><td>{}</td><td>{}</td><td></td><td></td></tr>",
+                       escape_html(n.margin_before.closer), escape_html(n.margin_uniform.closer), escape_html(n.margin_after.closer));
+    out += fmt::format("<tr><th scope=\"row\">by</th><td>{}</td><td>{}</td><td>{}</td><td></td><td></td></tr>",
+                       escape_html(shown(n.margin_before.by, precision)), escape_html(shown(n.margin_uniform.by, precision)),
+                       escape_html(shown(n.margin_after.by, precision)));
   }
   out += "</tbody></table>\n";
-  if (s.shifts.size() >= 2) {
-    auto best = std::max_element(s.shifts.begin(), s.shifts.end(),
-                                 [](const Shift& a, const Shift& b) { return a.after - a.before < b.after - b.before; });
-    out += fmt::format("<p>→ attention moved “{}” most toward the <strong>{}</strong> neighbourhood.</p>\n", escape_html(s.word),
-                       escape_html(best->neighbourhood));
-  }
+  const std::string claim = claim_line(n, precision, true);
+  if (!claim.empty()) out += fmt::format("<p class=\"claim\">{}</p>\n", escape_html(claim));
   return out;
 }
 
@@ -369,7 +377,7 @@ std::string section_html(const HtmlSection& s, std::size_t index, std::size_t co
                        stage.head && trace.config.heads > 1 ? fmt::format(" h{}", *stage.head + 1) : "");
   out += "</nav>\n";
   for (const Stage& stage : trace.stages) out += stage_html(trace, stage, index, options);
-  if (!s.word.empty() && !s.shifts.empty()) out += shift_html(s, options.precision);
+  if (s.lesson) out += shift_html(*s.lesson, options.precision);
   return out + "</section>\n";
 }
 

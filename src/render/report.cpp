@@ -221,27 +221,6 @@ std::string render_timings(const Trace& trace, const RenderOptions& options) {
   return out;
 }
 
-std::string render_shift(const std::string& word, const std::vector<Shift>& shifts, const RenderOptions& options) {
-  std::string out = fmt::format("\"{}\" before and after attention (cosine similarity to each neighbourhood)\n", word);
-  std::size_t width = 13;
-  for (const auto& s : shifts) width = std::max(width, s.neighbourhood.size());
-  out += fmt::format("  {:<{}}  {:>7}  {:>7}  {:>7}\n", "neighbourhood", width, "before", "after", "change");
-  for (const auto& s : shifts) {
-    const float change = s.after - s.before;
-    std::string signed_change = format_number(change, options.precision, options.unicode);
-    if (signed_change.front() != '-') signed_change.insert(0, "+");
-    out += fmt::format("  {:<{}}  {:>7}  {:>7}  {:>7}\n", s.neighbourhood, width, format_number(s.before, options.precision, options.unicode),
-                       format_number(s.after, options.precision, options.unicode), signed_change);
-  }
-  if (shifts.size() >= 2) {
-    auto best = std::max_element(shifts.begin(), shifts.end(),
-                                 [](const Shift& a, const Shift& b) { return a.after - a.before < b.after - b.before; });
-    out += fmt::format("  → attention moved \"{}\" most toward the {} neighbourhood\n", word, best->neighbourhood);
-    if (!options.unicode) out.replace(out.rfind("→"), std::string("→").size(), "->");
-  }
-  return out;
-}
-
 std::string render_word_order(const Trace& a, const Trace& b, const std::vector<OrderRow>& rows, const RenderOptions& options) {
   const bool positions = a.config.positions != "none";
   std::string out = fmt::format("word order, {}: \"{}\" against \"{}\"\n",
