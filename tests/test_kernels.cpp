@@ -223,3 +223,51 @@ TEST_CASE("CLI: ATTNVIZ_CPU chooses the path, --version and bench say which, a b
   CHECK_THAT(bad.err, Contains("baseline, avx2, avx512"));
   WARN("executable checked on: " << path_names());
 }
+
+namespace attnviz::kernels {
+const Table& table_portable();  // tests/kernels_portable.cpp
+}
+
+TEST_CASE("Kernels: the portable branch (arm64's) gives the baseline path's bits", "[kernels]") {
+  const kernels::Table& portable = kernels::table_portable();
+  const kernels::Table& base = baseline();
+  REQUIRE(portable.width == base.width);
+  std::mt19937 rng(24);
+  // exp over a range with the special values
+  std::vector<float> x;
+  for (float v = -120.0f; v <= 100.0f; v += 0.0931f) x.push_back(v);
+  x.push_back(-std::numeric_limits<float>::infinity());
+  std::vector<float> a = x, b = x;
+  portable.exp(a.data(), a.size());
+  base.exp(b.data(), b.size());
+  CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+  // matrix product with remainders
+  const Matrix A = random_matrix(13, 70, rng), B = random_matrix(70, 37, rng);
+  Matrix C1(13, 37), C2(13, 37);
+  portable.gemm(13, 37, 70, A.data(), 70, B.data(), 37, C1.data(), 37, false);
+  base.gemm(13, 37, 70, A.data(), 70, B.data(), 37, C2.data(), 37, false);
+  CHECK(C1.cwiseEqual(C2).all());
+  // the reference's row softmax
+  Matrix P1(13, 70), P2(13, 70);
+  portable.softmax_rows(A.data(), P1.data(), 70, 13, 70);
+  base.softmax_rows(A.data(), P2.data(), 70, 13, 70);
+  CHECK(P1.cwiseEqual(P2).all());
+  // both backends, through the table
+  const Model model = attnviz::test::random_model(12, 2, 8, 5, rng);
+  const Matrix X = random_matrix(57, 12, rng);
+  AttentionOptions o;
+  o.causal = true;
+  o.block_rows = 9;
+  o.block_cols = 20;
+  for (const std::string backend : {"cpu", "flash"}) {
+    kernels::use(portable);
+    const auto p = make_backend(backend)->compute(model, input_of(X, X), o);
+    kernels::use(base);
+    const auto q = make_backend(backend)->compute(model, input_of(X, X), o);
+    for (std::size_t s = 0; s < p.size(); ++s) {
+      INFO(backend << " stage " << p[s].name);
+      CHECK(p[s].data.cwiseEqual(q[s].data).all());
+    }
+  }
+  kernels::use(*kernels::available().back());
+}

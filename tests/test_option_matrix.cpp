@@ -65,6 +65,7 @@ struct Fixture {
         {"compare", {"compare", "the mouse chased the cat", "a computer mouse", "--word", "mouse"}},
         {"bench", {"bench", "--seq", "32", "--dim", "8", "--min-time", "0"}},
         {"corpus", {"corpus", "--wordnet", wordnet.string(), "--out", (dir.path() / "corpus").string()}},
+        {"explore", {"explore", "the mouse chased the cat", "--dump-after", ""}},
     };
     // train and evaluate: a corpus of the toy embeddings' words, and a model trained on it.
     const auto toy_corpus = dir.path() / "toy-corpus";
@@ -78,6 +79,10 @@ struct Fixture {
     base["train"] = {"train", "--corpus", corpus, "--out", trained, "--embeddings", "toy"};
     base["evaluate"] = {"evaluate", "--model", model, "--corpus", corpus};
     command_probes = {
+        // explore: without --dump-after it needs a terminal (exit 2); flash keeps no matrices to explore.
+        {{"explore", "--dump-after"}, {{}, {"--dump-after", "<down>"}, Args{"explore", "the mouse chased the cat"}}},
+        {{"explore", "--backend"}, {{}, {"--backend", "flash"}}},
+        {{"explore", "--glyphs"}, {{"--color", "always"}, {"--glyphs"}}},
         {{"train", "--embeddings"}, {{}, {"--embeddings", "toy"}, Args{"train", "--corpus", corpus, "--out", trained}}},
         {{"train", "--out"}, {{}, {"--out", trained}, Args{"train", "--corpus", corpus, "--embeddings", "toy"}}},
         {{"train", "--corpus"}, {{}, {"--corpus", corpus}, Args{"train", "--out", trained, "--embeddings", "toy"}}},
@@ -151,6 +156,8 @@ struct Fixture {
         {"--name", {{}, {"--name", "other"}}},
         {"--split", {{}, {"--split", "dev"}}},
         {"--text", {{}, {"--text", (dir.path() / "nowhere.txt").string()}}},
+        {"--dump-after", {{}, {"--dump-after", "<down>"}}},
+        {"--height", {{}, {"--height", "30"}}},
     };
   }
 
@@ -275,6 +282,7 @@ TEST_CASE("Options: every command honours or refuses every option: bench", "[cli
 TEST_CASE("Options: every command honours or refuses every option: corpus", "[cli][options]") { check_command("corpus"); }
 TEST_CASE("Options: every command honours or refuses every option: train", "[cli][options]") { check_command("train"); }
 TEST_CASE("Options: every command honours or refuses every option: evaluate", "[cli][options]") { check_command("evaluate"); }
+TEST_CASE("Options: every command honours or refuses every option: explore", "[cli][options]") { check_command("explore"); }
 
 TEST_CASE("Options: every command has its arguments here, each probe is used", "[cli][options]") {
   const Fixture f;

@@ -59,7 +59,7 @@ BenchResult run_bench(const BenchOptions& options);
 nlohmann::ordered_json bench_json(const BenchResult& result);
 std::string bench_text(const BenchResult& result);
 
-// Float32 matrix-product rate of Eigen on this machine (one thread), N × N times N × N, median of 3 runs:
+// Float32 matrix-product rate of the kernel path in use (one thread), N × N times N × N, median of 3 runs:
 // {by wall time, by process CPU time}.
 struct GemmRate {
   double gflops = 0, gflops_cpu = 0;

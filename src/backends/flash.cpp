@@ -145,8 +145,10 @@ class FlashBackend final : public Backend {
 
     // One work item = one head × one query block, computed whole by one thread (Tr = ⌈n/Br⌉ blocks per head).
     const int Tr = (n + Br - 1) / Br;
+    // Under --causal the last query blocks have the most keys: they go first, so the threads finish together.
     parallel_for(H * Tr, options.threads, [&](int item) {
-      const int h = item / Tr, row0 = (item % Tr) * Br, rows = std::min(Br, n - row0);
+      const int block = options.causal ? Tr - 1 - item % Tr : item % Tr;
+      const int h = item / Tr, row0 = block * Br, rows = std::min(Br, n - row0);
       const auto& [Q, K, V] = heads[static_cast<std::size_t>(h)];
       flash_block(Q, packed_K[static_cast<std::size_t>(h)], m, V, options, factor, row0, rows, Bc, &concat(row0, h * d_v),
                   static_cast<long>(concat.cols()), nullptr);

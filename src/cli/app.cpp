@@ -29,6 +29,7 @@ constexpr const char* kFooter = R"(Examples:
   attnviz bench --seq 4096 --backend flash --threads 1                 GFLOP/s, memory and error
   attnviz explain "the cat chased the mouse" --query mouse --key cat      the arithmetic of one weight
   attnviz compare "Mickey Mouse is a cartoon" "a computer mouse" --word mouse
+  attnviz explore "the cat chased the mouse"         the whole mechanism live: move, toggle, recompute
 Exit codes: 0 success, 2 a usage or input error, 1 anything else.)";
 
 }  // namespace
@@ -45,7 +46,7 @@ Parser::Parser() : impl_(std::make_unique<Impl>()) {
   app.footer(kFooter);
   impl_->commands = {add_run_command(app),   add_demo_command(app),    add_flash_command(app),
                      add_bench_command(app), add_explain_command(app), add_compare_command(app),
-                     add_corpus_command(app),  add_train_command(app),   add_evaluate_command(app)};
+                     add_corpus_command(app),  add_train_command(app),   add_evaluate_command(app), add_explore_command(app)};
 }
 
 Parser::~Parser() = default;

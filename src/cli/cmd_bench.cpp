@@ -43,8 +43,9 @@ Command add_bench_command(CLI::App& app) {
   attnviz bench --seq 4096 --dim 64 --backend flash --threads 1
   attnviz bench --seq 1024 --backend cpu --threads 1
   attnviz bench --seq 16384 --backend flash --json results.json
-The rate counts 4·n²·d flops per head (halved with --causal); the matrix-product rate is Eigen's, float32,
-one thread, measured in the same run. Peak memory is the whole process's (getrusage ru_maxrss).)");
+The rate counts 4·n²·d flops per head (halved with --causal); the matrix-product rate is that of the CPU
+kernel path in use (ATTNVIZ_CPU=baseline|avx2|avx512 forces a lower one), float32, one thread, measured in
+the same run. Peak memory is the whole process's (getrusage ru_maxrss).)");
   return {cmd, [args] { return bench(*args); }, reset_to_defaults(args)};
 }
 

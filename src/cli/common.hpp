@@ -188,5 +188,6 @@ Command add_compare_command(CLI::App& app);
 Command add_corpus_command(CLI::App& app);
 Command add_train_command(CLI::App& app);
 Command add_evaluate_command(CLI::App& app);
+Command add_explore_command(CLI::App& app);
 
 }  // namespace attnviz::cli

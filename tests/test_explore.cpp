@@ -1,0 +1,278 @@
+// attnviz explore without a terminal: the key decoder, the state machine through the library, and the real
+// executable's screen after --dump-after KEYS compared with what `attnviz explain` and `attnviz run` print.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <sstream>
+
+#include "attnviz/data.hpp"
+#include "attnviz/explain.hpp"
+#include "attnviz/explore.hpp"
+#include "support.hpp"
+
+using namespace attnviz;
+using Catch::Contains;
+using explore::Key;
+using explore::KeyCode;
+
+namespace {
+
+const std::string kSentence = "the cat chased the mouse";
+
+struct Toy {
+  Embeddings emb = resolve_embeddings("toy", test::data_dir().string());
+  Model model;
+  explore::Context context;
+  explicit Toy(const std::string& model_name = "toy", int heads = 0) {
+    model = resolve_model(model_name, emb.dim, heads, test::data_dir().string());
+    context.embeddings = &emb;
+    context.model = &model;
+  }
+  explore::State after(const std::string& keys, const std::string& sentence = kSentence) const {
+    explore::State s = explore::initial_state(context, sentence, 120, 30);
+    for (const Key& k : explore::parse_key_script(keys)) s = explore::press(context, s, k);
+    return s;
+  }
+};
+
+test::Run dump(const std::string& keys, std::vector<std::string> extra = {}, const std::string& width = "120") {
+  std::vector<std::string> args{"explore", kSentence, "--dump-after", keys, "--width", width, "--height", "30", "--color", "never"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return test::run_attnviz(args);
+}
+
+// The line of `text` that starts with `prefix` (after leading spaces), or "".
+std::string line_starting(const std::string& text, const std::string& prefix) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    const auto at = line.find(prefix);
+    if (at != std::string::npos && line.find_first_not_of(' ') == at) return line.substr(at);
+  }
+  return "";
+}
+
+// The explanation's lines sit right of the heatmap: the part of each line from `prefix` on.
+std::string panel_line(const std::string& screen, const std::string& prefix) {
+  std::istringstream in(screen);
+  for (std::string line; std::getline(in, line);)
+    for (auto at = line.find(prefix); at != std::string::npos; at = line.find(prefix, at + 1))
+      if (at == 0 || line[at - 1] == ' ') return line.substr(at);
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("Explore keys: bytes from a terminal decode to keys, partial sequences wait", "[explore]") {
+  std::string in = "q\x1b[A\x1b[B\x1bOC\x1b[D\t\x1b[Z\r\x7f\x03\x15" "é";
+  auto keys = explore::decode_input(in, false);
+  std::vector<KeyCode> codes;
+  for (const auto& k : keys) codes.push_back(k.code);
+  CHECK(codes == std::vector<KeyCode>{KeyCode::character, KeyCode::up, KeyCode::down, KeyCode::right, KeyCode::left, KeyCode::tab,
+                                      KeyCode::backtab, KeyCode::enter, KeyCode::backspace, KeyCode::ctrl_c, KeyCode::ctrl_u,
+                                      KeyCode::character});
+  CHECK(keys.front().is('q'));
+  CHECK(keys.back().text == "é");
+  CHECK(in.empty());
+
+  SECTION("a mouse press in SGR form is a click at 0-based column and row; its release is nothing") {
+    std::string mouse = "\x1b[<0;12;5M\x1b[<0;12;5m";
+    keys = explore::decode_input(mouse, false);
+    REQUIRE(keys.size() == 1);
+    CHECK(keys[0].code == KeyCode::click);
+    CHECK(keys[0].x == 11);
+    CHECK(keys[0].y == 4);
+  }
+  SECTION("an incomplete sequence stays pending; a lone ESC is Escape once the input is final") {
+    std::string part = "\x1b[";
+    CHECK(explore::decode_input(part, false).empty());
+    CHECK(part == "\x1b[");
+    part += "A";
+    keys = explore::decode_input(part, false);
+    REQUIRE(keys.size() == 1);
+    CHECK(keys[0].code == KeyCode::up);
+    std::string esc = "\x1b";
+    CHECK(explore::decode_input(esc, false).empty());
+    keys = explore::decode_input(esc, true);
+    REQUIRE(keys.size() == 1);
+    CHECK(keys[0].code == KeyCode::escape);
+  }
+  SECTION("the --dump-after notation") {
+    keys = explore::parse_key_script("a<up><s-tab><lt><space><click:3,4><resize:100x30>");
+    REQUIRE(keys.size() == 7);
+    CHECK(keys[0].is('a'));
+    CHECK(keys[1].code == KeyCode::up);
+    CHECK(keys[2].code == KeyCode::backtab);
+    CHECK(keys[3].is('<'));
+    CHECK(keys[4].is(' '));
+    CHECK((keys[5].code == KeyCode::click && keys[5].x == 3 && keys[5].y == 4));
+    CHECK((keys[6].code == KeyCode::resize && keys[6].x == 100 && keys[6].y == 30));
+    CHECK_THROWS_WITH(explore::parse_key_script("<up"), Contains("never closed"));
+    CHECK_THROWS_WITH(explore::parse_key_script("<foo>"), Contains("unknown key <foo>"));
+  }
+}
+
+TEST_CASE("Explore: moving the cursor explains the new cell with explain's own numbers", "[explore]") {
+  const auto first = dump("<down><down>");
+  const auto moved = dump("<down><down><right>");
+  REQUIRE(first.exit_code == 0);
+  REQUIRE(moved.exit_code == 0);
+  const auto explain_the = test::run_attnviz({"explain", kSentence, "--query", "chased", "--key", "the"});
+  const auto explain_cat = test::run_attnviz({"explain", kSentence, "--query", "chased", "--key", "cat"});
+  REQUIRE(explain_cat.exit_code == 0);
+  for (const std::string step : {"7. the weight: P =", "5. exp:", "S' − max ="}) {
+    const std::string want_the = line_starting(explain_the.out, step), want_cat = line_starting(explain_cat.out, step);
+    REQUIRE(!want_cat.empty());
+    CHECK(want_the != want_cat);
+    CHECK(panel_line(first.out, step) == want_the);
+    CHECK(panel_line(moved.out, step) == want_cat);
+  }
+  CHECK_THAT(moved.out, Contains("query \"chased\" (2) → key \"cat\" (1)"));
+  // Tab back to the scores: the q·k terms and the sum, as explain prints them.
+  const auto scores = dump("<down><down><right><s-tab><s-tab>");
+  CHECK_THAT(scores.out, Contains("scores S · 5 × 5"));
+  CHECK(panel_line(scores.out, "S = ") == line_starting(explain_cat.out, "S = "));
+  CHECK(panel_line(scores.out, "q0 ") == line_starting(explain_cat.out, "q0 "));
+}
+
+TEST_CASE("Explore: t and T change the temperature by √2, the weights those of run --temperature", "[explore]") {
+  const Toy toy;
+  for (const auto& [keys, temperature] : std::vector<std::pair<std::string, std::string>>{{"t", "0.7071067811865476"}, {"T", "1.4142135623730951"}, {"tt", "0.5"}}) {
+    INFO(keys);
+    const explore::State s = toy.after(keys);
+    CHECK(s.temperature(toy.context) == Approx(std::stod(temperature)).epsilon(1e-12));
+    // Every weight equals the trace of `run --temperature`, to the bit.
+    PipelineOptions options;
+    options.attention.temperature = static_cast<float>(std::stod(temperature));
+    const Trace run = run_attention(toy.emb, toy.model, kSentence, options);
+    CHECK(s.trace.find("weights", 0)->data == run.find("weights", 0)->data);
+    const auto screen = dump(keys + "<down><right>");
+    const auto explained = test::run_attnviz({"explain", kSentence, "--query", "cat", "--key", "cat", "--temperature", temperature});
+    CHECK(panel_line(screen.out, "7. the weight: P =") == line_starting(explained.out, "7. the weight: P ="));
+  }
+  CHECK_THAT(dump("t").out, Contains("T 0.7071"));
+  CHECK(toy.after("tT").trace.find("weights", 0)->data == toy.after("").trace.find("weights", 0)->data);
+}
+
+TEST_CASE("Explore: c masks the upper triangle, x the diagonal, s drops the scale, p adds positions", "[explore]") {
+  const Toy toy;
+  const explore::State causal = toy.after("c");
+  const Matrix& P = causal.trace.find("weights", 0)->data;
+  const Matrix& S = causal.trace.find("scaled_scores", 0)->data;
+  for (Eigen::Index i = 0; i < P.rows(); ++i)
+    for (Eigen::Index j = i + 1; j < P.cols(); ++j) {
+      CHECK(P(i, j) == 0.0f);
+      CHECK((std::isinf(S(i, j)) && S(i, j) < 0));
+    }
+  const auto screen = dump("c<right><right>", {}, "200");
+  CHECK_THAT(screen.out, Contains("mask causal"));
+  CHECK_THAT(screen.out, Contains("exactly 0: a masked key gets no attention"));
+  CHECK_THAT(dump("c<right><right><s-tab>").out, Contains("hides \"chased\" from \"the\""));
+  CHECK(toy.after("cc").trace.find("weights", 0)->data == toy.after("").trace.find("weights", 0)->data);
+
+  const explore::State self = toy.after("x");
+  for (Eigen::Index i = 0; i < 5; ++i) CHECK(self.trace.find("weights", 0)->data(i, i) == 0.0f);
+  CHECK_THAT(dump("x").out, Contains("mask none + no self"));
+  const explore::State refused = toy.after("cx");
+  CHECK(!refused.exclude_self);
+  CHECK_THAT(refused.message, Contains("\"the\" (the first word) would have nothing to attend to"));
+
+  const explore::State unscaled = toy.after("s");
+  CHECK(unscaled.trace.config.scale == 1.0f);
+  PipelineOptions no_scale;
+  no_scale.attention.scale = false;
+  CHECK(unscaled.trace.find("weights", 0)->data == run_attention(toy.emb, toy.model, kSentence, no_scale).find("weights", 0)->data);
+  CHECK_THAT(dump("s").out, Contains("unscaled"));
+
+  const explore::State positions = toy.after("p");
+  CHECK(positions.trace.config.positions == "sinusoidal");
+  CHECK(positions.trace.find("positional_encoding") != nullptr);
+  CHECK_THAT(dump("p").out, Contains("stage 9/12"));
+}
+
+TEST_CASE("Explore: Tab and Shift-Tab walk the stages, h and H the heads, l says there is one layer", "[explore]") {
+  CHECK_THAT(dump("").out, Contains("weights P · 5 × 5"));
+  CHECK_THAT(dump("<tab>").out, Contains("context A · 5 × 8"));
+  CHECK_THAT(dump("<s-tab>").out, Contains("scaled_scores S' · 5 × 5"));
+  CHECK_THAT(dump("<tab><tab><tab><tab>").out, Contains("embeddings X · 5 × 8"));  // after output it wraps around
+  const std::vector<std::string> two{"--model", "identity", "--heads", "2"};
+  const auto h = dump("h<down><right>", two);
+  CHECK_THAT(h.out, Contains("head 2/2"));
+  const Toy identity("identity", 2);
+  const explore::State s = identity.after("h<down><right>");
+  CHECK(s.head == 1);
+  const CellExplanation e = explain_cell(s.trace, 1, 1, 1);
+  const auto explained = test::run_attnviz({"explain", kSentence, "--query", "cat", "--key", "cat", "--model", "identity", "--heads", "2", "--head", "2"});
+  CHECK(panel_line(h.out, "7. the weight: P =") == line_starting(explained.out, "7. the weight: P ="));
+  CHECK(e.head == 1);
+  CHECK_THAT(dump("hH", two).out, Contains("head 1/2"));
+  CHECK_THAT(dump("h").out, Contains("the model has one head"));
+  CHECK_THAT(dump("l").out, Contains("the model has one layer"));
+}
+
+TEST_CASE("Explore: e edits the sentence, unknown words flagged, Esc keeps the old one", "[explore]") {
+  const auto typing = dump("e<c-u>the zzqx chased");
+  CHECK_THAT(typing.out, Contains("sentence: the zzqx chased"));
+  CHECK_THAT(typing.out, Contains("unknown: zzqx"));
+  const auto refused = dump("e<c-u>the zzqx<enter>");
+  CHECK_THAT(refused.out, Contains("cannot use this sentence"));
+  CHECK_THAT(refused.out, Contains("sentence: the zzqx"));  // still editing
+  const auto cancelled = dump("e<c-u>the dog<esc>");
+  CHECK_THAT(cancelled.out, Contains("\"the cat chased the mouse\""));
+  CHECK_THAT(cancelled.out, Contains("edit cancelled"));
+  const auto changed = dump("e<bs><bs><bs><bs><bs>cat<enter>");
+  CHECK_THAT(changed.out, Contains("\"the cat chased the cat\""));
+  CHECK_THAT(changed.out, Contains("recomputed for"));
+  const Toy toy;
+  const explore::State s = toy.after("e<c-u>the cat<enter>");
+  CHECK(s.trace.tokens == std::vector<std::string>{"the", "cat"});
+  CHECK(s.trace.find("weights", 0)->data == run_attention(toy.emb, toy.model, "the cat", {}).find("weights", 0)->data);
+}
+
+TEST_CASE("Explore: n nearest words, g guess then reveal, ? keys, q quits, clicks select", "[explore]") {
+  const auto nearest = dump("<down>n");
+  CHECK_THAT(nearest.out, Contains("nearest vocabulary words of \"cat\""));
+  CHECK_THAT(nearest.out, Contains("after attention (O): "));
+
+  const auto guessing = dump("<down>g");
+  CHECK_THAT(guessing.out, Contains("which word does \"cat\" attend to most?"));
+  CHECK_THAT(guessing.out, Contains("?]    ?     ?     ?     ?"));  // the row is hidden
+  const auto revealed = dump("<down>g<right><right><right>g");
+  CHECK_THAT(revealed.out, Contains("\"cat\" attends most to \"cat\" (0.866); the guess \"the\" got 0.012"));
+  CHECK_THAT(dump("<down>g<right>g").out, Contains("the guess was right"));
+
+  CHECK_THAT(dump("?").out, Contains("t / T        temperature down / up by a factor of √2"));
+  CHECK_THAT(dump("q<down>").out, Contains("▸ 0 the"));  // keys after q are not pressed
+
+  // At 80 × 24 the 5 × 5 weights are shaded cells two columns apart from column 11, rows from line 3.
+  const auto clicked = test::run_attnviz({"explore", kSentence, "--dump-after", "<click:17,5>", "--color", "never"});
+  CHECK_THAT(clicked.out, Contains("query \"chased\" (2) → key \"the\" (3)"));
+}
+
+TEST_CASE("Explore: 80 × 24 at least, glyph shading without colour, bad input exits 2", "[explore]") {
+  const auto small = test::run_attnviz({"explore", kSentence, "--dump-after", "", "--width", "60"});
+  CHECK(small.exit_code == 0);
+  CHECK_THAT(small.out, Contains("needs a terminal of at least 80 x 24"));
+  CHECK_THAT(test::run_attnviz({"explore", kSentence, "--dump-after", "<resize:80x20>"}).out, Contains("this one is 80 x 20"));
+  const auto plain = test::run_attnviz({"explore", kSentence, "--dump-after", ""}, {{"NO_COLOR", "1"}});
+  CHECK_THAT(plain.out, Contains("shading: ░▒▓█"));
+  CHECK(plain.out.find('\x1b') == std::string::npos);
+  const auto sixteen = test::run_attnviz({"explore", kSentence, "--dump-after", "", "--color", "always"}, {{"TERM", "xterm"}});
+  CHECK_THAT(sixteen.out, Contains("\x1b["));
+  CHECK_THAT(sixteen.out, Contains("█"));
+  // Every line of the screen fits: 24 lines, none wider than 80 columns.
+  std::istringstream in(plain.out);
+  int lines = 0;
+  for (std::string line; std::getline(in, line); ++lines) CHECK(display_width(line) <= 80);
+  CHECK(lines == 24);
+
+  const auto bad = test::run_attnviz({"explore", kSentence, "--dump-after", "<nope>"});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Contains("unknown key <nope>"));
+  CHECK(bad.out.empty());
+  const auto no_terminal = test::run_attnviz({"explore", kSentence});
+  CHECK(no_terminal.exit_code == 2);
+  CHECK_THAT(no_terminal.err, Contains("needs a terminal"));
+  const auto unknown = test::run_attnviz({"explore", "the zzqx", "--dump-after", ""});
+  CHECK(unknown.exit_code == 2);
+  CHECK_THAT(unknown.err, Contains("zzqx"));
+}
