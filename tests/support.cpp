@@ -148,4 +148,17 @@ std::string read_text(const std::filesystem::path& path) {
 std::filesystem::path source_dir() { return ATTNVIZ_SOURCE_DIR; }
 std::filesystem::path data_dir() { return source_dir() / "data"; }
 
+std::string text_from(const std::string& text, const std::string& prefix) {
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(start, end - start);
+    for (auto at = line.find(prefix); at != std::string::npos; at = line.find(prefix, at + 1))
+      if (at == 0 || line[at - 1] == ' ') return line.substr(at);
+    start = end + 1;
+  }
+  return "";
+}
+
 }  // namespace attnviz::test

@@ -38,6 +38,9 @@ class TempDir {
 };
 
 std::string read_text(const std::filesystem::path& path);
+// The rest of the first line of `text` from a word starting with `prefix` (at the line's start or after a
+// space), or "": a panel's line beside a table on a screen.
+std::string text_from(const std::string& text, const std::string& prefix);
 std::filesystem::path source_dir();  // the repository root
 std::filesystem::path data_dir();    // the repository's data/
 

@@ -15,10 +15,12 @@
 #include "attnviz/report.hpp"
 #include "attnviz/step.hpp"
 #include "support.hpp"
+#include "tmux.hpp"
 #include "trace_json.hpp"
 
 using namespace attnviz;
 using Catch::Contains;
+using test::Tmux;
 
 namespace {
 
@@ -217,57 +219,6 @@ TEST_CASE("Projector CLI: --glyphs shades every cell; --palette colorblind switc
 // ---- A real terminal: tmux runs attnviz in a pseudo-terminal; send-keys types, capture-pane reads. ----
 
 namespace {
-
-class Tmux {
- public:
-  explicit Tmux(const std::string& command) : socket_("attnviz-test-" + std::to_string(getpid()) + "-" + std::to_string(next_++)) {
-    tmux(fmt("new-session -d -x 200 -y 50 -s t {}", quote(command + "; echo EXIT=$?; sleep 60")));
-  }
-  ~Tmux() { tmux("kill-server"); }
-  Tmux(const Tmux&) = delete;
-  Tmux& operator=(const Tmux&) = delete;
-
-  static bool available() { return std::system("command -v tmux >/dev/null 2>&1") == 0; }
-
-  void keys(const std::string& keys) { tmux("send-keys -t t " + keys); }
-
-  std::string screen() {
-    std::string out;
-    FILE* p = popen(("tmux -L " + socket_ + " capture-pane -p -J -S - -t t 2>/dev/null").c_str(), "r");
-    if (!p) return out;
-    char buf[4096];
-    while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-    pclose(p);
-    return out;
-  }
-
-  // Waits (at most 15 s) until `text` is on the screen `times` times; returns the screen.
-  std::string wait_for(const std::string& text, std::size_t times = 1) {
-    std::string s;
-    for (int i = 0; i < 300; ++i) {
-      s = screen();
-      if (count(s, text) >= times) return s;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    FAIL("timed out waiting for '" << text << "' (" << times << "x); the screen:\n" << s);
-    return s;
-  }
-
- private:
-  static std::string quote(const std::string& s) {
-    std::string q = "'";
-    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-  }
-  static std::string fmt(const char* pattern, const std::string& arg) {
-    std::string s = pattern;
-    return s.replace(s.find("{}"), 2, arg);
-  }
-  void tmux(const std::string& args) { (void)std::system(("tmux -L " + socket_ + " " + args + " >/dev/null 2>&1").c_str()); }
-
-  std::string socket_;
-  static inline int next_ = 0;
-};
 
 std::string attnviz_command(const std::string& args) {
   return std::string("env LANG=C.UTF-8 COLUMNS=200 '") + ATTNVIZ_EXE + "' " + args;

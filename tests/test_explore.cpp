@@ -51,15 +51,6 @@ std::string line_starting(const std::string& text, const std::string& prefix) {
   return "";
 }
 
-// The explanation's lines sit right of the heatmap: the part of each line from `prefix` on.
-std::string panel_line(const std::string& screen, const std::string& prefix) {
-  std::istringstream in(screen);
-  for (std::string line; std::getline(in, line);)
-    for (auto at = line.find(prefix); at != std::string::npos; at = line.find(prefix, at + 1))
-      if (at == 0 || line[at - 1] == ' ') return line.substr(at);
-  return "";
-}
-
 }  // namespace
 
 TEST_CASE("Explore keys: bytes from a terminal decode to keys, partial sequences wait", "[explore]") {
@@ -123,15 +114,15 @@ TEST_CASE("Explore: moving the cursor explains the new cell with explain's own n
     const std::string want_the = line_starting(explain_the.out, step), want_cat = line_starting(explain_cat.out, step);
     REQUIRE(!want_cat.empty());
     CHECK(want_the != want_cat);
-    CHECK(panel_line(first.out, step) == want_the);
-    CHECK(panel_line(moved.out, step) == want_cat);
+    CHECK(test::text_from(first.out, step) == want_the);
+    CHECK(test::text_from(moved.out, step) == want_cat);
   }
   CHECK_THAT(moved.out, Contains("query \"chased\" (2) → key \"cat\" (1)"));
   // Tab back to the scores: the q·k terms and the sum, as explain prints them.
   const auto scores = dump("<down><down><right><s-tab><s-tab>");
   CHECK_THAT(scores.out, Contains("scores S · 5 × 5"));
-  CHECK(panel_line(scores.out, "S = ") == line_starting(explain_cat.out, "S = "));
-  CHECK(panel_line(scores.out, "q0 ") == line_starting(explain_cat.out, "q0 "));
+  CHECK(test::text_from(scores.out, "S = ") == line_starting(explain_cat.out, "S = "));
+  CHECK(test::text_from(scores.out, "q0 ") == line_starting(explain_cat.out, "q0 "));
 }
 
 TEST_CASE("Explore: t and T change the temperature by √2, the weights those of run --temperature", "[explore]") {
@@ -147,7 +138,7 @@ TEST_CASE("Explore: t and T change the temperature by √2, the weights those of
     CHECK(s.trace.find("weights", 0)->data == run.find("weights", 0)->data);
     const auto screen = dump(keys + "<down><right>");
     const auto explained = test::run_attnviz({"explain", kSentence, "--query", "cat", "--key", "cat", "--temperature", temperature});
-    CHECK(panel_line(screen.out, "7. the weight: P =") == line_starting(explained.out, "7. the weight: P ="));
+    CHECK(test::text_from(screen.out, "7. the weight: P =") == line_starting(explained.out, "7. the weight: P ="));
   }
   CHECK_THAT(dump("t").out, Contains("T 0.7071"));
   CHECK(toy.after("tT").trace.find("weights", 0)->data == toy.after("").trace.find("weights", 0)->data);
@@ -202,7 +193,7 @@ TEST_CASE("Explore: Tab and Shift-Tab walk the stages, h and H the heads, l says
   CHECK(s.head == 1);
   const CellExplanation e = explain_cell(s.trace, 1, 1, 1);
   const auto explained = test::run_attnviz({"explain", kSentence, "--query", "cat", "--key", "cat", "--model", "identity", "--heads", "2", "--head", "2"});
-  CHECK(panel_line(h.out, "7. the weight: P =") == line_starting(explained.out, "7. the weight: P ="));
+  CHECK(test::text_from(h.out, "7. the weight: P =") == line_starting(explained.out, "7. the weight: P ="));
   CHECK(e.head == 1);
   CHECK_THAT(dump("hH", two).out, Contains("head 1/2"));
   CHECK_THAT(dump("h").out, Contains("the model has one head"));
