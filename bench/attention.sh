@@ -56,7 +56,7 @@ sg = rows(f"{tmp}/sgemm.jsonl")
 sg_wall, sg_cpu = med(r["gflops"] for r in sg), med(r["gflops_cpu"] for r in sg)
 print(f"Eigen SGEMM -march=native, 1024³, 1 thread: {sg_wall:.1f} GFLOP/s (wall), {sg_cpu:.1f} (CPU time); {len(sg)} runs")
 print()
-print("| case | attnviz GFLOP/s | ONNX Runtime GFLOP/s | attnviz ÷ ORT | attnviz ÷ SGEMM | by CPU time: attnviz, ORT, ÷ ORT | peak MiB | max abs error |")
+print("| case | attnviz GFLOP/s | ONNX Runtime GFLOP/s | attnviz ÷ ORT | attnviz ÷ SGEMM | by CPU time: attnviz, ORT, ÷ ORT, ÷ SGEMM | peak MiB | max abs error |")
 print("|---|---|---|---|---|---|---|---|")
 for i in range(count):
     name, args, _ = cases[i].split("|")
@@ -65,9 +65,9 @@ for i in range(count):
     mem, err = max(r["peak_rss_mib"] for r in a), max(r["error"]["max_abs"] for r in a)
     if p:
         pw, pc = med(r["gflops"] for r in p), med(r["gflops_cpu"] for r in p)
-        peer = f"{pw:.1f} | {aw / pw:.2f}× | {aw / sg_wall:.2f} | {ac:.1f}, {pc:.1f}, {ac / pc:.2f}×"
+        peer = f"{pw:.1f} | {aw / pw:.2f}× | {aw / sg_wall:.2f} | {ac:.1f}, {pc:.1f}, {ac / pc:.2f}×, {ac / sg_cpu:.2f}"
     else:
-        peer = f"— | — | {aw / sg_wall:.2f} | {ac:.1f}, —, —"
+        peer = f"— | — | {aw / sg_wall:.2f} | {ac:.1f}, —, —, {ac / sg_cpu:.2f}"
     print(f"| {name} (`attnviz bench {args}`) | {aw:.1f} | {peer} | {mem:.1f} | {err:.2g} |")
 print()
 print(f"rounds: {len(rows(f'{tmp}/attnviz-0.jsonl'))} per case; load after: {open('/proc/loadavg').read().split()[:3]}")

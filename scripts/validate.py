@@ -13,9 +13,9 @@ Checks beyond the schema:
   * model: W_q, W_k are d_model × (heads·d_k), W_v is d_model × (heads·d_v), W_o is (heads·d_v) × d_model,
     every matrix rectangular, biases as long as the matching columns;
   * trace: data has shape[0] rows of shape[1] entries, labels match the shape, every stage's shape agrees
-    with the tokens and config (DESIGN.md §1), heads are in range, axes match the stage, null (masked)
+    with the tokens and config (the stage catalogue the schema lists), heads are in range, axes match the stage, null (masked)
     only in scaled_scores, weights rows are probabilities summing to 1, causal traces mask the upper
-    triangle, stages are unique and in the order of DESIGN.md §1, concat and output present.
+    triangle, stages are unique and in the catalogue's order, concat and output present.
 """
 
 import json
@@ -28,12 +28,21 @@ import jsonschema
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "docs" / "schema"
 FORMATS = ("attnviz-embeddings", "attnviz-model", "attnviz-trace", "attnviz-lesson")
 
-PER_HEAD = ["queries", "keys", "values", "scores", "scaled_scores", "weights", "context"]
-ATTENTION = {"scores", "scaled_scores", "weights"}  # rows are queries, columns keys
+
+def _catalogue():
+    """The stage catalogue, as the trace schema lists it (docs/schema/attnviz-trace.schema.json)."""
+    schema = json.loads((SCHEMA_DIR / "attnviz-trace.schema.json").read_text(encoding="utf-8"))
+    return schema["$defs"]["stage"]["properties"]["name"]["x-attnviz-catalogue"]["stages"]
+
+
+CATALOGUE = _catalogue()
+PER_HEAD = [s["name"] for s in CATALOGUE if s["per_head"]]
+ATTENTION = {s["name"] for s in CATALOGUE if s["columns"] == "keys"}  # rows are queries, columns keys
 # Before the heads, in this order: the words' own rows and the encoding (only with positions), X, and the
-# key/value side's rows (only with a context).
-GLOBAL_FIRST = ["token_embeddings", "positional_encoding", "embeddings", "context_embeddings"]
-GLOBAL_LAST = ["concat", "output"]
+# key/value side's rows (only with a context); after them concat and output.
+_first_per_head = next(i for i, s in enumerate(CATALOGUE) if s["per_head"])
+GLOBAL_FIRST = [s["name"] for s in CATALOGUE[:_first_per_head] if not s["per_head"]]
+GLOBAL_LAST = [s["name"] for s in CATALOGUE[_first_per_head:] if not s["per_head"]]
 
 _validators = {}
 
@@ -177,15 +186,10 @@ def _check_model(doc, errors):
 # --- trace --------------------------------------------------------------------------------------------
 
 def _expected_shape(name, n, m, c):
-    """The shape of stage `name` (DESIGN.md §1); n queries, m keys, c the config. None: not checked."""
-    d_model, d_k, d_v, heads = c["d_model"], c["d_k"], c["d_v"], c["heads"]
-    return {
-        "token_embeddings": (n, d_model), "positional_encoding": (n, d_model), "embeddings": (n, d_model),
-        "context_embeddings": (m, d_model),
-        "queries": (n, d_k), "keys": (m, d_k), "values": (m, d_v),
-        "scores": (n, m), "scaled_scores": (n, m), "weights": (n, m),
-        "context": (n, d_v), "concat": (n, heads * d_v), "output": (n, d_model),
-    }[name]
+    """The shape of stage `name` from the catalogue: rows n (queries) or m (keys), columns its width."""
+    stage = next(s for s in CATALOGUE if s["name"] == name)
+    widths = {"d_model": c["d_model"], "d_k": c["d_k"], "d_v": c["d_v"], "m": m, "heads*d_v": c["heads"] * c["d_v"]}
+    return (n if stage["rows"] == "queries" else m, widths[stage["width"]])
 
 
 def _order_key(stage):
@@ -243,7 +247,7 @@ def _check_trace(doc, errors):
             errors.append(f"{at}: a second {name} stage{'' if head is None else ' for head ' + str(head)}")
         seen.add(key)
         if previous is not None and _order_key(s) < _order_key(previous):
-            errors.append(f"{at}: out of order after {previous['name']} (DESIGN.md §1 order, per head)")
+            errors.append(f"{at}: out of order after {previous['name']} (the catalogue's order, per head)")
         previous = s
 
         if len(data) != rows or any(len(r) != cols for r in data):

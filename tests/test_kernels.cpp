@@ -14,7 +14,10 @@
 
 #include "../src/backends/kernels/dispatch.hpp"
 #include "attnviz/attention.hpp"
+#include "attnviz/data.hpp"
+#include "attnviz/explain.hpp"
 #include "attnviz/flash.hpp"
+#include "attnviz/pipeline.hpp"
 #include "compare_util.hpp"
 #include "support.hpp"
 
@@ -270,4 +273,30 @@ TEST_CASE("Kernels: the portable branch (arm64's) gives the baseline path's bits
     }
   }
   kernels::use(*kernels::available().back());
+}
+
+TEST_CASE("Kernels: on every path, explain's arithmetic is the reference trace's to the bit", "[kernels][explain]") {
+  const std::string dir = attnviz::test::data_dir().string();
+  const Embeddings emb = resolve_embeddings("toy", dir);
+  const Model model = resolve_model("toy", emb.dim, 0, dir);
+  PipelineOptions causal;
+  causal.attention.causal = true;
+  causal.attention.temperature = 0.7f;
+  for (const auto* path : kernels::available()) {
+    kernels::use(*path);
+    for (const PipelineOptions& options : {PipelineOptions{}, causal}) {
+      const Trace trace = run_attention(emb, model, "the cat chased the mouse across the kitchen floor", options);
+      const Stage& P = *trace.find("weights", 0);
+      const Stage& Ss = *trace.find("scaled_scores", 0);
+      for (int i = 0; i < P.data.rows(); ++i)
+        for (int j = 0; j < P.data.cols(); ++j) {
+          INFO("path " << path->name << ", cell " << i << "," << j);
+          const CellExplanation e = explain_cell(trace, 0, i, j);
+          CHECK(e.scaled() == Ss.data(i, j));
+          CHECK(e.weight() == P.data(i, j));
+        }
+    }
+  }
+  kernels::use(*kernels::available().back());
+  WARN("explain checked on: " << path_names());
 }

@@ -1,4 +1,5 @@
-// The attention computation and the small backend contract (DESIGN.md §1, §6).
+// The attention computation and the small backend contract: a backend computes numbers, the stage
+// catalogue (stages.hpp) labels them.
 //
 // Legend of letters used across the backends:
 //   n = query tokens, m = key/value tokens (m = n in self-attention), d = d_model, H = heads,
@@ -13,6 +14,7 @@
 
 #include "attnviz/matrix.hpp"
 #include "attnviz/model.hpp"
+#include "attnviz/stages.hpp"
 #include "attnviz/trace.hpp"
 
 namespace attnviz {
@@ -63,13 +65,16 @@ class Backend {
   // Empty when supported; otherwise why not (shown to the user as an input error).
   virtual std::optional<std::string> unsupported(const Model& model, const AttentionInput& input,
                                                  const AttentionOptions& options) const;
-  // The stages of DESIGN.md §1 after the embeddings, in order, per head for per-head stages.
-  virtual std::vector<Stage> compute(const Model& model, const AttentionInput& input,
-                                     const AttentionOptions& options) const = 0;
-  // compute(), also filling `times` with each step's time when the backend measures them (the default
-  // measures nothing and leaves `times` empty).
-  virtual std::vector<Stage> compute_timed(const Model& model, const AttentionInput& input, const AttentionOptions& options,
-                                           StageTimes& times) const;
+  // The numbers of every stage after the embeddings (per head Q, K, V, and S, S', P when the backend keeps
+  // them; the heads' contexts side by side; the output). With `times`, also each step's time when the backend
+  // measures them (the CUDA ones); the others leave it empty.
+  virtual AttentionNumbers run(const Model& model, const AttentionInput& input, const AttentionOptions& options,
+                               StageTimes* times) const = 0;
+  // run() labelled by the stage catalogue (label_stages): the stages after the embeddings, in trace order.
+  std::vector<Stage> compute(const Model& model, const AttentionInput& input, const AttentionOptions& options) const;
+  // compute(), also filling `times` when the backend measures its steps.
+  std::vector<Stage> compute_timed(const Model& model, const AttentionInput& input, const AttentionOptions& options,
+                                   StageTimes& times) const;
   // The attention kernel alone (no projections, no copies) on random Q, K, V of `heads` heads, each
   // n × d, self-attention; nullopt when the backend has no such separate kernel (the default).
   virtual std::optional<KernelTiming> time_kernel(int n, int d, int heads, bool causal) const;

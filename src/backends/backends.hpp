@@ -1,5 +1,5 @@
 // The seam where backends are registered; only this folder knows which ones are compiled in. Also the
-// pieces every backend shares: the per-head projections and the stages they produce.
+// pieces every backend shares: the per-head projections and the output projection.
 #pragma once
 
 #include <memory>
@@ -26,17 +26,8 @@ struct HeadProjections {
 };
 HeadProjections project_head(const Model& model, const AttentionInput& in, int h, int threads = 1);
 
-// "q0", "q1", ...: labels of the columns of a per-head matrix.
-std::vector<std::string> numbered(const char* prefix, int count);
-Stage token_stage(std::string name, std::string symbol, std::optional<int> head, const std::vector<std::string>& rows,
-                  std::vector<std::string> cols, Matrix data);
-Stage attention_stage(std::string name, std::string symbol, int head, const AttentionInput& in, Matrix data);
-
-// concat (n × H·d_v) and output O = concat · W_o + b_o (n × d), shared by every backend; O on up to `threads`
-// threads.
-void append_output_stages(const Model& model, const AttentionInput& in, Matrix concat, std::vector<Stage>& stages, int threads = 1);
-// The same with O (n × d) computed elsewhere (on a GPU).
-void append_output_stages(const Model& model, const AttentionInput& in, Matrix concat, Matrix O, std::vector<Stage>& stages);
+// O = concat · W_o + b_o (n × d), on up to `threads` threads: the output projection every CPU backend shares.
+Matrix output_projection(const Model& model, const Matrix& concat, int threads = 1);
 
 // Fixed number of query rows in one work item of the reference backend. The item boundaries never depend on
 // the thread count, so neither do the results.

@@ -1,12 +1,10 @@
-// The Eigen reference backend: written to be read, not tuned. Every other backend is checked against it
+// The reference backend: written to be read, not tuned. Every other backend is checked against it
 // element by element. It is built from whole-matrix operations: the matrix products and the exp of the kernel
 // path in use (kernels/: AVX-512, AVX2 or baseline, chosen at start-up), Eigen for the rest, which is also
 // what makes it fast enough to benchmark as "standard attention".
 // Legend: n query tokens, m key tokens, d = d_model, H heads, d_k, d_v per head.
 #include <cmath>
 #include <limits>
-
-#include <fmt/format.h>
 
 #include "attnviz/attention.hpp"
 #include "backends.hpp"
@@ -24,7 +22,7 @@ class CpuBackend final : public Backend {
   std::string name() const override { return "cpu"; }
   bool stores_attention_matrices() const override { return true; }
 
-  std::vector<Stage> compute(const Model& model, const AttentionInput& in, const AttentionOptions& options) const override {
+  AttentionNumbers run(const Model& model, const AttentionInput& in, const AttentionOptions& options, StageTimes*) const override {
     const auto n = static_cast<int>(in.X.rows());     // query tokens
     const auto m = static_cast<int>(in.X_kv.rows());  // key/value tokens
     const int H = model.heads, d_v = model.d_v;
@@ -69,21 +67,15 @@ class CpuBackend final : public Backend {
       k.gemm(rows, d_v, m, &hd.P(r0, 0), m, V.data(), d_v, &hd.A(r0, 0), d_v, false);  // A = P V: weighted mix of the value rows
     });
 
-    std::vector<Stage> stages;
-    Matrix concat(n, H * d_v);  // n × (H·d_v)
+    AttentionNumbers out;
+    out.concat.resize(n, H * d_v);  // n × (H·d_v)
     for (int h = 0; h < H; ++h) {
       Head& hd = heads[static_cast<std::size_t>(h)];
-      concat.middleCols(h * d_v, d_v) = hd.A;
-      stages.push_back(token_stage("queries", "Q", h, in.query_tokens, numbered("q", model.d_k), std::move(hd.p.Q)));
-      stages.push_back(token_stage("keys", "K", h, in.key_tokens, numbered("k", model.d_k), std::move(hd.p.K)));
-      stages.push_back(token_stage("values", "V", h, in.key_tokens, numbered("v", d_v), std::move(hd.p.V)));
-      stages.push_back(attention_stage("scores", "S", h, in, std::move(hd.S)));
-      stages.push_back(attention_stage("scaled_scores", "S'", h, in, std::move(hd.S_scaled)));
-      stages.push_back(attention_stage("weights", "P", h, in, std::move(hd.P)));
-      stages.push_back(token_stage("context", "A", h, in.query_tokens, numbered("a", d_v), std::move(hd.A)));
+      out.concat.middleCols(h * d_v, d_v) = hd.A;
+      out.heads.push_back({std::move(hd.p.Q), std::move(hd.p.K), std::move(hd.p.V), std::move(hd.S), std::move(hd.S_scaled), std::move(hd.P)});
     }
-    append_output_stages(model, in, std::move(concat), stages, options.threads);
-    return stages;
+    out.O = output_projection(model, out.concat, options.threads);
+    return out;
   }
 };
 

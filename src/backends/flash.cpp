@@ -63,7 +63,9 @@ struct StepRecorder {
 // Kᵀ in tiles of Bc keys, the layout the kernel reads: tile j is the d_k × Bc block of rows
 // [j·d_k, (j+1)·d_k), its column c the key j·Bc + c (zeros past the last key). Once per head.
 Matrix pack_key_tiles(const Matrix& K, int Bc) {
-  const auto m = static_cast<int>(K.rows()), d_k = static_cast<int>(K.cols()), tiles = (m + Bc - 1) / Bc;
+  const auto m = static_cast<int>(K.rows()), d_k = static_cast<int>(K.cols());
+  Bc = std::min(Bc, std::max(m, 1));  // as flash_block does
+  const int tiles = (m + Bc - 1) / Bc;
   Matrix Kt = Matrix::Zero(static_cast<Eigen::Index>(tiles) * d_k, Bc);
   for (int j = 0; j < tiles; ++j) {
     const int cols = std::min(Bc, m - j * Bc);
@@ -77,8 +79,11 @@ Matrix pack_key_tiles(const Matrix& K, int Bc) {
 void flash_block(const Matrix& Q, const Matrix& Kt, int m, const Matrix& V, const AttentionOptions& options, float factor,
                  int row0, int rows, int Bc, float* O, long ldo, const std::function<void(const FlashStep&)>* on_step) {
   const kernels::Table& k = kernels::active();
-  // Scratch aligned to 64 bytes (one cache line, one AVX-512 vector).
-  std::vector<float> scratch(k.flash_scratch_floats(rows, Bc) + 16);
+  Bc = std::min(Bc, std::max(m, 1));  // a tile wider than the keys is one tile of all of them
+  // Scratch aligned to 64 bytes (one cache line, one AVX-512 vector), kept by each thread from block to
+  // block: a fresh 300 KiB a block cost page faults and zeroing (the kernel writes before it reads).
+  thread_local std::vector<float> scratch;
+  if (scratch.size() < k.flash_scratch_floats(rows, Bc) + 16) scratch.resize(k.flash_scratch_floats(rows, Bc) + 16);
   auto* aligned = reinterpret_cast<float*>((reinterpret_cast<std::uintptr_t>(scratch.data()) + 63) & ~std::uintptr_t{63});
   kernels::FlashBlock f;
   f.Q = Q.data() + static_cast<std::ptrdiff_t>(row0) * Q.cols();
@@ -127,7 +132,7 @@ class FlashBackend final : public Backend {
   std::string name() const override { return "flash"; }
   bool stores_attention_matrices() const override { return false; }
 
-  std::vector<Stage> compute(const Model& model, const AttentionInput& in, const AttentionOptions& options) const override {
+  AttentionNumbers run(const Model& model, const AttentionInput& in, const AttentionOptions& options, StageTimes*) const override {
     const auto n = static_cast<int>(in.X.rows());     // query tokens
     const auto m = static_cast<int>(in.X_kv.rows());  // key/value tokens
     const int H = model.heads, d_v = model.d_v, Br = block_rows(options), Bc = block_cols(options);
@@ -154,16 +159,11 @@ class FlashBackend final : public Backend {
                   static_cast<long>(concat.cols()), nullptr);
     });
 
-    std::vector<Stage> stages;
-    for (int h = 0; h < H; ++h) {
-      auto& [Q, K, V] = heads[static_cast<std::size_t>(h)];
-      stages.push_back(token_stage("queries", "Q", h, in.query_tokens, numbered("q", model.d_k), std::move(Q)));
-      stages.push_back(token_stage("keys", "K", h, in.key_tokens, numbered("k", model.d_k), std::move(K)));
-      stages.push_back(token_stage("values", "V", h, in.key_tokens, numbered("v", d_v), std::move(V)));
-      stages.push_back(token_stage("context", "A", h, in.query_tokens, numbered("a", d_v), concat.middleCols(h * d_v, d_v)));
-    }
-    append_output_stages(model, in, std::move(concat), stages, options.threads);
-    return stages;
+    AttentionNumbers out;
+    for (auto& [Q, K, V] : heads) out.heads.push_back({std::move(Q), std::move(K), std::move(V), {}, {}, {}});
+    out.O = output_projection(model, concat, options.threads);
+    out.concat = std::move(concat);
+    return out;
   }
 };
 

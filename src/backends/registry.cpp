@@ -35,9 +35,13 @@ std::optional<std::string> Backend::unsupported(const Model&, const AttentionInp
   return std::nullopt;
 }
 
+std::vector<Stage> Backend::compute(const Model& model, const AttentionInput& input, const AttentionOptions& options) const {
+  return label_stages(model, input, run(model, input, options, nullptr));
+}
+
 std::vector<Stage> Backend::compute_timed(const Model& model, const AttentionInput& input, const AttentionOptions& options,
-                                        StageTimes&) const {
-  return compute(model, input, options);
+                                          StageTimes& times) const {
+  return label_stages(model, input, run(model, input, options, &times));
 }
 
 std::optional<KernelTiming> Backend::time_kernel(int, int, int, bool) const { return std::nullopt; }

@@ -10,6 +10,7 @@
 #include "attnviz/error.hpp"
 #include "attnviz/export.hpp"
 #include "attnviz/flash.hpp"
+#include "attnviz/stages.hpp"
 #include "common.hpp"
 
 namespace attnviz::cli {
@@ -166,7 +167,7 @@ int flash(const FlashArgs& a) {
   if (a.io) io = flash_io(n, m, model.d_k, model.d_v, model.heads, options.attention, a.block_rows, a.block_cols, a.sram_kib);
 
   const Views views{in.query_tokens, in.key_tokens};
-  const Stage* ref_context = reference.find("context", a.head - 1);
+  const Stage* ref_context = reference.find(stage_name::context, a.head - 1);
   const Stage flash_context{"context (flash)", "A", a.head - 1, "tokens", "dimensions", in.query_tokens, ref_context->col_labels, w.O};
   const float context_diff = max_abs_difference(flash_trace, reference, "context");
   const float output_diff = max_abs_difference(flash_trace, reference, "output");

@@ -17,6 +17,7 @@
 #include "attnviz/attention.hpp"
 #include "attnviz/error.hpp"
 #include "attnviz/pipeline.hpp"
+#include "attnviz/stages.hpp"
 #include "../backends/parallel.hpp"
 #include "../backends/kernels/dispatch.hpp"
 #include "../backends/vexp.hpp"
@@ -60,7 +61,7 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[k] : (v[k - 1] + v[k]) / 2;
 }
 
-const Stage& find_stage(const std::vector<Stage>& stages, const std::string& name, int head) {
+const Stage& find_stage(const std::vector<Stage>& stages, std::string_view name, int head) {
   for (const auto& s : stages)
     if (s.name == name && s.head == head) return s;
   throw Error(fmt::format("the backend returned no '{}' stage for head {}", name, head + 1));
@@ -205,10 +206,10 @@ BenchResult run_bench(const BenchOptions& o) {
   const double factor = 1.0 / std::sqrt(static_cast<double>(o.dim));
   std::vector<double> p(static_cast<std::size_t>(o.seq)), a(static_cast<std::size_t>(o.dim));
   for (int h = 0; h < o.heads; ++h) {
-    const Matrix& Q = find_stage(stages, "queries", h).data;
-    const Matrix& K = find_stage(stages, "keys", h).data;
-    const Matrix& V = find_stage(stages, "values", h).data;
-    const Matrix& A = find_stage(stages, "context", h).data;
+    const Matrix& Q = find_stage(stages, stage_name::queries, h).data;
+    const Matrix& K = find_stage(stages, stage_name::keys, h).data;
+    const Matrix& V = find_stage(stages, stage_name::values, h).data;
+    const Matrix& A = find_stage(stages, stage_name::context, h).data;
     for (int i : rows) {
       const int keys = o.causal ? i + 1 : o.seq;
       double max_s = -std::numeric_limits<double>::infinity();

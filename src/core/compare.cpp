@@ -10,6 +10,7 @@
 #include "attnviz/error.hpp"
 #include "attnviz/tokenizer.hpp"
 #include "attnviz/pipeline.hpp"
+#include "attnviz/stages.hpp"
 
 namespace attnviz {
 
@@ -24,7 +25,7 @@ void require_known(const Embeddings& emb, const std::string& word, const std::st
 
 Vector row_vector(const Stage& stage, int row) { return stage.data.row(row); }
 
-const Stage& stage_of(const Trace& t, const char* name) {
+const Stage& stage_of(const Trace& t, std::string_view name) {
   const Stage* s = t.find(name);
   if (!s) throw Error(fmt::format("the trace lacks the {} stage", name));
   return *s;
@@ -80,7 +81,7 @@ std::vector<std::string> default_probes(const Embeddings& emb, const std::vector
     const auto it = std::find(t.tokens.begin(), t.tokens.end(), word);
     if (it == t.tokens.end()) continue;
     const int row = static_cast<int>(it - t.tokens.begin());
-    const Vector x = row_vector(stage_of(t, "embeddings"), row), o = row_vector(stage_of(t, "output"), row);
+    const Vector x = row_vector(stage_of(t, stage_name::embeddings), row), o = row_vector(stage_of(t, stage_name::output), row);
     std::string best;
     float best_gain = 0.0f;
     for (std::size_t w = 0; w < emb.words.size(); ++w) {
@@ -112,8 +113,8 @@ WordComparison compare_word(const Embeddings& emb, const std::vector<Trace>& tra
                                    fmt::join(t.tokens, " ")));
     c.rows.push_back(static_cast<int>(it - t.tokens.begin()));
     c.occurrences.push_back(static_cast<int>(std::count(t.tokens.begin(), t.tokens.end(), word)));
-    c.inputs.push_back(row_vector(stage_of(t, "embeddings"), c.rows.back()));
-    c.outputs.push_back(row_vector(stage_of(t, "output"), c.rows.back()));
+    c.inputs.push_back(row_vector(stage_of(t, stage_name::embeddings), c.rows.back()));
+    c.outputs.push_back(row_vector(stage_of(t, stage_name::output), c.rows.back()));
   }
   const auto k = static_cast<Eigen::Index>(traces.size());
   c.output_cosines.resize(k, k);

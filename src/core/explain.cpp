@@ -12,6 +12,7 @@
 
 #include "attnviz/error.hpp"
 #include "attnviz/tokenizer.hpp"
+#include "attnviz/stages.hpp"
 
 namespace attnviz {
 
@@ -50,13 +51,13 @@ CellExplanation explain_cell(const Trace& trace, int head, int query, int key) {
   if (head < 0 || head >= trace.config.heads)
     throw InputError(fmt::format("--head {} does not exist: the model has {} head{} (1 to {})", head + 1, trace.config.heads,
                                  trace.config.heads == 1 ? "" : "s", trace.config.heads));
-  const Stage* Q = trace.find("queries", head);
-  const Stage* K = trace.find("keys", head);
-  const Stage* V = trace.find("values", head);
-  const Stage* S = trace.find("scores", head);
-  const Stage* S_scaled = trace.find("scaled_scores", head);
-  const Stage* P = trace.find("weights", head);
-  const Stage* A = trace.find("context", head);
+  const Stage* Q = trace.find(stage_name::queries, head);
+  const Stage* K = trace.find(stage_name::keys, head);
+  const Stage* V = trace.find(stage_name::values, head);
+  const Stage* S = trace.find(stage_name::scores, head);
+  const Stage* S_scaled = trace.find(stage_name::scaled_scores, head);
+  const Stage* P = trace.find(stage_name::weights, head);
+  const Stage* A = trace.find(stage_name::context, head);
   if (!Q || !K || !V || !S || !S_scaled || !P || !A)
     throw InputError(fmt::format("the {} backend does not keep the attention matrices that explain needs; use --backend cpu",
                                  trace.config.backend));

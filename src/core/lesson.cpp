@@ -10,6 +10,7 @@
 #include "attnviz/data.hpp"
 #include "attnviz/error.hpp"
 #include "attnviz/pipeline.hpp"
+#include "attnviz/stages.hpp"
 
 namespace attnviz {
 
@@ -135,8 +136,8 @@ std::vector<int> permutation_between(const std::vector<std::string>& a, const st
 
 std::vector<OrderRow> compare_word_order(const Trace& a, const Trace& b) {
   const auto where = permutation_between(a.tokens, b.tokens);
-  const Stage* Oa = a.find("output");
-  const Stage* Ob = b.find("output");
+  const Stage* Oa = a.find(stage_name::output);
+  const Stage* Ob = b.find(stage_name::output);
   if (!Oa || !Ob) throw Error("a trace lacks the output stage");
   std::vector<OrderRow> rows;
   for (std::size_t i = 0; i < where.size(); ++i) {
@@ -177,8 +178,8 @@ std::vector<Shift> word_shift(const Trace& trace, const Embeddings& emb, const s
   if (it == trace.tokens.end())
     throw InputError(fmt::format("the word '{}' is not in the sentence \"{}\"", word, trace.sentence));
   const auto row = static_cast<Eigen::Index>(it - trace.tokens.begin());
-  const Stage* X = trace.find("embeddings");
-  const Stage* O = trace.find("output");
+  const Stage* X = trace.find(stage_name::embeddings);
+  const Stage* O = trace.find(stage_name::output);
   if (!X || !O) throw Error("the trace lacks the embeddings or output stage");
   std::vector<Shift> shifts;
   for (const auto& nb : neighbourhoods) {

@@ -8,6 +8,7 @@
 
 #include "attnviz/error.hpp"
 #include "attnviz/tokenizer.hpp"
+#include "attnviz/stages.hpp"
 
 namespace attnviz {
 
@@ -193,11 +194,6 @@ float cosine(const Vector& a, const Vector& b) {
 
 namespace {
 
-Stage dimension_stage(std::string name, std::string symbol, const std::vector<std::string>& tokens,
-                      const std::vector<std::string>& dims, Matrix data) {
-  return Stage{std::move(name), std::move(symbol), std::nullopt, "tokens", "dimensions", tokens, dims, std::move(data)};
-}
-
 void check_options(const Embeddings& emb, const Model& model, const PipelineOptions& options) {
   if (model.d_model != emb.dim)
     throw InputError(fmt::format("the model '{}' expects embeddings of size {}, but the embeddings '{}' have size {}",
@@ -240,7 +236,7 @@ void check_finite(const std::vector<Stage>& stages, const PipelineOptions& optio
   const AttentionOptions& a = options.attention;
   auto masked = [&](Eigen::Index i, Eigen::Index j) { return (a.causal && j > i) || (a.mask && (*a.mask)(i, j) == 0.0f); };
   for (const Stage& s : stages) {
-    const bool may_be_minus_inf = s.name == "scaled_scores";
+    const bool may_be_minus_inf = s.name == stage_name::scaled_scores;
     for (Eigen::Index i = 0; i < s.data.rows(); ++i)
       for (Eigen::Index j = 0; j < s.data.cols(); ++j) {
         const float v = s.data(i, j);
@@ -248,7 +244,7 @@ void check_finite(const std::vector<Stage>& stages, const PipelineOptions& optio
         throw InputError(fmt::format(
             "the {} stage{} overflows float32 (row {}, column {}); the inputs are too large{}",
             s.name, s.head ? fmt::format(" of head {}", *s.head + 1) : "", i, j,
-            s.name == "scaled_scores" || s.name == "weights"
+            s.name == stage_name::scaled_scores || s.name == stage_name::weights
                 ? fmt::format(" for --temperature {}{}: use a larger temperature", options.attention.temperature,
                               options.attention.scale ? "" : " with --no-scale")
                 : ": scale the embeddings or the weights down"));
@@ -287,15 +283,15 @@ AttentionInput prepare_input(const Embeddings& emb, const Model& model, const st
   if (options.positions == "sinusoidal") {
     // E, then PE, then X = E + PE: the reader sees both parts of the sum (DESIGN.md §1: `embeddings` includes PE).
     Matrix PE = sinusoidal_positions(static_cast<int>(in.X.rows()), emb.dim);  // n × d
-    trace.stages.push_back(dimension_stage("token_embeddings", "E", trace.tokens, emb.dimension_labels, in.X));
-    trace.stages.push_back(dimension_stage("positional_encoding", "PE", trace.tokens, emb.dimension_labels, PE));
+    trace.stages.push_back(make_embedding_stage(stage_name::token_embeddings, trace.tokens, emb.dimension_labels, in.X));
+    trace.stages.push_back(make_embedding_stage(stage_name::positional_encoding, trace.tokens, emb.dimension_labels, PE));
     in.X += PE;
     // The context has positions of its own, counted from 0.
     if (cross) in.X_kv += sinusoidal_positions(static_cast<int>(in.X_kv.rows()), emb.dim);
   }
   if (!cross) in.X_kv = in.X;
-  trace.stages.push_back(dimension_stage("embeddings", "X", trace.tokens, emb.dimension_labels, in.X));
-  if (cross) trace.stages.push_back(dimension_stage("context_embeddings", "Xc", trace.context_tokens, emb.dimension_labels, in.X_kv));
+  trace.stages.push_back(make_embedding_stage(stage_name::embeddings, trace.tokens, emb.dimension_labels, in.X));
+  if (cross) trace.stages.push_back(make_embedding_stage(stage_name::context_embeddings, trace.context_tokens, emb.dimension_labels, in.X_kv));
   return in;
 }
 

@@ -236,9 +236,13 @@ std::string config_line(const Context& context, const State& s) {
                                    s.head + 1, c.heads, dot, dot, s.temperature(context), dot, scale, dot, mask, dot, c.positions, dot,
                                    c.backend);
   const std::string sentence_full = render_detail::sanitize(s.sentence);
-  if (display_width(config) + display_width(sentence_full) + display_width(dot) + 2 > s.width)  // the short form
-    config = fmt::format("{}/{} head {}/{} layer 1/1 T {:.4g} {} mask {} pos {} {}", c.embeddings, c.model, s.head + 1, c.heads,
-                         s.temperature(context), !s.scale ? "unscaled" : scale.substr(6), mask, c.positions, c.backend);
+  const auto fits = [&](const std::string& candidate) { return display_width(candidate) + display_width(sentence_full) + display_width(dot) + 2 <= s.width; };
+  if (!fits(config))  // the short form
+    config = fmt::format("{}/{}{}head {}/{}{}layer 1/1{}T {:.4g}{}{}{}mask {}{}pos {}{}{}", c.embeddings, c.model, dot, s.head + 1, c.heads, dot,
+                         dot, s.temperature(context), dot, !s.scale ? "unscaled" : scale, dot, mask, dot, c.positions, dot, c.backend);
+  if (!fits(config))  // the shortest: the sentence matters more than the separators
+    config = fmt::format("{}/{} h{}/{} L1/1 T={:.4g} {} mask:{} pos:{} {}", c.embeddings, c.model, s.head + 1, c.heads, s.temperature(context),
+                         !s.scale ? "unscaled" : scale.substr(6), mask, c.positions, c.backend);
   const int room = s.width - display_width(config) - display_width(dot) - 2;
   std::string sentence = render_detail::sanitize(s.sentence);
   if (display_width(sentence) > room) sentence = cut(sentence, std::max(1, room - 1)) + (unicode ? "…" : "~");
@@ -344,8 +348,13 @@ std::vector<std::string> panel_content(const Context& context, const State& s) {
 std::string help_line(const Context& context, const State& s) {
   if (s.mode == Mode::edit) return "type the new sentence · Enter recomputes · Esc keeps the old one · Ctrl-U clears";
   if (s.mode == Mode::guess) return context.render.unicode ? "←→ the class's guess · g or Enter reveals · q quits" : "<- -> the class's guess | g or Enter reveals | q quits";
-  return context.render.unicode ? "←↑↓→ cell · Tab stage · h head · t/T temp · s scale · c causal · p pos · x self · e edit · n near · g guess · ? keys · q quit"
-                                : "arrows cell | Tab stage | h head | t/T temp | s scale | c causal | p pos | x self | e edit | n near | g guess | ? keys | q quit";
+  // Every key when the line is wide enough, else the main ones; q and ? always.
+  const bool u = context.render.unicode;
+  const std::string all = u ? "←↑↓→ cell · Tab stage · h head · t/T temp · s scale · c causal · p pos · x self · e edit · n near · g guess · ? keys · q quit"
+                            : "arrows cell | Tab stage | h head | t/T temp | s scale | c causal | p pos | x self | e edit | n near | g guess | ? keys | q quit";
+  if (display_width(all) <= s.width) return all;
+  return u ? "←↑↓→ cell · Tab stage · t/T temp · c causal · e edit · g guess · ? keys · q quit"
+           : "arrows cell | Tab stage | t/T temp | c causal | e edit | g guess | ? keys | q quit";
 }
 
 // The edit line: the sentence as typed, then the words the embeddings lack.

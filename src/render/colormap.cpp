@@ -14,6 +14,7 @@
 #include <array>
 #include <cmath>
 #include <span>
+#include "attnviz/stages.hpp"
 
 namespace attnviz {
 namespace {
@@ -145,7 +146,7 @@ ValueScale scale_of(const Stage& stage, Palette palette) {
       scale.any_finite = true;
     }
   scale.max_abs = std::max(std::fabs(scale.min), std::fabs(scale.max));
-  scale.sequential = stage.name == "weights" || (scale.any_finite && scale.min >= 0 && scale.max <= 1);
+  scale.sequential = stage.name == stage_name::weights || (scale.any_finite && scale.min >= 0 && scale.max <= 1);
   bool colorblind = palette == Palette::colorblind;
   if (scale.sequential)
     scale.map = colorblind ? ColorMap::cividis : ColorMap::viridis;

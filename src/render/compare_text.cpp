@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "attnviz/compare.hpp"
+#include "attnviz/stages.hpp"
 #include "text_table.hpp"
 
 namespace attnviz {
@@ -30,7 +31,7 @@ std::string render_comparison(const WordComparison& c, const std::vector<Trace>&
 
   // The vectors themselves, as a heatmap table over the embedding's dimensions.
   Stage vectors{c.word + ": before and after attention", "", std::nullopt, "vectors", "dimensions", {}, {}, Matrix()};
-  const Stage* X = traces.front().find("embeddings");
+  const Stage* X = traces.front().find(stage_name::embeddings);
   vectors.col_labels = X ? X->col_labels : std::vector<std::string>{};
   std::vector<Vector> rows{c.embedding};
   vectors.row_labels.push_back("embedding");
@@ -128,7 +129,7 @@ std::string render_comparison(const WordComparison& c, const std::vector<Trace>&
 }
 
 std::string render_output_neighbours(const Trace& trace, const Embeddings& emb, int k, const RenderOptions& options) {
-  const Stage* O = trace.find("output");
+  const Stage* O = trace.find(stage_name::output);
   if (!O || k <= 0) return "";
   std::string out = fmt::format("nearest {} words in the vocabulary to each token's output (cosine; \"(itself)\" marks the token's own word)\n", k);
   int label_width = 0;

@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "attnviz/error.hpp"
+#include "attnviz/stages.hpp"
 #include "colormap.hpp"
 
 #ifndef ATTNVIZ_VERSION
@@ -165,9 +166,9 @@ Arithmetic arithmetic_for(const Trace& trace, const Stage& stage) {
   a.temperature = trace.config.temperature;
   a.d_k = trace.config.d_k;
   if (!stage.is_attention()) return a;
-  a.scores = companion(trace, "scores", stage);
-  a.scaled = companion(trace, "scaled_scores", stage);
-  if (stage.name == "weights" && a.scaled) a.softmax = softmax_rows_of(a.scaled->data);
+  a.scores = companion(trace, stage_name::scores, stage);
+  a.scaled = companion(trace, stage_name::scaled_scores, stage);
+  if (stage.name == stage_name::weights && a.scaled) a.softmax = softmax_rows_of(a.scaled->data);
   return a;
 }
 
@@ -176,9 +177,9 @@ std::vector<std::string> arithmetic_lines(const Stage& stage, const Arithmetic& 
   const std::string cell = fmt::format("[{}][{}]", i, j);
   const float v = stage.data(i, j);
   std::vector<std::string> lines;
-  if (stage.name == "scores") {
+  if (stage.name == stage_name::scores) {
     lines.push_back(fmt::format("S{0} = Q[{1}] · K[{2}], a dot product over d_k = {3}", cell, i, j, a.d_k));
-  } else if (stage.name == "scaled_scores") {
+  } else if (stage.name == stage_name::scaled_scores) {
     if (!std::isfinite(v)) {
       lines.push_back(fmt::format("masked: query {} may not attend to key {}, so S'{} = −∞ and P{} = 0", i, j, cell, cell));
     } else {
@@ -186,7 +187,7 @@ std::vector<std::string> arithmetic_lines(const Stage& stage, const Arithmetic& 
       if (a.scores)
         lines.push_back(fmt::format("= {} × {} / {} = {}", exact(a.scores->data(i, j)), exact(a.scale), exact(a.temperature), exact(v)));
     }
-  } else if (stage.name == "weights") {
+  } else if (stage.name == stage_name::weights) {
     if (a.scaled && !std::isfinite(a.scaled->data(i, j))) {
       lines.push_back(fmt::format("P{0} = 0: S'{0} = −∞ (masked) and exp(−∞) = 0", cell));
     } else {
@@ -198,14 +199,14 @@ std::vector<std::string> arithmetic_lines(const Stage& stage, const Arithmetic& 
         lines.push_back(fmt::format("= {} / {} = {}", exact(std::exp(s - m)), exact(sum), exact(v)));
       }
     }
-  } else if (stage.name == "context") {
+  } else if (stage.name == stage_name::context) {
     lines.push_back(fmt::format("A{} = Σₖ P[{}][k] · V[k][{}]: the values, weighted by query {}'s attention", cell, i, j, i));
-  } else if (stage.name == "concat") {
+  } else if (stage.name == stage_name::concat) {
     lines.push_back("the heads' contexts A_h side by side");
-  } else if (stage.name == "output") {
+  } else if (stage.name == stage_name::output) {
     lines.push_back(fmt::format("O{0} = (A · W_o + b_o){0}: the contextualized embedding", cell));
-  } else if (stage.name == "queries" || stage.name == "keys" || stage.name == "values") {
-    const std::string w = stage.name == "queries" ? "q" : stage.name == "keys" ? "k" : "v";
+  } else if (stage.name == stage_name::queries || stage.name == stage_name::keys || stage.name == stage_name::values) {
+    const std::string w = stage.name == stage_name::queries ? "q" : stage.name == stage_name::keys ? "k" : "v";
     lines.push_back(fmt::format("{0}{1} = (X · W_{2} + b_{2}){1}, this head's columns", symbol(stage), cell, w));
   }
   return lines;
@@ -235,7 +236,7 @@ std::string cell_title(const Stage& stage, int heads, const Arithmetic& a, Eigen
 // cell of the row uses.
 std::string row_title(const Stage& stage, const Arithmetic& a, Eigen::Index i) {
   std::vector<std::string> lines{fmt::format("row {}: {} “{}”", i, singular(stage.row_axis), label_at(stage.row_labels, i))};
-  if (stage.name == "weights" && a.scaled) {
+  if (stage.name == stage_name::weights && a.scaled) {
     const auto r = static_cast<std::size_t>(i);
     lines.push_back(fmt::format("max = {}: the largest S' of row {}", exact(a.softmax.max[r]), i));
     lines.push_back(fmt::format("Σ = {}: the sum of exp(S'[{}][k] − max) over the row", exact(a.softmax.sum[r]), i));

@@ -8,15 +8,17 @@
 
 #include "attnviz/error.hpp"
 #include "attnviz/narration.hpp"
+#include "attnviz/stages.hpp"
 #include "text_table.hpp"
 
 namespace attnviz {
 
 const std::vector<std::string>& report_stage_names() {
-  static const std::vector<std::string> names{"tokens", "token_embeddings", "positional_encoding", "embeddings",
-                                              "context_embeddings", "queries", "keys",
-                                              "values", "scores",  "scaled_scores", "weights", "context",
-                                              "concat", "output"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> all{std::string(kTokensView)};
+    for (const auto& info : stage_catalogue()) all.emplace_back(info.name);
+    return all;
+  }();
   return names;
 }
 
@@ -190,8 +192,8 @@ std::string render_report(const Trace& trace, const ReportOptions& options) {
     if (!selected(options, stage.name)) continue;
     if (!begin_stage(out, stage, options)) return out;
     out += "\n" + render_stage(stage, c.heads, ro);
-    if (stage.name == "weights") {
-      const Stage* scaled = trace.find("scaled_scores", stage.head);
+    if (stage.name == stage_name::weights) {
+      const Stage* scaled = trace.find(stage_name::scaled_scores, stage.head);
       out += render_row_checks(stage, scaled, c.heads, ro);
       if (options.top_k > 0) out += render_top_keys(stage, options.top_k, c.heads, ro, scaled);
     }

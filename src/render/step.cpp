@@ -7,6 +7,7 @@
 
 #include "attnviz/lesson.hpp"
 #include "attnviz/render.hpp"
+#include "attnviz/stages.hpp"
 
 namespace attnviz {
 
@@ -103,7 +104,7 @@ void StepController::guess(const Stage& weights) {
 
 bool StepController::before_stage(const std::string& shown, const Stage& next, int heads) {
   if (quit_) return false;
-  if (next.name == "weights") {
+  if (next.name == stage_name::weights) {
     out_ << shown;
     guess(next);
     return !quit_;

@@ -60,13 +60,7 @@ class CudaBackend final : public Backend {
     return std::nullopt;
   }
 
-  std::vector<Stage> compute(const Model& model, const AttentionInput& in, const AttentionOptions& options) const override {
-    StageTimes ignored;
-    return compute_timed(model, in, options, ignored);
-  }
-
-  std::vector<Stage> compute_timed(const Model& model, const AttentionInput& in, const AttentionOptions& options,
-                                   StageTimes& times) const override {
+  AttentionNumbers run(const Model& model, const AttentionInput& in, const AttentionOptions& options, StageTimes* times) const override {
     if (auto why = unsupported(model, in, options)) throw InputError(*why);
     const auto n = static_cast<int>(in.X.rows());     // query tokens
     const auto m = static_cast<int>(in.X_kv.rows());  // key/value tokens
@@ -107,23 +101,22 @@ class CudaBackend final : public Backend {
     p.factor = score_factor(options, d_k);
 
     const cuda::Result r = flash_ ? cuda::run_flash(p, version) : cuda::run_stages(p);
-    times = r.timings;
+    if (times) *times = r.timings;
 
-    std::vector<Stage> stages;
+    AttentionNumbers out;
     for (int h = 0; h < H; ++h) {
-      stages.push_back(token_stage("queries", "Q", h, in.query_tokens, numbered("q", d_k), column_block(r.Q, n, H * d_k, h * d_k, d_k)));
-      stages.push_back(token_stage("keys", "K", h, in.key_tokens, numbered("k", d_k), column_block(r.K, m, H * d_k, h * d_k, d_k)));
-      stages.push_back(token_stage("values", "V", h, in.key_tokens, numbered("v", d_v), column_block(r.V, m, H * d_v, h * d_v, d_v)));
+      HeadNumbers head{column_block(r.Q, n, H * d_k, h * d_k, d_k), column_block(r.K, m, H * d_k, h * d_k, d_k),
+                       column_block(r.V, m, H * d_v, h * d_v, d_v), {}, {}, {}};
       if (!flash_) {
-        stages.push_back(attention_stage("scores", "S", h, in, head_slice(r.S, h, n, m)));
-        stages.push_back(attention_stage("scaled_scores", "S'", h, in, head_slice(r.S_scaled, h, n, m)));
-        stages.push_back(attention_stage("weights", "P", h, in, head_slice(r.P, h, n, m)));
+        head.S = head_slice(r.S, h, n, m);
+        head.S_scaled = head_slice(r.S_scaled, h, n, m);
+        head.P = head_slice(r.P, h, n, m);
       }
-      stages.push_back(token_stage("context", "A", h, in.query_tokens, numbered("a", d_v), column_block(r.concat, n, H * d_v, h * d_v, d_v)));
+      out.heads.push_back(std::move(head));
     }
-    append_output_stages(model, in, Eigen::Map<const Matrix>(r.concat.data(), n, H * d_v),
-                         Eigen::Map<const Matrix>(r.O.data(), n, d), stages);
-    return stages;
+    out.concat = Eigen::Map<const Matrix>(r.concat.data(), n, H * d_v);
+    out.O = Eigen::Map<const Matrix>(r.O.data(), n, d);
+    return out;
   }
 
   std::optional<KernelTiming> time_kernel(int n, int d, int heads, bool causal) const override {
