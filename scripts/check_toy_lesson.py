@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Check the bundled toy data of attnviz, independently of the C++ code.
 
-What it does, with numpy in float32 and the row-vector convention of docs (DESIGN.md section 1):
+What it does, with numpy in float32 and the row-vector convention of docs/math.md:
 
   1. loads data/embeddings/toy.json, data/models/toy.json, every data/sentences/*.txt and every
      data/lessons/*.json, and checks their format fields and shapes;

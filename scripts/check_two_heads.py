@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Build and check data/models/two-heads.json: a two-head model whose heads specialise, one by meaning and
-one by position. Independent of the C++ code: numpy, float32, the row-vector convention of DESIGN.md §1.
+one by position. Independent of the C++ code: numpy, float32, the row-vector convention of docs/math.md.
 
     /usr/bin/python3 scripts/check_two_heads.py            check the committed model, print the numbers
     /usr/bin/python3 scripts/check_two_heads.py --write    (re)write the model from the design below, then check

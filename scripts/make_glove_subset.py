@@ -9,7 +9,7 @@ vectors are under the Public Domain Dedication and License v1.0, the package und
   2. keeps the --top most frequent words that a user can type (the package lists its words in GloVe's
      order, most frequent first; entries the tokenizer can never produce, such as "," or "n't", are
      skipped), plus every word of data/sentences/*.txt and data/lessons/*.json that the package has;
-  3. writes them in attnviz's embeddings format (DESIGN.md section 2), most frequent first, one vector
+  3. writes them in attnviz's embeddings format (docs/formats.md), most frequent first, one vector
      per line, with the package's values unchanged (GloVe's 5-6 significant digits);
   4. checks that the result is under 10 MB and prints the words of the sentences and lessons that the
      package lacks (it has no one-letter words such as "a" and no numbers such as "1928").

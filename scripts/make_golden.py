@@ -6,7 +6,7 @@ Run with Debian's Python (it has torch and numpy):
     /usr/bin/python3 scripts/make_golden.py          # rewrites tests/golden/
 
 Each case becomes tests/golden/NAME/ with embeddings.json, model.json, case.json and expected.json
-(DESIGN.md §1 stages, per head). The final output and the per-head attention weights come from
+(the stages of docs/math.md, per head). The final output and the per-head attention weights come from
 torch.nn.MultiheadAttention; the intermediate stages come from plain tensor ops, and the script asserts
 that both paths agree to 1e-10, so every golden number is cross-checked. Inputs are float32 values (what
 attnviz computes with); expected values are float64 results rounded to float32.

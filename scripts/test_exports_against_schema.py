@@ -130,6 +130,9 @@ def main(argv):
     lesson = json.loads((root / "data" / "lessons" / "bank.json").read_text(encoding="utf-8"))
     checks.valid("a minimal hand-written trace validates (control for the rejections below)",
                  validate.validate_document(trace))
+    lm = json.loads((root / "tests" / "golden" / "lm_gradients" / "golden.json").read_text(encoding="utf-8"))["model"]
+    checks.valid("the language model of tests/golden/lm_gradients validates (version 2; control for the rejections below)",
+                 validate.validate_document(lm))
 
     def broken(doc, change):
         d = copy.deepcopy(doc)
@@ -162,6 +165,12 @@ def main(argv):
         ("model with W_k one column short", broken(model, lambda d: [r.pop() for r in d["W_k"]])),
         ("model with b_o one entry short", broken(model, lambda d: d["b_o"].pop())),
         ("model with an unknown field", broken(model, lambda d: d.update(W_x=[[1.0]]))),
+        ("language model without output_bias", broken(lm, lambda d: d.pop("output_bias"))),
+        ("language model with 3 blocks for layers 2", broken(lm, lambda d: d["blocks"].append(d["blocks"][0]))),
+        ("language model with W_1 one column short", broken(lm, lambda d: [r.pop() for r in d["blocks"][1]["W_1"]])),
+        ("language model with positions one row short", broken(lm, lambda d: d["positions"].pop())),
+        ("language model with mixing uniform but W_q", broken(lm, lambda d: d.update(mixing="uniform"))),
+        ("language model with version 3", broken(lm, lambda d: d.update(version=3))),
         ("lesson with a claim about sentence 3 of 2", broken(lesson, lambda d: d["claims"][0].update(sentence=3))),
         ("lesson with a claim naming no neighbourhood", broken(lesson, lambda d: d["claims"][0].update(ends_closer_to="forest"))),
         ("lesson with an unknown claim field", broken(lesson, lambda d: d["claims"][0].update(guess="river"))),

@@ -160,7 +160,53 @@ def _matrix_shape(doc, name, errors):
     return len(m), cols
 
 
+_LM_LAYER = ("ln1_gain", "ln1_bias", "W_q", "b_q", "W_k", "b_k", "W_v", "b_v", "W_o", "b_o", "ln2_gain", "ln2_bias",
+             "W_1", "b_1", "W_2", "b_2")
+
+
+def _lm_shapes(doc):
+    """The shape of every tensor of a version 2 language model, as attnviz's LmLayout has them."""
+    c, hd, f, learned = doc["d_model"], doc["heads"] * doc["d_k"], doc["mlp"], doc["mixing"] == "attention"
+    layer = {"ln1_gain": (1, c), "ln1_bias": (1, c), "W_v": (c, hd), "b_v": (1, hd), "W_o": (hd, c), "b_o": (1, c)}
+    if learned:
+        layer.update({"W_q": (c, hd), "b_q": (1, hd), "W_k": (c, hd), "b_k": (1, hd)})
+    if f:
+        layer.update({"ln2_gain": (1, c), "ln2_bias": (1, c), "W_1": (c, f), "b_1": (1, f), "W_2": (f, c), "b_2": (1, c)})
+    top = {"positions": (doc["max_len"], c), "ln_f_gain": (1, c), "ln_f_bias": (1, c), "output_bias": (1, doc["vocabulary_size"])}
+    return top, layer
+
+
+def _shape_of(value):
+    if value and isinstance(value[0], list):
+        cols = {len(r) for r in value}
+        return (len(value), cols.pop()) if len(cols) == 1 else None
+    return (1, len(value))
+
+
+def _check_language_model(doc, errors, where=""):
+    top, layer = _lm_shapes(doc)
+    for name, shape in top.items():
+        if _shape_of(doc[name]) != shape:
+            errors.append(f"{where}/{name}: expected {shape[0]} × {shape[1]}")
+    if len(doc["blocks"]) != doc["layers"]:
+        errors.append(f"{where}/blocks: {len(doc['blocks'])} blocks, layers is {doc['layers']}")
+    for i, block in enumerate(doc["blocks"]):
+        for name in _LM_LAYER:
+            if name in layer and name not in block:
+                errors.append(f"{where}/blocks/{i}: missing {name}")
+            elif name not in layer and name in block:
+                errors.append(f"{where}/blocks/{i}/{name}: not a tensor of this configuration (mixing {doc['mixing']}, mlp {doc['mlp']})")
+            elif name in layer and _shape_of(block[name]) != layer[name]:
+                errors.append(f"{where}/blocks/{i}/{name}: expected {layer[name][0]} × {layer[name][1]}")
+    for i, baseline in enumerate(doc.get("baselines", [])):
+        if (baseline["vocabulary_size"], baseline["d_model"]) != (doc["vocabulary_size"], doc["d_model"]):
+            errors.append(f"/baselines/{i}: another vocabulary or width than the model")
+        _check_language_model(baseline, errors, f"/baselines/{i}")
+
+
 def _check_model(doc, errors):
+    if doc["version"] == 2:
+        return _check_language_model(doc, errors)
     d, heads = doc["d_model"], doc["heads"]
     shapes = {name: _matrix_shape(doc, name, errors) for name in ("W_q", "W_k", "W_v", "W_o")}
     if None in shapes.values():

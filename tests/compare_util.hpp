@@ -1,4 +1,4 @@
-// Element-by-element comparison of a backend's stages with the Eigen reference (STYLE.md 2): absolute +
+// Element-by-element comparison of a backend's stages with the Eigen reference (docs/architecture.md): absolute +
 // relative tolerance, masked cells (−∞ in the reference) skipped, the first mismatches printed. Also the
 // random inputs the backend tests share (random matrices, models and attention inputs, seeded).
 #pragma once

@@ -4,8 +4,11 @@
 
 #include <random>
 
+#include <nlohmann/json.hpp>
+
 #include "attnviz/error.hpp"
 #include "attnviz/lm.hpp"
+#include "support.hpp"
 
 using attnviz::LmConfig;
 using attnviz::LmLayout;
@@ -84,4 +87,35 @@ TEST_CASE("lm: positions beyond max_len and unknown ids are input errors", "[lm]
   CHECK_THROWS_AS(loss_of(k, k.params), attnviz::InputError);
   k.sentences = {{1, 13}};
   CHECK_THROWS_AS(loss_of(k, k.params), attnviz::InputError);
+}
+
+TEST_CASE("lm gradients: one batch against PyTorch autograd (tests/golden/lm_gradients)", "[lm][gradcheck][golden]") {
+  // Made by scripts/make_lm_golden.py: the same model in torch.nn.functional, float64 autograd.
+  const auto golden = nlohmann::json::parse(attnviz::test::read_text(attnviz::test::source_dir() / "tests/golden/lm_gradients/golden.json"));
+  REQUIRE(golden["format"] == "attnviz-lm-golden");
+  const auto model = attnviz::parse_language_model(golden["model"].dump(), "golden model");
+  const LmConfig& c = model.config;
+  RowMat<double> E(c.vocab, c.d_model);
+  for (int i = 0; i < c.vocab; ++i)
+    for (int j = 0; j < c.d_model; ++j)  // float32 values, as the script used them
+      E(i, j) = golden["embeddings"][static_cast<std::size_t>(i)][static_cast<std::size_t>(j)].get<float>();
+  const std::vector<double> params(model.params.begin(), model.params.end());
+  const auto sentences = golden["sentences"].get<std::vector<std::vector<int>>>();
+  std::vector<double> grad(params.size(), 0.0);
+  const auto loss = attnviz::lm_forward_backward<double>(c, params.data(), E, sentences, grad.data(), 1.0);
+  CHECK(loss.nll == Approx(golden["nll"].get<double>()).epsilon(1e-12));
+  const LmLayout lay(c);
+  std::size_t compared = 0;
+  for (const auto& t : lay.tensors) {
+    const auto& g = t.layer >= 0 ? golden["gradients"]["blocks"][static_cast<std::size_t>(t.layer)][t.name] : golden["gradients"][t.name];
+    INFO("tensor " << t.name << " of layer " << t.layer);
+    for (int r = 0; r < t.rows; ++r)
+      for (int col = 0; col < t.cols; ++col) {
+        const double want = t.rows == 1 ? g[static_cast<std::size_t>(col)].get<double>() : g[static_cast<std::size_t>(r)][static_cast<std::size_t>(col)].get<double>();
+        const double got = grad[t.offset + static_cast<std::size_t>(r * t.cols + col)];
+        CHECK(std::abs(got - want) <= 1e-10 * std::max(1.0, std::abs(want)));
+        ++compared;
+      }
+  }
+  CHECK(compared == lay.size);
 }

@@ -78,6 +78,7 @@ struct Fixture {
     const auto sentences = dir.write("sentences.txt", "The cat chased the mouse.\n");
     base["train"] = {"train", "--corpus", corpus, "--out", trained, "--embeddings", "toy"};
     base["evaluate"] = {"evaluate", "--model", model, "--corpus", corpus};
+    base["heads"] = {"heads", "--model", model, "--corpus", corpus};
     command_probes = {
         // explore: without --dump-after it needs a terminal (exit 2); flash keeps no matrices to explore.
         {{"explore", "--dump-after"}, {{}, {"--dump-after", "<down>"}, Args{"explore", "the mouse chased the cat"}}},
@@ -91,6 +92,10 @@ struct Fixture {
         {{"evaluate", "--model"}, {{}, {"--model", model}, Args{"evaluate", "--corpus", corpus}}},
         {{"evaluate", "--corpus"}, {{}, {"--corpus", corpus}, Args{"evaluate", "--model", model}}},
         {{"evaluate", "--text"}, {{}, {"--text", sentences.string()}, Args{"evaluate", "--model", model}}},
+        {{"heads", "--model"}, {{}, {"--model", model}, Args{"heads", "--corpus", corpus}}},
+        {{"heads", "--corpus"}, {{}, {"--corpus", corpus}, Args{"heads", "--model", model}}},
+        {{"heads", "--text"}, {{}, {"--text", sentences.string()}, Args{"heads", "--model", model}}},
+        {{"heads", "--split"}, {{}, {"--split", "train"}}},
     };
     // Embeddings without "mouse" (so --unknown matters) with a close word (so --vocab-limit changes the hint).
     const auto tiny = dir.write("tiny.json", R"({"format": "attnviz-embeddings", "version": 1, "name": "tiny", "dim": 2,
@@ -155,6 +160,7 @@ struct Fixture {
         {"--watch", {{}, {"--watch", "the cat chased the mouse"}}},
         {"--name", {{}, {"--name", "other"}}},
         {"--split", {{}, {"--split", "dev"}}},
+        {"--sentence", {{}, {"--sentence", "she sat by the river"}}},
         {"--text", {{}, {"--text", (dir.path() / "nowhere.txt").string()}}},
         {"--dump-after", {{}, {"--dump-after", "<down>"}}},
         {"--height", {{}, {"--height", "30"}}},
@@ -282,6 +288,7 @@ TEST_CASE("Options: every command honours or refuses every option: bench", "[cli
 TEST_CASE("Options: every command honours or refuses every option: corpus", "[cli][options]") { check_command("corpus"); }
 TEST_CASE("Options: every command honours or refuses every option: train", "[cli][options]") { check_command("train"); }
 TEST_CASE("Options: every command honours or refuses every option: evaluate", "[cli][options]") { check_command("evaluate"); }
+TEST_CASE("Options: every command honours or refuses every option: heads", "[cli][options]") { check_command("heads"); }
 TEST_CASE("Options: every command honours or refuses every option: explore", "[cli][options]") { check_command("explore"); }
 
 TEST_CASE("Options: every command has its arguments here, each probe is used", "[cli][options]") {

@@ -1,4 +1,4 @@
-// Terminal rendering (DESIGN.md §5): policies, number format, tables, colour, column blocks, widths.
+// Terminal rendering: policies, number format, tables, colour, column blocks, widths.
 #include <catch2/catch.hpp>
 
 #include <cstdlib>

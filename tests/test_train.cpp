@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "attnviz/heads.hpp"
 #include "attnviz/lm.hpp"
 #include "support.hpp"
 
@@ -168,4 +169,69 @@ TEST_CASE("train and evaluate: bad input exits 2 with no model file", "[train][c
   auto te = run_attnviz({"evaluate", "--model", out, "--text", empty.string()});
   CHECK(te.exit_code == 2);
   CHECK_THAT(te.err, Contains("no sentence"));
+}
+
+TEST_CASE("heads: a head is named from its numbers", "[train][heads]") {
+  attnviz::HeadStats s;
+  s.previous = 0.7;
+  s.self = 0.2;
+  CHECK(attnviz::describe_head(s) == "previous-word head: 70% of its weight on the word just before");
+  s = {};
+  s.self = 0.55;
+  CHECK_THAT(attnviz::describe_head(s), Contains("self head: 55%"));
+  s = {};
+  s.first = 0.6;
+  CHECK_THAT(attnviz::describe_head(s), Contains("first-word head"));
+  s = {};
+  s.evenness = 0.9;
+  s.distance = 2.5;
+  CHECK_THAT(attnviz::describe_head(s), Contains("broad head") && Contains("2.5 words back"));
+  s = {};
+  s.previous = 0.3;
+  s.self = 0.2;
+  s.first = 0.1;
+  s.evenness = 0.5;
+  s.distance = 1.25;
+  CHECK(attnviz::describe_head(s) == "mixed head: leans to the previous word (30%), looks 1.2 words back on average");
+}
+
+TEST_CASE("heads: every head of a trained model measured, described and drawn; JSON; errors", "[train][heads][cli]") {
+  TempDir tmp;
+  write_toy_corpus(tmp.path() / "corpus");
+  const std::string corpus = (tmp.path() / "corpus").string(), model = (tmp.path() / "m.json").string();
+  REQUIRE(run_attnviz({"train", "--corpus", corpus, "--out", model, "--embeddings", "toy", "--layers", "2", "--heads", "2", "--d-k", "4",
+                       "--epochs", "2", "--threads", "1"})
+              .exit_code == 0);
+  auto r = run_attnviz({"heads", "--model", model, "--corpus", corpus, "--sentence", "the cat chased the mouse", "--ascii"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Contains("2 layer(s) × 2 head(s), measured on 40 sentences (dev split of"));
+  for (const char* head : {"\nL1H1 ", "\nL1H2 ", "\nL2H1 ", "\nL2H2 "}) CHECK_THAT(r.out, Contains(head) && Contains(" head: ") );
+  CHECK_THAT(r.out, Contains("layer 2 h1"));
+  CHECK_THAT(r.out, Contains("\n mouse  |"));
+  auto j = run_attnviz({"heads", "--model", model, "--corpus", corpus, "--json", "-"});
+  REQUIRE(j.exit_code == 0);
+  const auto doc = nlohmann::json::parse(j.out);
+  REQUIRE(doc["heads"].size() == 4);
+  for (const auto& h : doc["heads"]) {
+    const double total = h["previous"].get<double>() + h["self"].get<double>();
+    CHECK(total <= 1.0001);
+    CHECK(h["entropy_bits"].get<double>() >= 0);
+    CHECK(!h["description"].get<std::string>().empty());
+  }
+  // The grid's weights are rows of a causal softmax: each sums to 1 over the words so far.
+  const auto& first = doc["sentence"]["attention"][0][0];
+  CHECK(first.size() == 5);
+  for (std::size_t i = 0; i < 5; ++i) {
+    double sum = 0;
+    for (std::size_t k = 0; k < 5; ++k) sum += first[i][k].get<double>();
+    CHECK(sum == Approx(1.0).epsilon(1e-5));
+    if (i < 4) CHECK(first[i][4].get<double>() == 0.0);
+  }
+  auto none = run_attnviz({"heads", "--model", model});
+  CHECK(none.exit_code == 2);
+  CHECK_THAT(none.err, Contains("--corpus"));
+  auto toy = run_attnviz({"heads", "--model", (attnviz::test::data_dir() / "models/toy.json").string(), "--corpus", corpus});
+  CHECK(toy.exit_code == 2);
+  CHECK_THAT(toy.err, Contains("not a trained language model"));
 }

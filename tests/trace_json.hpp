@@ -21,7 +21,7 @@ inline Vector row_vector(const std::vector<float>& v) {
 }
 
 // Stage `name` (of `head`, or the head-less one when head < 0) of an exported trace, as float rows (null:
-// −∞). The JSON numbers read back as the same float32 (DESIGN.md §3).
+// −∞). The JSON numbers read back as the same float32 (docs/formats.md).
 inline std::vector<std::vector<float>> trace_stage(const nlohmann::json& trace, const std::string& name, int head = -1) {
   for (const auto& s : trace.at("stages"))
     if (s.at("name") == name && (head < 0 ? s.at("head").is_null() : s.at("head") == head)) {

@@ -1,4 +1,4 @@
-// Word embeddings: our JSON format (DESIGN.md §2, "attnviz-embeddings"), and the files teachers bring: GloVe
+// Word embeddings: our JSON format (docs/formats.md, "attnviz-embeddings"), and the files teachers bring: GloVe
 // text, word2vec text and the wink JSON layout, recognised by content (docs/embeddings.md).
 #pragma once
 

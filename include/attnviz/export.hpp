@@ -1,4 +1,4 @@
-// The trace export (DESIGN.md §3) and whole-or-nothing output files.
+// The trace export (docs/formats.md) and whole-or-nothing output files.
 #pragma once
 
 #include <filesystem>

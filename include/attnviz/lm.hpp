@@ -77,16 +77,18 @@ class LmLayout {
 
 // The sum of −log p over every predicted token of `sentences` (each at most max_len tokens; one of fewer
 // than two tokens predicts nothing) and how many were predicted. With `grad` (the layout's size), adds
-// the gradient of scale · (that sum) to it. `embeddings` is V × C. `attention`, when given, receives each
-// sentence's weights: [sentence][layer][head], T × T.
+// the gradient of scale · (that sum) to it. `embeddings` is V × C.
 struct LmLoss {
   double nll = 0;
   std::size_t tokens = 0;
 };
 template <typename S>
 LmLoss lm_forward_backward(const LmConfig& config, const S* params, const RowMat<S>& embeddings,
-                           const std::vector<std::vector<int>>& sentences, S* grad, S scale,
-                           std::vector<std::vector<std::vector<RowMat<S>>>>* attention = nullptr);
+                           const std::vector<std::vector<int>>& sentences, S* grad, S scale);
+
+// The attention weights of one sentence (at most max_len tokens), forward only: [layer][head], T × T.
+std::vector<std::vector<RowMat<float>>> lm_attention(const LmConfig& config, const std::vector<float>& params, const RowMat<float>& embeddings,
+                                                     const std::vector<int>& ids);
 
 // Sets parameters as training starts: weights N(0, 0.02) (W_o and W_2 divided by √(2L)), positions
 // N(0, 0.02), gains 1 (LN_f's 0.1), biases 0, the output bias `out_bias` (log unigram frequencies). Deterministic.

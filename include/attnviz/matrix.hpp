@@ -1,4 +1,4 @@
-// The one matrix type of the library: float32, row-major, so a row is a token as in the math (DESIGN.md §1).
+// The one matrix type of the library: float32, row-major, so a row is a token as in the math (docs/math.md).
 #pragma once
 
 #include <Eigen/Core>

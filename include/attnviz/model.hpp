@@ -1,4 +1,4 @@
-// Attention weights (DESIGN.md §2, format "attnviz-model") and the built-in `identity` model.
+// Attention weights (docs/formats.md, format "attnviz-model") and the built-in `identity` model.
 #pragma once
 
 #include <filesystem>

@@ -90,7 +90,7 @@ void check_attention_memory(const Backend& backend, double n, double m, int head
                             double output_bytes_per_cell = 0, const std::string& outputs_named = "",
                             const std::string& shorter = "a shorter sentence");
 
-// Every stage of DESIGN.md §1 for `sentence`. The model's d_model must equal the embeddings' dim.
+// Every stage of the catalogue (stages.hpp) for `sentence`. The model's d_model must equal the embeddings' dim.
 // With positions, three stages come first: token_embeddings (E, the words' own rows), positional_encoding
 // (PE) and embeddings (X = E + PE). With a context, context_embeddings (the key/value side's rows, its own
 // positions added) follows embeddings.

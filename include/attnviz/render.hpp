@@ -1,4 +1,4 @@
-// Terminal rendering of the trace (DESIGN.md §5): heatmap tables with labelled axes, a legend with the
+// Terminal rendering of the trace: heatmap tables with labelled axes, a legend with the
 // range, colour by policy and depth, UTF-8 box drawing or ASCII, column blocks for wide matrices.
 // Everything here is a pure function of its arguments, so the tests can pin every case.
 #pragma once

@@ -1,5 +1,5 @@
 // The trace: every stage of one attention computation as data (names, labels, matrices). Renderers and
-// exporters only read it, so a new view never touches the math (DESIGN.md §1, §3).
+// exporters only read it, so a new view never touches the math (docs/architecture.md).
 #pragma once
 
 #include <optional>
@@ -15,7 +15,7 @@ namespace attnviz {
 // What the rows and columns of a stage are. Attention matrices (scores, scaled_scores, weights) have
 // queries as rows and keys as columns; the others have tokens as rows and named dimensions as columns.
 struct Stage {
-  std::string name;                     // JSON "name": "embeddings", "queries", ... (DESIGN.md §1)
+  std::string name;                     // JSON "name": "embeddings", "queries", ... (stages.hpp)
   std::string symbol;                   // "X", "Q", "K", "V", "S", "S'", "P", "A", "O"
   std::optional<int> head;              // 0-based head for per-head stages, nullopt otherwise
   std::string row_axis;                 // "tokens" or "queries"

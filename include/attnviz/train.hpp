@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <vector>
@@ -74,5 +75,13 @@ struct LmEmbeddings {
   RowMat<float> E;
 };
 LmEmbeddings lm_embeddings(const Embeddings& emb);
+
+// A trained model (a bundled name under data/models, or a path) with its embeddings, checked to agree.
+struct LoadedLm {
+  std::filesystem::path path;
+  LanguageModel model;
+  LmEmbeddings inputs;
+};
+LoadedLm load_trained_model(const std::string& spec, const std::optional<std::string>& data_dir);
 
 }  // namespace attnviz

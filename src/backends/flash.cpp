@@ -60,26 +60,50 @@ struct StepRecorder {
   }
 };
 
-// Kᵀ in tiles of Bc keys, the layout the kernel reads: tile j is the d_k × Bc block of rows
-// [j·d_k, (j+1)·d_k), its column c the key j·Bc + c (zeros past the last key). Once per head.
-Matrix pack_key_tiles(const Matrix& K, int Bc) {
-  const auto m = static_cast<int>(K.rows()), d_k = static_cast<int>(K.cols());
-  Bc = std::min(Bc, std::max(m, 1));  // as flash_block does
-  const int tiles = (m + Bc - 1) / Bc;
-  Matrix Kt = Matrix::Zero(static_cast<Eigen::Index>(tiles) * d_k, Bc);
-  for (int j = 0; j < tiles; ++j) {
-    const int cols = std::min(Bc, m - j * Bc);
-    Kt.block(static_cast<Eigen::Index>(j) * d_k, 0, d_k, cols) = K.middleRows(j * Bc, cols).transpose();
+// K and V of one head as the kernel reads them, packed once and shared by every query block, each row on a
+// 64-byte boundary (a row split across two cache lines costs every AVX-512 load twice): Kᵀ in tiles of Bc
+// keys, tile j the d_k × Bc block of rows [j·d_k, (j+1)·d_k), its column c the key j·Bc + c (zeros past the
+// last key); V row by row.
+struct PackedHead {
+  std::vector<float> storage;
+  const float* Kt = nullptr;
+  long ldkt = 0;
+  const float* V = nullptr;
+  long ldv = 0;
+  int m = 0, Bc = 0;
+};
+
+PackedHead pack_head(const Matrix& K, const Matrix& V, int Bc) {
+  PackedHead p;
+  p.m = static_cast<int>(K.rows());
+  p.Bc = std::min(Bc, std::max(p.m, 1));  // a tile wider than the keys is one tile of all of them
+  const auto d_k = static_cast<long>(K.cols()), d_v = static_cast<long>(V.cols());
+  const long tiles = (p.m + p.Bc - 1) / p.Bc;
+  const auto round16 = [](long x) { return (x + 15) / 16 * 16; };
+  p.ldkt = round16(p.Bc);
+  p.ldv = round16(d_v);
+  const long kt_floats = tiles * d_k * p.ldkt, v_floats = static_cast<long>(p.m) * p.ldv;
+  p.storage.assign(static_cast<std::size_t>(kt_floats + v_floats + 16), 0.0f);
+  auto* base = reinterpret_cast<float*>((reinterpret_cast<std::uintptr_t>(p.storage.data()) + 63) & ~std::uintptr_t{63});
+  for (long j = 0; j < tiles; ++j) {
+    const long cols = std::min<long>(p.Bc, p.m - j * p.Bc);
+    for (long k = 0; k < d_k; ++k)
+      for (long c = 0; c < cols; ++c) base[(j * d_k + k) * p.ldkt + c] = K(j * p.Bc + c, k);
   }
-  return Kt;
+  float* v = base + kt_floats;
+  for (long r = 0; r < p.m; ++r)
+    for (long c = 0; c < d_v; ++c) v[r * p.ldv + c] = V(r, c);
+  p.Kt = base;
+  p.V = v;
+  return p;
 }
 
 // The tile loop of one query block, by the kernel path in use (kernels/kernels.inc), with K packed by
 // pack_key_tiles: once per head, shared by every block. O (rows × d_v) receives O_i / ℓ.
-void flash_block(const Matrix& Q, const Matrix& Kt, int m, const Matrix& V, const AttentionOptions& options, float factor,
-                 int row0, int rows, int Bc, float* O, long ldo, const std::function<void(const FlashStep&)>* on_step) {
+void flash_block(const Matrix& Q, const PackedHead& kv, int d_v, const AttentionOptions& options, float factor,
+                 int row0, int rows, float* O, long ldo, const std::function<void(const FlashStep&)>* on_step) {
   const kernels::Table& k = kernels::active();
-  Bc = std::min(Bc, std::max(m, 1));  // a tile wider than the keys is one tile of all of them
+  const int Bc = kv.Bc;
   // Scratch aligned to 64 bytes (one cache line, one AVX-512 vector), kept by each thread from block to
   // block: a fresh 300 KiB a block cost page faults and zeroing (the kernel writes before it reads).
   thread_local std::vector<float> scratch;
@@ -88,17 +112,17 @@ void flash_block(const Matrix& Q, const Matrix& Kt, int m, const Matrix& V, cons
   kernels::FlashBlock f;
   f.Q = Q.data() + static_cast<std::ptrdiff_t>(row0) * Q.cols();
   f.ldq = static_cast<long>(Q.cols());
-  f.Kt = Kt.data();
-  f.ldkt = static_cast<long>(Kt.cols());
-  f.V = V.data();
-  f.ldv = static_cast<long>(V.cols());
+  f.Kt = kv.Kt;
+  f.ldkt = kv.ldkt;
+  f.V = kv.V;
+  f.ldv = kv.ldv;
   f.O = O;
   f.ldo = ldo;
   f.rows = rows;
   f.row0 = row0;
-  f.m = m;
+  f.m = kv.m;
   f.d_k = static_cast<int>(Q.cols());
-  f.d_v = static_cast<int>(V.cols());
+  f.d_v = d_v;
   f.Bc = Bc;
   f.factor = factor;
   f.causal = options.causal;
@@ -119,9 +143,9 @@ void flash_block(const Matrix& Q, const Matrix& Kt, int m, const Matrix& V, cons
 
 Matrix flash_query_block(const Matrix& Q, const Matrix& K, const Matrix& V, const AttentionOptions& options,
                          float factor, int row0, int rows, int Bc, const std::function<void(const FlashStep&)>* on_step) {
-  const Matrix Kt = pack_key_tiles(K, Bc);
+  const PackedHead kv = pack_head(K, V, Bc);
   Matrix O_i(rows, V.cols());
-  flash_block(Q, Kt, static_cast<int>(K.rows()), V, options, factor, row0, rows, Bc, O_i.data(), static_cast<long>(O_i.cols()), on_step);
+  flash_block(Q, kv, static_cast<int>(V.cols()), options, factor, row0, rows, O_i.data(), static_cast<long>(O_i.cols()), on_step);
   return O_i;
 }
 
@@ -141,10 +165,10 @@ class FlashBackend final : public Backend {
     const float factor = score_factor(options, model.d_k);
 
     std::vector<HeadProjections> heads;
-    std::vector<Matrix> packed_K;  // Kᵀ of each head in tiles of Bc keys, packed once for every query block
+    std::vector<PackedHead> packed;  // K and V of each head as the kernel reads them, once for every query block
     for (int h = 0; h < H; ++h) {
       heads.push_back(project_head(model, in, h, options.threads));
-      packed_K.push_back(pack_key_tiles(heads.back().K, Bc));
+      packed.push_back(pack_head(heads.back().K, heads.back().V, Bc));
     }
     Matrix concat(n, H * d_v);  // n × (H·d_v)
 
@@ -155,7 +179,7 @@ class FlashBackend final : public Backend {
       const int block = options.causal ? Tr - 1 - item % Tr : item % Tr;
       const int h = item / Tr, row0 = block * Br, rows = std::min(Br, n - row0);
       const auto& [Q, K, V] = heads[static_cast<std::size_t>(h)];
-      flash_block(Q, packed_K[static_cast<std::size_t>(h)], m, V, options, factor, row0, rows, Bc, &concat(row0, h * d_v),
+      flash_block(Q, packed[static_cast<std::size_t>(h)], d_v, options, factor, row0, rows, &concat(row0, h * d_v),
                   static_cast<long>(concat.cols()), nullptr);
     });
 

@@ -47,7 +47,7 @@ std::vector<Stage> Backend::compute_timed(const Model& model, const AttentionInp
 std::optional<KernelTiming> Backend::time_kernel(int, int, int, bool) const { return std::nullopt; }
 
 // The one place that knows whether the CUDA backends are compiled in (CMake sets ATTNVIZ_WITH_CUDA on this
-// file only; STYLE.md: no #if outside this seam).
+// file only; docs/architecture.md: no #if outside this seam).
 #ifndef ATTNVIZ_WITH_CUDA
 #define ATTNVIZ_WITH_CUDA 0
 #endif

@@ -28,13 +28,10 @@ struct EvaluateArgs {
 int evaluate(const EvaluateArgs& a) {
   if (a.corpus.has_value() == a.text.has_value()) throw InputError("give either --corpus DIR (with --split) or --text FILE");
   const Split split = parse_split(a.split);
-  const auto path = input_file("models", a.model, a.data_dir);
-  const LanguageModel model = load_language_model(path);
-  const Embeddings emb = resolve_embeddings(model.embeddings, a.data_dir);
-  const LmEmbeddings le = lm_embeddings(emb);
-  if (le.vocab.size() != model.config.vocab || emb.dim != model.config.d_model)
-    throw InputError(fmt::format("{}: the model expects {} words of width {}, its embeddings '{}' have {} of width {}", path.string(),
-                                 model.config.vocab, model.config.d_model, model.embeddings, le.vocab.size(), emb.dim));
+  const LoadedLm loaded = load_trained_model(a.model, a.data_dir);
+  const LanguageModel& model = loaded.model;
+  const LmEmbeddings& le = loaded.inputs;
+  const auto& path = loaded.path;
   const Sentences raw = a.corpus ? load_corpus_split(*a.corpus, split, le.vocab) : tokenize_text_file(*a.text, le.vocab);
   const Sentences sentences = fit_to_length(raw, model.config.max_len);
   const int threads = resolve_threads(a.threads);

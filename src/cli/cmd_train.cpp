@@ -47,14 +47,13 @@ struct Watch {
   std::size_t query = 0;
 
   void print(const LmConfig& c, const std::vector<float>& params, const RowMat<float>& E, const std::string& when) const {
-    std::vector<std::vector<std::vector<RowMat<float>>>> att;
-    lm_forward_backward<float>(c, params.data(), E, {ids}, nullptr, 1.0f, &att);
+    const auto att = lm_attention(c, params, E, ids);
     std::cout << fmt::format("{}: \"{}\" attends to\n", when, words[query]);
     for (int l = 0; l < c.layers; ++l)
       for (int h = 0; h < c.heads; ++h) {
         std::string row = fmt::format("  layer {} head {}:", l + 1, h + 1);
         for (std::size_t j = 0; j <= query; ++j)
-          row += fmt::format("  {} {:.2f}", words[j], att[0][static_cast<std::size_t>(l)][static_cast<std::size_t>(h)](
+          row += fmt::format("  {} {:.2f}", words[j], att[static_cast<std::size_t>(l)][static_cast<std::size_t>(h)](
                                                              static_cast<Eigen::Index>(query), static_cast<Eigen::Index>(j)));
         std::cout << row << "\n";
       }

@@ -1,8 +1,6 @@
-// The arithmetic of one attention weight, redone in float32 in the reference's order (src/backends/cpu.cpp:
-// S' = S × factor, masked cells −∞, then the row maximum, exp, the sum in key order, the division).
+// The arithmetic of one attention weight, redone in float32 in the reference's order: S' = S × factor, masked
+// cells −∞, then the teaching softmax (softmax.hpp: the row maximum, exp, the sum in key order, the division).
 #include "attnviz/explain.hpp"
-
-#include "../backends/vexp.hpp"
 
 #include <cmath>
 #include <limits>
@@ -11,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include "attnviz/error.hpp"
+#include "attnviz/softmax.hpp"
 #include "attnviz/tokenizer.hpp"
 #include "attnviz/stages.hpp"
 
@@ -89,19 +88,13 @@ CellExplanation explain_cell(const Trace& trace, int head, int query, int key) {
     e.masked_row.push_back(masked);
     e.scaled_row.push_back(masked ? -std::numeric_limits<float>::infinity() : scores[static_cast<std::size_t>(j)] * e.factor);
   }
-  // Softmax in the reference's three passes: the maximum, exp and the sum in key order, the division.
-  e.row_max = -std::numeric_limits<float>::infinity();
-  for (int j = 0; j < m; ++j)
-    if (e.scaled_row[static_cast<std::size_t>(j)] > e.row_max) {
-      e.row_max = e.scaled_row[static_cast<std::size_t>(j)];
-      e.row_argmax = j;
-    }
-  // The same vectorised exp as the reference backend, so every number is the trace's to the bit.
-  for (int j = 0; j < m; ++j) e.exp_row.push_back(e.scaled_row[static_cast<std::size_t>(j)] - e.row_max);
-  exp_inplace(e.exp_row.data(), e.exp_row.size());
-  e.row_sum = 0.0f;
-  for (int j = 0; j < m; ++j) e.row_sum += e.exp_row[static_cast<std::size_t>(j)];
-  for (int j = 0; j < m; ++j) e.weight_row.push_back(e.exp_row[static_cast<std::size_t>(j)] / e.row_sum);
+  // Softmax as the reference computes it, so every number is the trace's to the bit.
+  RowSoftmax softmax = softmax_row(e.scaled_row);
+  e.row_max = softmax.max;
+  e.row_argmax = softmax.argmax;
+  e.exp_row = std::move(softmax.exps);
+  e.row_sum = softmax.sum;
+  e.weight_row = std::move(softmax.p);
 
   e.v = V->data.row(key);
   e.share = e.weight() * e.v;

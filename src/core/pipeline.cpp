@@ -281,7 +281,7 @@ AttentionInput prepare_input(const Embeddings& emb, const Model& model, const st
   in.X = embed_rows(emb, query.rows);                     // n × d
   if (cross) in.X_kv = embed_rows(emb, context_rows);      // m × d
   if (options.positions == "sinusoidal") {
-    // E, then PE, then X = E + PE: the reader sees both parts of the sum (DESIGN.md §1: `embeddings` includes PE).
+    // E, then PE, then X = E + PE: the reader sees both parts of the sum (docs/math.md: `embeddings` includes PE).
     Matrix PE = sinusoidal_positions(static_cast<int>(in.X.rows()), emb.dim);  // n × d
     trace.stages.push_back(make_embedding_stage(stage_name::token_embeddings, trace.tokens, emb.dimension_labels, in.X));
     trace.stages.push_back(make_embedding_stage(stage_name::positional_encoding, trace.tokens, emb.dimension_labels, PE));

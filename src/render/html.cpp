@@ -1,5 +1,5 @@
 // The HTML report: one self-contained page per run (docs/html-report.md). Everything the page shows comes
-// from the trace (DESIGN.md §6: renderers only read it); the colours come from the same maps, chosen by
+// from the trace (renderers only read it: docs/architecture.md); the colours come from the same maps, chosen by
 // the same rule (render_detail::scale_of), as the terminal tables.
 //
 // Safety: every piece of data (sentence, tokens, labels, names, notes) goes through escape_html exactly
@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "attnviz/error.hpp"
+#include "attnviz/softmax.hpp"
 #include "attnviz/stages.hpp"
 #include "colormap.hpp"
 
@@ -122,30 +123,23 @@ bool is_open(const HtmlOptions& options, const std::string& name) {
 // ---------------------------------------------------------------------------------------------------
 // The hover text of a cell: its value exactly, what its row and column are, and its arithmetic.
 
-// The softmax of S' row by row, recomputed in float as the reference backend does it (src/backends/cpu.cpp):
-// the row maximum, then exp(s − max) summed over the row. The page shows these intermediate numbers.
-struct SoftmaxRows {
-  std::vector<float> max, sum;
-};
-
-SoftmaxRows softmax_rows_of(const Matrix& scaled) {
-  SoftmaxRows out;
+// The softmax of each row of S', step by step as the reference computed the weights (softmax.hpp): the
+// hover text shows the trace's own numbers.
+std::vector<RowSoftmax> softmax_rows_of(const Matrix& scaled) {
+  std::vector<RowSoftmax> rows;
+  std::vector<float> row(static_cast<std::size_t>(scaled.cols()));
   for (Eigen::Index i = 0; i < scaled.rows(); ++i) {
-    float row_max = -kInfinity;
-    for (Eigen::Index j = 0; j < scaled.cols(); ++j) row_max = std::max(row_max, scaled(i, j));
-    float sum = 0.0f;
-    for (Eigen::Index j = 0; j < scaled.cols(); ++j) sum += std::exp(scaled(i, j) - row_max);
-    out.max.push_back(row_max);
-    out.sum.push_back(sum);
+    for (Eigen::Index j = 0; j < scaled.cols(); ++j) row[static_cast<std::size_t>(j)] = scaled(i, j);
+    rows.push_back(softmax_row(row));
   }
-  return out;
+  return rows;
 }
 
 // The stages a stage's arithmetic reads: S for S', S' (and its softmax sums) for P.
 struct Arithmetic {
   const Stage* scores = nullptr;
   const Stage* scaled = nullptr;
-  SoftmaxRows softmax;
+  std::vector<RowSoftmax> softmax;  // of each row of S', for the weights
   float scale = 1.0f, temperature = 1.0f;
   int d_k = 0;
 };
@@ -194,9 +188,9 @@ std::vector<std::string> arithmetic_lines(const Stage& stage, const Arithmetic& 
       lines.push_back(fmt::format("P{0} = exp(S'{0} − max) / Σ (max and Σ of row {1}: hover over its label)", cell, i));
       if (a.scaled) {
         const auto r = static_cast<std::size_t>(i);
-        const float s = a.scaled->data(i, j), m = a.softmax.max[r], sum = a.softmax.sum[r];
-        lines.push_back(fmt::format("= exp({} − {}) / {}", exact(s), exact(m), exact(sum)));
-        lines.push_back(fmt::format("= {} / {} = {}", exact(std::exp(s - m)), exact(sum), exact(v)));
+        const RowSoftmax& row = a.softmax[r];
+        lines.push_back(fmt::format("= exp({} − {}) / {}", exact(a.scaled->data(i, j)), exact(row.max), exact(row.sum)));
+        lines.push_back(fmt::format("= {} / {} = {}", exact(row.exps[static_cast<std::size_t>(j)]), exact(row.sum), exact(v)));
       }
     }
   } else if (stage.name == stage_name::context) {
@@ -238,8 +232,8 @@ std::string row_title(const Stage& stage, const Arithmetic& a, Eigen::Index i) {
   std::vector<std::string> lines{fmt::format("row {}: {} “{}”", i, singular(stage.row_axis), label_at(stage.row_labels, i))};
   if (stage.name == stage_name::weights && a.scaled) {
     const auto r = static_cast<std::size_t>(i);
-    lines.push_back(fmt::format("max = {}: the largest S' of row {}", exact(a.softmax.max[r]), i));
-    lines.push_back(fmt::format("Σ = {}: the sum of exp(S'[{}][k] − max) over the row", exact(a.softmax.sum[r]), i));
+    lines.push_back(fmt::format("max = {}: the largest S' of row {}", exact(a.softmax[r].max), i));
+    lines.push_back(fmt::format("Σ = {}: the sum of exp(S'[{}][k] − max) over the row", exact(a.softmax[r].sum), i));
   }
   return tooltip(lines);
 }

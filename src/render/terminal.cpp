@@ -1,4 +1,4 @@
-// Terminal rendering (DESIGN.md §5): the colour, locale and width policies, and each stage as a titled,
+// Terminal rendering (docs/architecture.md): the colour, locale and width policies, and each stage as a titled,
 // labelled table with numbers always printed, colour as a second channel and glyph shading as a third.
 #include <sys/ioctl.h>
 #include <unistd.h>

@@ -311,8 +311,7 @@ void softmax_rows(RowMat<S>& z) {
 }  // namespace
 
 template <typename S>
-LmLoss lm_forward_backward(const LmConfig& c, const S* p, const RowMat<S>& E, const std::vector<std::vector<int>>& sentences, S* g, S scale,
-                           std::vector<std::vector<std::vector<RowMat<S>>>>* attention) {
+LmLoss lm_forward_backward(const LmConfig& c, const S* p, const RowMat<S>& E, const std::vector<std::vector<int>>& sentences, S* g, S scale) {
   if (E.rows() != c.vocab || E.cols() != c.d_model)
     throw InputError(fmt::format("the embeddings are {} × {}, the model expects {} × {}", E.rows(), E.cols(), c.vocab, c.d_model));
   const LmLayout lay(c);
@@ -329,10 +328,6 @@ LmLoss lm_forward_backward(const LmConfig& c, const S* p, const RowMat<S>& E, co
       if (id < 0 || id >= c.vocab) throw InputError(fmt::format("token id {} is outside the vocabulary of {}", id, c.vocab));
     forward_sentence(c, lay, p, E, ids, acts[i]);
     rows += static_cast<Eigen::Index>(ids.size()) - 1;
-    if (attention) {
-      attention->emplace_back();
-      for (const auto& la : acts[i].layers) attention->back().push_back(la.att);
-    }
   }
   if (rows == 0) return loss;
   RowMat<S> f(rows, c.d_model);  // N × C
@@ -368,10 +363,23 @@ LmLoss lm_forward_backward(const LmConfig& c, const S* p, const RowMat<S>& E, co
   return loss;
 }
 
+std::vector<std::vector<RowMat<float>>> lm_attention(const LmConfig& c, const std::vector<float>& params, const RowMat<float>& E,
+                                                     const std::vector<int>& ids) {
+  if (ids.empty() || static_cast<int>(ids.size()) > c.max_len)
+    throw InputError(fmt::format("a sentence of {} tokens: the model reads 1 to {}", ids.size(), c.max_len));
+  for (int id : ids)
+    if (id < 0 || id >= c.vocab) throw InputError(fmt::format("token id {} is outside the vocabulary of {}", id, c.vocab));
+  SentenceActs<float> acts;
+  forward_sentence(c, LmLayout(c), params.data(), E, ids, acts);
+  std::vector<std::vector<RowMat<float>>> out;
+  for (auto& layer : acts.layers) out.push_back(std::move(layer.att));
+  return out;
+}
+
 template LmLoss lm_forward_backward<float>(const LmConfig&, const float*, const RowMat<float>&, const std::vector<std::vector<int>>&, float*,
-                                           float, std::vector<std::vector<std::vector<RowMat<float>>>>*);
+                                           float);
 template LmLoss lm_forward_backward<double>(const LmConfig&, const double*, const RowMat<double>&, const std::vector<std::vector<int>>&,
-                                            double*, double, std::vector<std::vector<std::vector<RowMat<double>>>>*);
+                                            double*, double);
 
 void lm_init(const LmConfig& c, std::vector<float>& params, std::uint64_t seed, const std::vector<float>& out_bias) {
   const LmLayout lay(c);

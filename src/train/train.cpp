@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "attnviz/data.hpp"
 #include "attnviz/error.hpp"
 #include "../backends/parallel.hpp"
 
@@ -169,6 +170,17 @@ LmEmbeddings lm_embeddings(const Embeddings& emb) {
   LmEmbeddings out{Vocabulary(emb.words), RowMat<float>::Zero(static_cast<Eigen::Index>(emb.words.size()) + 1, emb.dim)};
   out.E.topRows(static_cast<Eigen::Index>(emb.words.size())) = emb.vectors;
   return out;
+}
+
+LoadedLm load_trained_model(const std::string& spec, const std::optional<std::string>& data_dir) {
+  const auto path = input_file("models", spec, data_dir);
+  LanguageModel model = load_language_model(path);
+  const Embeddings emb = resolve_embeddings(model.embeddings, data_dir);
+  LmEmbeddings inputs = lm_embeddings(emb);
+  if (inputs.vocab.size() != model.config.vocab || emb.dim != model.config.d_model)
+    throw InputError(fmt::format("{}: the model expects {} words of width {}, its embeddings '{}' have {} of width {}", path.string(),
+                                 model.config.vocab, model.config.d_model, model.embeddings, inputs.vocab.size(), emb.dim));
+  return {path, std::move(model), std::move(inputs)};
 }
 
 LanguageModel unigram_model(const std::vector<float>& log_probs, int d_model, int max_len, const std::string& embeddings) {

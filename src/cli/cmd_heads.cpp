@@ -1,0 +1,93 @@
+// attnviz heads: what every head of a trained language model does, measured, and one sentence's patterns.
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "attnviz/corpus.hpp"
+#include "attnviz/error.hpp"
+#include "attnviz/export.hpp"
+#include "attnviz/heads.hpp"
+#include "attnviz/tokenizer.hpp"
+#include "attnviz/train.hpp"
+#include "common.hpp"
+
+namespace attnviz::cli {
+
+namespace {
+
+struct HeadsArgs {
+  std::string model = "wordnet-lm";
+  std::optional<std::string> corpus;
+  std::string split = "dev";
+  std::optional<std::string> text;
+  std::string sentence = "the cat chased the mouse";
+  std::optional<std::string> json;
+  bool ascii = false;
+  std::optional<std::string> data_dir;
+};
+
+int heads(const HeadsArgs& a) {
+  if (a.corpus.has_value() == a.text.has_value()) throw InputError("give either --corpus DIR (with --split, default dev) or --text FILE to measure the heads on");
+  const Split split = parse_split(a.split);
+  const LoadedLm loaded = load_trained_model(a.model, a.data_dir);
+  const LmConfig& c = loaded.model.config;
+  if (c.layers == 0 || c.mixing != Mixing::attention)
+    throw InputError(fmt::format("{}: has no learned attention heads (mixing {}, {} layers)", loaded.path.string(), mixing_name(c.mixing), c.layers));
+  const Vocabulary& vocab = loaded.inputs.vocab;
+  std::vector<std::string> words = tokenize(a.sentence, [&](const std::string& t) { return vocab.index.count(t) != 0; });
+  if (words.empty() || words.size() > static_cast<std::size_t>(c.max_len))
+    throw InputError(fmt::format("--sentence has {} tokens; the model reads 1 to {}", words.size(), c.max_len));
+  std::vector<int> ids;
+  for (auto& w : words) {
+    ids.push_back(vocab.id(w));
+    if (ids.back() == vocab.unknown) w = kUnknownToken;
+  }
+  const Sentences raw = a.corpus ? load_corpus_split(*a.corpus, split, vocab) : tokenize_text_file(*a.text, vocab);
+  const Sentences sentences = fit_to_length(raw, c.max_len);
+  if (sentences.empty()) throw InputError("no sentence of two or more tokens to measure the heads on");
+  const auto stats = measure_heads(c, loaded.model.params, loaded.inputs.E, sentences);
+  const auto attention = lm_attention(c, loaded.model.params, loaded.inputs.E, ids);
+  if (a.json) {
+    auto doc = heads_json(stats, sentences.size());
+    doc["sentence"] = {{"tokens", words}, {"attention", nlohmann::ordered_json::array()}};
+    for (const auto& layer : attention) {
+      auto& out = doc["sentence"]["attention"].emplace_back(nlohmann::ordered_json::array());
+      for (const auto& head : layer) out.push_back(matrix_json(head));
+    }
+    write_output(*a.json, to_pretty_json(doc));
+  }
+  if (a.json == "-") return 0;
+  std::cout << fmt::format("{}: {} layer(s) × {} head(s), measured on {} sentences ({})\n", loaded.path.string(), c.layers, c.heads,
+                           sentences.size(), a.corpus ? fmt::format("{} split of {}", a.split, *a.corpus) : *a.text);
+  std::cout << fmt::format("{:<6} {:>8} {:>6} {:>6} {:>6} {:>8}  {}\n", "head", "previous", "self", "first", "back", "entropy", "what it does");
+  for (const auto& s : stats)
+    std::cout << fmt::format("{:<6} {:>8.2f} {:>6.2f} {:>6.2f} {:>6.2f} {:>8.2f}  {}\n", fmt::format("L{}H{}", s.layer, s.head), s.previous, s.self,
+                             s.first, s.distance, s.entropy, s.description);
+  std::cout << "(previous, self, first: mean weight on the word before, on itself, on the first word; back: mean words looked back; "
+               "entropy in bits; over every word but each sentence's first)\n\n";
+  std::cout << fmt::format("\"{}\", every head:\n", fmt::join(words, " ")) << render_head_grid(attention, words, a.ascii) << std::flush;
+  return 0;
+}
+
+}  // namespace
+
+Command add_heads_command(CLI::App& app) {
+  auto args = std::make_shared<HeadsArgs>();
+  CLI::App* cmd = app.add_subcommand("heads", "What every head of a trained language model does, measured on a corpus split, and one sentence's patterns");
+  HeadsArgs& a = *args;
+  cmd->add_option("--model", a.model, "A trained model: a bundled name or an attnviz-model version 2 file (default wordnet-lm)")->type_name("NAME|PATH");
+  cmd->add_option("--corpus", a.corpus, "The corpus directory to measure on (attnviz corpus)")->type_name("DIR");
+  cmd->add_option("--split", a.split, "train, dev or test (default dev)")->type_name("SPLIT");
+  cmd->add_option("--text", a.text, "A plain-text file to measure on instead, one sentence a line")->type_name("FILE");
+  cmd->add_option("--sentence", a.sentence, "The sentence whose patterns are drawn (default \"the cat chased the mouse\")")->type_name("SENTENCE");
+  cmd->add_option("--json", a.json, "Write the measurements and the sentence's weights as JSON to PATH ('-': standard output only)")->type_name("PATH|-");
+  cmd->add_flag("--ascii", a.ascii, "Shade the grid with ASCII characters");
+  cmd->add_option("--data-dir", a.data_dir, "Folder of the bundled data (default: found automatically; or ATTNVIZ_DATA)")->type_name("DIR");
+  cmd->footer(R"(Examples:
+  attnviz heads --model wordnet-lm --corpus corpus
+  attnviz heads --model lm.json --corpus corpus --sentence "she sat on the bank of the river" --ascii
+  attnviz heads --model lm.json --text my-sentences.txt --json heads.json)");
+  return {cmd, [args] { return heads(*args); }, reset_to_defaults(args)};
+}
+
+}  // namespace attnviz::cli

@@ -1,0 +1,109 @@
+#include "attnviz/heads.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace attnviz {
+
+std::string describe_head(const HeadStats& s) {
+  auto pct = [](double x) { return fmt::format("{:.0f}%", 100 * x); };
+  if (s.previous >= 0.5) return fmt::format("previous-word head: {} of its weight on the word just before", pct(s.previous));
+  if (s.self >= 0.5) return fmt::format("self head: {} of its weight on the word itself", pct(s.self));
+  if (s.first >= 0.5) return fmt::format("first-word head: {} of its weight on the sentence's first word", pct(s.first));
+  if (s.evenness >= 0.85)
+    return fmt::format("broad head: spreads its weight almost evenly over the words so far (evenness {:.2f}), {:.1f} words back on average",
+                       s.evenness, s.distance);
+  const double largest = std::max({s.previous, s.self, s.first});
+  const char* leaning = largest == s.previous ? "the previous word" : largest == s.self ? "itself" : "the first word";
+  return fmt::format("mixed head: leans to {} ({}), looks {:.1f} words back on average", leaning, pct(largest), s.distance);
+}
+
+std::vector<HeadStats> measure_heads(const LmConfig& c, const std::vector<float>& params, const RowMat<float>& E, const Sentences& sentences) {
+  std::vector<HeadStats> stats(static_cast<std::size_t>(c.layers * c.heads));
+  for (int l = 0; l < c.layers; ++l)
+    for (int h = 0; h < c.heads; ++h) {
+      stats[static_cast<std::size_t>(l * c.heads + h)].layer = l + 1;
+      stats[static_cast<std::size_t>(l * c.heads + h)].head = h + 1;
+    }
+  for (const auto& ids : sentences) {
+    if (ids.size() < 2) continue;
+    const auto att = lm_attention(c, params, E, ids);
+    for (int l = 0; l < c.layers; ++l)
+      for (int h = 0; h < c.heads; ++h) {
+        HeadStats& s = stats[static_cast<std::size_t>(l * c.heads + h)];
+        const RowMat<float>& A = att[static_cast<std::size_t>(l)][static_cast<std::size_t>(h)];
+        for (Eigen::Index i = 1; i < A.rows(); ++i) {
+          double entropy = 0, distance = 0;
+          for (Eigen::Index j = 0; j <= i; ++j) {
+            const double a = A(i, j);
+            if (a > 0) entropy -= a * std::log2(a);
+            distance += a * static_cast<double>(i - j);
+          }
+          s.previous += A(i, i - 1);
+          s.self += A(i, i);
+          s.first += A(i, 0);
+          s.distance += distance;
+          s.entropy += entropy;
+          s.evenness += entropy / std::log2(static_cast<double>(i + 1));
+          ++s.positions;
+        }
+      }
+  }
+  for (HeadStats& s : stats) {
+    const double n = static_cast<double>(std::max<std::size_t>(1, s.positions));
+    for (double* x : {&s.previous, &s.self, &s.first, &s.distance, &s.entropy, &s.evenness}) *x /= n;
+    s.description = describe_head(s);
+  }
+  return stats;
+}
+
+std::string render_head_grid(const std::vector<std::vector<RowMat<float>>>& att, const std::vector<std::string>& words, bool ascii) {
+  static const std::vector<std::string> unicode = {" ", "░", "▒", "▓", "█"}, plain = {" ", ".", ":", "*", "#"};
+  const auto& shades = ascii ? plain : unicode;
+  auto shade = [&](float w) { return shades[static_cast<std::size_t>(std::clamp(std::lround(w * 4.0f), 0L, 4L))]; };
+  const auto T = words.size();
+  std::size_t width = fmt::format("layer {}", att.size()).size() - 1;  // the labels' column fits "layer L" and every word
+  for (const auto& w : words) width = std::max(width, w.size());
+  std::string out;
+  for (std::size_t l = 0; l < att.size(); ++l) {
+    std::string header = fmt::format("layer {}", l + 1);
+    out += fmt::format("{:<{}}", header, width + 1);
+    for (std::size_t h = 0; h < att[l].size(); ++h) out += fmt::format(" {:<{}}", fmt::format("h{}", h + 1), T + 2);
+    out += "\n";
+    for (std::size_t i = 0; i < T; ++i) {
+      out += fmt::format("{:>{}} ", words[i], width);
+      for (std::size_t h = 0; h < att[l].size(); ++h) {
+        out += ascii ? " |" : " │";
+        for (std::size_t j = 0; j < T; ++j) out += shade(att[l][h](static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)));
+        out += ascii ? "|" : "│";
+      }
+      out += "\n";
+    }
+  }
+  out += fmt::format("(each block: rows are the words as queries, columns the words they attend to, in order; {} is 0, {} is 1)\n", ascii ? "' '" : "' '",
+                     shades.back());
+  return out;
+}
+
+nlohmann::ordered_json heads_json(const std::vector<HeadStats>& stats, std::size_t sentences) {
+  nlohmann::ordered_json doc;
+  doc["sentences"] = sentences;
+  doc["heads"] = nlohmann::ordered_json::array();
+  auto r = [](double x) { return std::round(x * 10000) / 10000; };
+  for (const auto& s : stats)
+    doc["heads"].push_back({{"layer", s.layer},
+                            {"head", s.head},
+                            {"previous", r(s.previous)},
+                            {"self", r(s.self)},
+                            {"first", r(s.first)},
+                            {"distance", r(s.distance)},
+                            {"entropy_bits", r(s.entropy)},
+                            {"evenness", r(s.evenness)},
+                            {"positions", s.positions},
+                            {"description", s.description}});
+  return doc;
+}
+
+}  // namespace attnviz
