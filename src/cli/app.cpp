@@ -8,12 +8,9 @@
 #include "attnviz/cli.hpp"
 #include "attnviz/error.hpp"
 #include "attnviz/output_file.hpp"
+#include "attnviz/version.hpp"
 #include "../backends/kernels/dispatch.hpp"
 #include "common.hpp"
-
-#ifndef ATTNVIZ_VERSION
-#define ATTNVIZ_VERSION "0.0.0"
-#endif
 
 namespace attnviz::cli {
 
@@ -41,7 +38,7 @@ struct Parser::Impl {
 
 Parser::Parser() : impl_(std::make_unique<Impl>()) {
   CLI::App& app = impl_->app;
-  app.set_version_flag("--version", fmt::format("attnviz {} (backends: {})\nCPU kernels: {}", ATTNVIZ_VERSION, fmt::join(backend_names(), ", "), kernels::describe()), "Print the version and exit");
+  app.set_version_flag("--version", fmt::format("attnviz {} (backends: {})\nCPU kernels: {}", kVersion, fmt::join(backend_names(), ", "), kernels::describe()), "Print the version and exit");
   app.require_subcommand(0, 1);
   app.footer(kFooter);
   impl_->commands = {add_run_command(app),   add_demo_command(app),    add_flash_command(app),

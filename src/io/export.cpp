@@ -9,10 +9,7 @@
 
 #include "attnviz/error.hpp"
 #include "attnviz/output_file.hpp"
-
-#ifndef ATTNVIZ_VERSION
-#define ATTNVIZ_VERSION "0.0.0"
-#endif
+#include "attnviz/version.hpp"
 
 namespace attnviz {
 
@@ -94,7 +91,7 @@ ojson trace_to_json(const Trace& trace) {
 
   ojson doc = {{"format", "attnviz-trace"},
                {"version", 1},
-               {"generator", {{"name", "attnviz"}, {"version", ATTNVIZ_VERSION}}},
+               {"generator", {{"name", "attnviz"}, {"version", kVersion}}},
                {"input", {{"sentence", trace.sentence}}},
                {"tokens", trace.tokens}};
   if (c.context) doc["input"]["context"] = *c.context;

@@ -16,11 +16,8 @@
 #include "attnviz/error.hpp"
 #include "attnviz/softmax.hpp"
 #include "attnviz/stages.hpp"
+#include "attnviz/version.hpp"
 #include "colormap.hpp"
-
-#ifndef ATTNVIZ_VERSION
-#define ATTNVIZ_VERSION "0.0.0"
-#endif
 
 namespace attnviz {
 namespace {
@@ -442,7 +439,7 @@ std::string render_html(const std::vector<HtmlSection>& sections, const HtmlOpti
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   out += fmt::format("<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n", kContentSecurityPolicy);
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-  out += fmt::format("<meta name=\"generator\" content=\"attnviz {}\">\n", ATTNVIZ_VERSION);
+  out += fmt::format("<meta name=\"generator\" content=\"attnviz {}\">\n", kVersion);
   out += fmt::format("<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n", escape_html(page_title), kStyle);
   out += fmt::format("<header><h1>{}</h1>\n", escape_html(heading));
   if (!options.description.empty()) out += fmt::format("<p class=\"lead\">{}</p>\n", escape_html(options.description));
@@ -452,7 +449,7 @@ std::string render_html(const std::vector<HtmlSection>& sections, const HtmlOpti
          "</header>\n";
   for (std::size_t i = 0; i < sections.size(); ++i) out += section_html(sections[i], i, sections.size(), options);
   out += fmt::format("<footer>Made by attnviz {}. This page is one file: it loads nothing and runs no script.</footer>\n",
-                     ATTNVIZ_VERSION);
+                     kVersion);
   return out + "</body>\n</html>\n";
 }
 
