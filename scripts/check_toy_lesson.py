@@ -30,10 +30,12 @@ import argparse
 import json
 import math
 import pathlib
-import re
 import sys
 
 import numpy as np
+
+import attention_reference as reference
+from attention_reference import tokenize
 
 MARGIN = 0.05            # the least gain difference a lesson claim must show
 TOP_MIN, TOP_MAX = 0.15, 0.5   # the range of the lesson word's largest attention weight
@@ -121,31 +123,10 @@ def load_model(path):
     return m
 
 
-def tokenize(sentence, vocab):
-    """Lower-case, split on white space, keep letters, digits and hyphens (so "don't" -> "dont");
-    a hyphenated word stays whole when the vocabulary has it, else it splits at its hyphens."""
-    tokens = []
-    for chunk in sentence.lower().split():
-        word = re.sub(r"[^a-z0-9-]", "", chunk)
-        if word in vocab:
-            tokens.append(word)
-        else:
-            tokens.extend(part for part in word.split("-") if part)
-    return tokens
-
-
 def attention(X, m):
-    """One head. X (n x d_model) -> dict of every stage, all float32."""
-    Q = X @ m["W_q"] + m["b_q"]                         # n x d_k
-    K = X @ m["W_k"] + m["b_k"]                         # n x d_k
-    V = X @ m["W_v"] + m["b_v"]                         # n x d_v
-    S = Q @ K.T                                         # n x n, rows = queries, columns = keys
-    Ss = S / F32(math.sqrt(Q.shape[1]))
-    E = np.exp(Ss - Ss.max(axis=1, keepdims=True))      # subtract the row max only for stability
-    P = E / E.sum(axis=1, keepdims=True)                # each row sums to 1
-    A = P @ V                                           # n x d_v
-    O = A @ m["W_o"] + m["b_o"]                         # n x d_model
-    return {"X": X, "Q": Q, "K": K, "V": V, "S": S, "S'": Ss, "P": P, "A": A, "O": O}
+    """One head. X (n x d_model) -> dict of every stage, all float32 (attention_reference.py)."""
+    r = reference.attention(X, m, heads=1)
+    return {"X": X, **r["heads"][0], "O": r["O"]}
 
 
 def cos(a, b):

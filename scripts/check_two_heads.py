@@ -40,10 +40,12 @@ import argparse
 import json
 import math
 import pathlib
-import re
 import sys
 
 import numpy as np
+
+import attention_reference as reference
+from attention_reference import sinusoidal, tokenize
 
 F32 = np.float32
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -118,37 +120,10 @@ def load(path):
         sys.exit(2)
 
 
-def tokenize(sentence, vocab):
-    """The C++ tokenizer's rules: lower-case, keep letters, digits, hyphens; split unknown hyphenated words."""
-    tokens = []
-    for chunk in sentence.lower().split():
-        word = re.sub(r"[^a-z0-9-]", "", chunk)
-        tokens.extend([word] if word in vocab else [p for p in word.split("-") if p])
-    return tokens
-
-
-def sinusoidal(n, d):
-    """PE[p, 2i] = sin(p / 10000^(2i/d)), PE[p, 2i+1] = cos(p / 10000^(2i/d))."""
-    pe = np.zeros((n, d))
-    for p in range(n):
-        for c in range(d):
-            angle = p / 10000 ** ((c - c % 2) / d)
-            pe[p, c] = math.sin(angle) if c % 2 == 0 else math.cos(angle)
-    return pe.astype(F32)
-
-
 def heads_weights(X, m):
-    """Per-head attention weights P_h (n × n) and the output O, float32."""
-    H, dk, dv = m["heads"], m["W_q"].shape[1] // m["heads"], m["W_v"].shape[1] // m["heads"]
-    Q, K, V = X @ m["W_q"] + m["b_q"], X @ m["W_k"] + m["b_k"], X @ m["W_v"] + m["b_v"]
-    Ps, As = [], []
-    for h in range(H):
-        S = Q[:, h * dk:(h + 1) * dk] @ K[:, h * dk:(h + 1) * dk].T / F32(math.sqrt(dk))
-        E = np.exp(S - S.max(axis=1, keepdims=True))
-        P = E / E.sum(axis=1, keepdims=True)
-        Ps.append(P)
-        As.append(P @ V[:, h * dv:(h + 1) * dv])
-    return Ps, np.concatenate(As, axis=1) @ m["W_o"] + m["b_o"]
+    """Per-head attention weights P_h (n × n) and the output O, float32 (attention_reference.py)."""
+    r = reference.attention(X, m, heads=m["heads"])
+    return [h["P"] for h in r["heads"]], r["O"]
 
 
 def main():

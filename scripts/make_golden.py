@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from attention_reference import sinusoidal  # float32, as the C++ adds it
+
 GOLDEN_VERSION = 1
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "golden"
@@ -91,16 +93,6 @@ def stage_json(name, head, m, mask=None):
             row.append(None if mask is not None and mask[i, j] else num(m[i, j]))
         data.append(row)
     return {"name": name, "head": head, "shape": [rows, cols], "data": data}
-
-
-def sinusoidal(n, d):
-    """The encoding of "Attention Is All You Need": PE[p, 2i] = sin(p / 10000^(2i/d)), PE[p, 2i+1] = cos(…)."""
-    pe = np.zeros((n, d))
-    for p in range(n):
-        for c in range(d):
-            angle = p / 10000.0 ** ((c - c % 2) / d)
-            pe[p, c] = math.sin(angle) if c % 2 == 0 else math.cos(angle)
-    return pe
 
 
 def make_case(spec):

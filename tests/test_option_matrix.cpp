@@ -119,6 +119,7 @@ struct Fixture {
         {"--backend", {{"--json", "-"}, {"--backend", "flash"}}},
         {"--timings", {{}, {"--timings"}}},
         {"--glyphs", {{}, {"--glyphs"}}},
+        {"--layout", {{}, {"--layout", "compact"}}},
         {"--palette", {{"--color", "always"}, {"--palette", "colorblind"}}},
         {"--heads", {{"--model", "identity"}, {"--heads", "2"}}},
         {"--causal", {{}, {"--causal"}}},

@@ -127,7 +127,7 @@ TEST_CASE("Output: ASCII when the locale is not UTF-8 or --ascii is given", "[ou
 }
 
 TEST_CASE("Output: tables wider than the terminal are split into column blocks", "[output]") {
-  const auto r = run_attnviz({"run", "the cat chased the mouse", "--stages", "embeddings"}, {{"COLUMNS", "50"}});
+  const auto r = run_attnviz({"run", "the cat chased the mouse", "--stages", "embeddings", "--layout", "full"}, {{"COLUMNS", "50"}});
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Contains("columns 1–"));
   std::istringstream lines(r.out);

@@ -352,6 +352,7 @@ TEST_CASE("Render: wide matrices split into column blocks that fit the width", "
       o.color = depth;
       o.unicode = unicode;
       o.width = 40;
+      o.layout = Layout::full;  // automatic would draw it compact
       auto text = render_stage(s, 2, o);
       INFO("depth " << static_cast<int>(depth) << ", unicode " << unicode);
       check_layout(text, 40);
@@ -365,9 +366,11 @@ TEST_CASE("Render: wide matrices split into column blocks that fit the width", "
       }
     }
   }
-  auto text = render_stage(s, 2, plain());
+  RenderOptions full = plain();
+  full.layout = Layout::full;
+  auto text = render_stage(s, 2, full);
   CHECK(text.find("columns 1–") != std::string::npos);
-  RenderOptions narrow = plain();
+  RenderOptions narrow = full;
   narrow.width = 40;
   auto split = render_stage(s, 2, narrow);
   CHECK(split.find("columns 1–3 of 15\n") != std::string::npos);
@@ -379,6 +382,7 @@ TEST_CASE("Render: a column too wide for the width gets a block of its own", "[r
   s.data(1, 0) = 1e20f;  // "100000002004087734272.000": wider than the whole line
   RenderOptions o = plain();
   o.width = 20;
+  o.layout = Layout::full;
   auto text = render_stage(s, 1, o);
   CHECK(text.find("column 1 of 3\n") != std::string::npos);
   CHECK(text.find("column 2 of 3\n") != std::string::npos);

@@ -40,6 +40,12 @@ int decide_width(std::optional<int> width_flag);
 
 enum class Palette { standard, colorblind };
 
+// How a matrix is drawn: full (every number in a box-drawn table, split into column blocks when wider than
+// the width), compact (one shaded cell per value, keys by number: a 16 × 16 matrix fits 80 columns, a 30 × 30
+// one 120), or automatic (compact exactly when the full table would be split).
+enum class Layout { automatic, full, compact };
+Layout parse_layout(const std::string& name);  // "auto" | "full" | "compact"; InputError otherwise
+
 struct RenderOptions {
   ColorDepth color = ColorDepth::none;
   bool unicode = true;     // box drawing and "−∞"; ASCII otherwise
@@ -47,6 +53,7 @@ struct RenderOptions {
   int precision = 3;       // digits after the decimal point
   bool glyphs = false;     // shading characters in each cell, for projectors and printouts
   Palette palette = Palette::standard;
+  Layout layout = Layout::automatic;
 };
 
 // A number as printed in the tables: fixed `precision` decimals, never "-0.000"; -inf as "−∞" ("-inf"
@@ -64,6 +71,10 @@ std::string paint_weight(const std::string& text, float weight, const RenderOpti
 
 // The token list as one numbered row ("0 mickey  1 mouse  ...").
 std::string render_tokens(const std::vector<std::string>& tokens, const RenderOptions& options);
+
+// The longest row or column label printed whole at `width` columns: 12, more on wide terminals (an eighth of
+// the width, at most 40). Longer labels are cut with an ellipsis.
+int label_limit(int width);
 
 // Length of `text` in terminal columns (UTF-8 aware; escape sequences count zero).
 int display_width(const std::string& text);

@@ -10,6 +10,7 @@
 #include "attnviz/lesson.hpp"
 #include "attnviz/lesson_truth.hpp"
 #include "attnviz/step.hpp"
+#include "../render/text_table.hpp"
 #include "common.hpp"
 
 namespace attnviz::cli {
@@ -130,7 +131,7 @@ int demo(const DemoArgs& a) {
   if (a.classroom.step)
     report.before_stage = [&](const std::string& shown, const Stage& next) { return step.before_stage(shown, next, heads); };
 
-  std::string out = fmt::format("{}\n{}\n", lesson.title, lesson.description);
+  std::string out = render_detail::wrap_text(lesson.title, ro.width) + render_detail::wrap_text(lesson.description, ro.width);
   for (std::size_t i = 0; i < traces.size(); ++i) {
     if (a.classroom.step && i > 0 && !step.pause(out, fmt::format("sentence {} of {}", i + 1, traces.size()))) return 0;
     if (a.classroom.step && i > 0) out.clear();
@@ -148,7 +149,7 @@ int demo(const DemoArgs& a) {
   if (a.classroom.step) out.clear();
   out += fmt::format("\n{} summary {}\n", ro.unicode ? "━━━" : "===", ro.unicode ? "━━━" : "===");
   for (std::size_t i = 0; i < traces.size(); ++i) {
-    out += fmt::format("sentence {}: \"{}\"\n", i + 1, traces[i].sentence);
+    out += render_detail::wrap_text(fmt::format("sentence {}: \"{}\"", i + 1, traces[i].sentence), ro.width, 2);
     if (shows_shift) out += render_lesson_numbers(numbers[i], ro);
   }
   if (shows_shift) out += render_lesson_key(ro);

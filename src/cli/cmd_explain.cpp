@@ -48,7 +48,7 @@ Command add_explain_command(CLI::App& app) {
   cmd->add_option("--head", args->head, "Which head, from 1 as the tables label them (default 1)")->check(CLI::Range(1, 4096))->type_name("H");
   // Text computed by the reference: no stage tables to choose or shade, no page, no other backend.
   add_common_options(*cmd, args->common,
-                     {{Group::data, Group::attention, Group::display, Group::output}, {"--stages", "--html", "--backend", "--glyphs"}, {}});
+                     {{Group::data, Group::attention, Group::display, Group::output}, {"--stages", "--html", "--backend", "--glyphs", "--layout"}, {}});
   cmd->footer(R"(Examples:
   attnviz explain "the cat chased the mouse" --query mouse --key cat
   attnviz explain "the cat chased the mouse" --query cat --key mouse --causal      a masked cell: weight exactly 0

@@ -78,6 +78,15 @@ const std::vector<SharedOption>& shared_options() {
              ->check(CLI::Range(0, 9))
              ->type_name("N");
        }},
+      {"--layout", Group::display,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_option("--layout", o.display.layout,
+                        "Matrices: full (every number, split into column blocks when too wide), compact (one shaded cell "
+                        "per value, columns by number: 16 × 16 fits 80 columns), auto (compact when full would be split; "
+                        "the default)")
+             ->check(CLI::IsMember({"auto", "full", "compact"}))
+             ->type_name("KIND");
+       }},
       {"--stages", Group::display,
        [](CLI::App& app, CommonOptions& o) {
          app.add_option("--stages", o.display.stages, "Comma-separated stages to print, e.g. weights,output (default: all)")
@@ -243,6 +252,7 @@ RenderOptions render_options(const DisplayOptions& o) {
   r.precision = o.precision;
   r.glyphs = o.glyphs;
   r.palette = o.palette == "colorblind" ? Palette::colorblind : Palette::standard;
+  r.layout = parse_layout(o.layout);
   return r;
 }
 

@@ -54,6 +54,7 @@ struct DisplayOptions {
   std::optional<std::string> stages;
   bool glyphs = false;                 // shading characters in each cell (projectors, printouts)
   std::string palette = "standard";    // standard | colorblind
+  std::string layout = "auto";         // auto | full | compact (render.hpp's Layout)
 };
 
 // output: what is written besides the tables.

@@ -58,6 +58,16 @@ int ansi16_for(ColorMap map, float t);
 Rgb ansi16_rgb(int index);  // xterm's default palette, used only to choose black or white text
 inline constexpr int kMaskedAnsi16 = 8;  // "bright black": the dark grey of most palettes
 
+// `text` painted with `map`'s colour at t in [0, 1] (a non-finite t: the masked grey), nothing at
+// ColorDepth::none (terminal.cpp).
+std::string paint_at(const std::string& text, ColorMap map, float t, ColorDepth depth);
+// A label made safe (sanitize) and cut to `width` columns with an ellipsis.
+std::string fit_label(std::string_view text, int width, bool unicode);
+
+// The compact layout of a stage (compact.cpp): the grid of shaded cells, keys by number, and its legend;
+// `scale` is the stage's (scale_of). The title and axes come before it, from render_stage.
+std::string render_compact(const Stage& stage, const ValueScale& scale, const RenderOptions& options);
+
 }  // namespace attnviz::render_detail
 
 // Pieces of the terminal tables (terminal.cpp) for other terminal views, e.g. the explorer's heatmap.

@@ -225,10 +225,11 @@ std::string render_timings(const Trace& trace, const RenderOptions& options) {
 
 std::string render_word_order(const Trace& a, const Trace& b, const std::vector<OrderRow>& rows, const RenderOptions& options) {
   const bool positions = a.config.positions != "none";
-  std::string out = fmt::format("word order, {}: \"{}\" against \"{}\"\n",
-                                positions ? fmt::format("with {} positions", a.config.positions) : "without positions",
-                                a.sentence, b.sentence);
-  out += "  each token's output row O in the first order (1st) and in the second (2nd)\n";
+  std::string out = wrap_text(fmt::format("word order, {}: \"{}\" against \"{}\"",
+                                          positions ? fmt::format("with {} positions", a.config.positions) : "without positions",
+                                          a.sentence, b.sentence),
+                              options.width, 2);
+  out += "  " + wrap_text("each token's output row O in the first order (1st) and in the second (2nd)", options.width - 2, 2);
   int width = 5;
   for (const auto& r : rows) width = std::max(width, display_width(r.token));
   auto row_text = [&](const Vector& v) {
@@ -242,14 +243,19 @@ std::string render_word_order(const Trace& a, const Trace& b, const std::vector<
     largest = std::max(largest, r.max_difference);
     const std::string where = fmt::format("{} {} {}", r.position_a, arrow, r.position_b);
     out += fmt::format("  {}  {}  1st: {}\n", padded(r.token, width), padded(where, 8), row_text(r.output_a));
-    out += fmt::format("  {}  {}  2nd: {}   largest difference {:.2e}\n", padded("", width), padded("", 8), row_text(r.output_b),
-                       r.max_difference);
+    const std::string second = fmt::format("  {}  {}  2nd: {}", padded("", width), padded("", 8), row_text(r.output_b));
+    const std::string difference = fmt::format("largest difference {:.2e}", r.max_difference);
+    // Beside the row when it fits the width, else under it.
+    out += display_width(second) + 3 + display_width(difference) <= options.width
+               ? fmt::format("{}   {}\n", second, difference)
+               : fmt::format("{}\n  {}  {}  {}\n", second, padded("", width), padded("", 8), difference);
   }
   // float32 rounding differs with the order of a sum, so "the same" means equal to about 1e-6.
   const bool same = largest <= 1e-5f;
-  out += fmt::format("  largest difference over all tokens: {:.2e}: {}\n", largest,
-                     same ? "the same rows, only moved (attention without positions cannot see word order)"
-                          : "the rows differ (the positions make word order visible)");
+  out += "  " + wrap_text(fmt::format("largest difference over all tokens: {:.2e}: {}", largest,
+                                     same ? "the same rows, only moved (attention without positions cannot see word order)"
+                                          : "the rows differ (the positions make word order visible)"),
+                         options.width - 2, 4);
   return out;
 }
 

@@ -1,5 +1,6 @@
 // Terminal rendering (docs/architecture.md): the colour, locale and width policies, and each stage as a titled,
 // labelled table with numbers always printed, colour as a second channel and glyph shading as a third.
+#include <fcntl.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <limits>
 #include <string_view>
 
+#include "attnviz/error.hpp"
 #include "attnviz/render.hpp"
 #include "colormap.hpp"
 
@@ -193,7 +195,6 @@ constexpr Symbols kAscii{
 
 const Symbols& symbols(bool unicode) { return unicode ? kUnicode : kAscii; }
 
-constexpr int kMaxLabelWidth = 12;  // longer labels are cut, so one long word cannot widen every block
 constexpr int kRampSwatches = 8;
 constexpr float kInfinity = std::numeric_limits<float>::infinity();
 
@@ -306,14 +307,14 @@ Table measure(const Stage& stage, const RenderOptions& options) {
   Table t;
   t.shade_width = shading_on(options) ? 2 : 0;
   for (Eigen::Index r = 0; r < stage.data.rows(); ++r) {
-    t.row_labels.push_back(fit(sanitize(label_at(stage.row_labels, r)), kMaxLabelWidth, sym.ellipsis));
+    t.row_labels.push_back(fit(sanitize(label_at(stage.row_labels, r)), label_limit(options.width), sym.ellipsis));
     t.label_width = std::max(t.label_width, display_width(t.row_labels.back()));
     auto& row = t.numbers.emplace_back();
     for (Eigen::Index c = 0; c < stage.data.cols(); ++c)
       row.push_back(format_number(stage.data(r, c), options.precision, options.unicode));
   }
   for (Eigen::Index c = 0; c < stage.data.cols(); ++c) {
-    t.col_labels.push_back(fit(sanitize(label_at(stage.col_labels, c)), kMaxLabelWidth, sym.ellipsis));
+    t.col_labels.push_back(fit(sanitize(label_at(stage.col_labels, c)), label_limit(options.width), sym.ellipsis));
     int width = display_width(t.col_labels.back());
     for (const auto& row : t.numbers)
       width = std::max(width, display_width(row[static_cast<std::size_t>(c)]) + t.shade_width);
@@ -505,9 +506,18 @@ int decide_width(std::optional<int> width_flag) {
     if (error == std::errc() && end == columns->data() + columns->size() && value > 0)
       return std::max(kMinWidth, value);
   }
-  winsize size{};
-  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0)
-    return std::max(kMinWidth, static_cast<int>(size.ws_col));
+  // Standard output first; when it is piped (attnviz ... | less), the terminal the user sits at is still
+  // standard error's, standard input's or the controlling terminal's.
+  for (int fd : {STDOUT_FILENO, STDERR_FILENO, STDIN_FILENO}) {
+    winsize size{};
+    if (ioctl(fd, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return std::max(kMinWidth, static_cast<int>(size.ws_col));
+  }
+  if (int tty = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC); tty >= 0) {
+    winsize size{};
+    const bool known = ioctl(tty, TIOCGWINSZ, &size) == 0 && size.ws_col > 0;
+    close(tty);
+    if (known) return std::max(kMinWidth, static_cast<int>(size.ws_col));
+  }
   return 80;
 }
 
@@ -534,6 +544,8 @@ std::string render_stage(const Stage& stage, int heads, const RenderOptions& opt
   ValueScale scale = scale_of(stage, options.palette);
   Table table = measure(stage, options);
   auto blocks = column_blocks(table, options.width);
+  if (options.layout == Layout::compact || (options.layout == Layout::automatic && blocks.size() > 1))
+    return out + render_detail::render_compact(stage, scale, options);
   for (std::size_t b = 0; b < blocks.size(); ++b) {
     if (blocks.size() > 1) {
       if (b > 0) out += "\n";
@@ -544,6 +556,25 @@ std::string render_stage(const Stage& stage, int heads, const RenderOptions& opt
   }
   return out + legend(scale, options);
 }
+
+Layout parse_layout(const std::string& name) {
+  if (name == "auto") return Layout::automatic;
+  if (name == "full") return Layout::full;
+  if (name == "compact") return Layout::compact;
+  throw InputError(fmt::format("--layout must be auto, full or compact, got '{}'", name));
+}
+
+int label_limit(int width) { return std::clamp(width / 8, 12, 40); }
+
+namespace render_detail {
+
+std::string paint_at(const std::string& text, ColorMap map, float t, ColorDepth depth) {
+  return paint(text, std::isfinite(t) ? swatch_at(map, t) : Swatch{kMaskedGrey, kMaskedAnsi16}, depth);
+}
+
+std::string fit_label(std::string_view text, int width, bool unicode) { return fit(sanitize(text), width, symbols(unicode).ellipsis); }
+
+}  // namespace render_detail
 
 std::string paint_weight(const std::string& text, float weight, const RenderOptions& options) {
   const ColorMap map = options.palette == Palette::colorblind ? ColorMap::cividis : ColorMap::viridis;

@@ -1,0 +1,131 @@
+// The compact heatmap layout: a whole attention pattern in one block that fits the projector's width.
+#include <catch2/catch.hpp>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "attnviz/render.hpp"
+#include "support.hpp"
+
+using attnviz::display_width;
+using attnviz::test::run_attnviz;
+using Catch::Matchers::Contains;
+
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// The lines of each weights matrix: from its title to its "compact:" legend (inclusive).
+std::vector<std::vector<std::string>> weights_blocks(const std::string& out) {
+  std::vector<std::vector<std::string>> blocks;
+  bool in = false;
+  for (const auto& line : lines_of(out)) {
+    if (line.starts_with("weights P")) {
+      blocks.emplace_back();
+      in = true;
+    }
+    if (in) blocks.back().push_back(line);
+    if (in && line.starts_with("compact:")) in = false;
+  }
+  return blocks;
+}
+
+std::string sentence_of(int words) {
+  std::string s;
+  for (int i = 0; i < words; ++i) s += (i ? " " : "") + std::string(i % 3 == 0 ? "mouse" : i % 3 == 1 ? "cartoon" : "computer");
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("Compact: demo mouse --width 80 --stages weights shows each 16 x 16 weights matrix in one block of 80 columns", "[compact][cli]") {
+  for (const std::vector<std::string>& extra : {std::vector<std::string>{"--color", "never"}, {"--glyphs", "--color", "never"},
+                                                 {"--ascii", "--color", "never"}, {"--color", "always"}}) {
+    std::vector<std::string> args{"demo", "mouse", "--width", "80", "--stages", "weights"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = run_attnviz(args, {{"COLORTERM", "truecolor"}});
+    REQUIRE(r.exit_code == 0);
+    const auto blocks = weights_blocks(r.out);
+    REQUIRE(blocks.size() == 2);
+    for (const auto& block : blocks) {
+      CHECK_THAT(block[0], Contains("16 "));
+      // Title, axes, two lines of column numbers, 16 rows, the legend: no second block of columns.
+      REQUIRE(block.size() == 21);
+      for (const auto& line : block) {
+        INFO(line);
+        CHECK(display_width(line) <= 80);
+        CHECK_FALSE(line.starts_with("columns "));
+      }
+      CHECK(block[4].starts_with(" 0 "));
+      CHECK(block[19].starts_with("15 "));
+    }
+  }
+  // The full layout of the same matrix needs three blocks at 80 columns.
+  const auto full = run_attnviz({"demo", "mouse", "--width", "80", "--stages", "weights", "--color", "never", "--layout", "full"});
+  REQUIRE(full.exit_code == 0);
+  CHECK_THAT(full.out, Contains("columns 1–"));
+  CHECK_THAT(full.out, !Contains("compact:"));
+}
+
+TEST_CASE("Compact: a 30 x 30 matrix fits 120 columns in one block; the darkest cell is the largest weight", "[compact][cli]") {
+  const auto r = run_attnviz({"run", sentence_of(30), "--width", "120", "--stages", "weights", "--color", "never"});
+  REQUIRE(r.exit_code == 0);
+  const auto blocks = weights_blocks(r.out);
+  REQUIRE(blocks.size() == 1);
+  REQUIRE(blocks[0].size() == 35);
+  for (const auto& line : blocks[0]) CHECK(display_width(line) <= 120);
+  CHECK_THAT(r.out, Contains("█"));
+  CHECK_THAT(r.out, Contains("the largest in this matrix"));
+  // At 80 columns the same matrix is compact too, in blocks of columns that fit.
+  const auto narrow = run_attnviz({"run", sentence_of(30), "--width", "80", "--stages", "weights", "--color", "never"});
+  REQUIRE(narrow.exit_code == 0);
+  CHECK_THAT(narrow.out, Contains("columns 0–"));
+  for (const auto& line : lines_of(narrow.out.substr(0, narrow.out.find("row checks")))) CHECK(display_width(line) <= 80);
+}
+
+TEST_CASE("Compact: --layout compact on a small matrix, masked cells, and the legend's scale", "[compact][cli]") {
+  const auto r = run_attnviz({"run", "the cat chased the mouse", "--causal", "--layout", "compact", "--stages", "weights,scaled_scores",
+                              "--color", "never", "--precision", "2"});
+  REQUIRE(r.exit_code == 0);
+  const auto lines = lines_of(r.out);
+  // scaled_scores of a causal run: the cells above the diagonal are masked (×); row 0 sees only itself.
+  bool found = false;
+  for (const auto& line : lines)
+    if (line.starts_with("0 the ") && line.find("×") != std::string::npos) found = true;
+  CHECK(found);
+  CHECK_THAT(r.out, Contains("× = masked"));
+  // Row 0 of the weights puts all its weight on itself: the largest value, the darkest glyph.
+  const auto blocks = weights_blocks(r.out);
+  REQUIRE(blocks.size() == 1);
+  CHECK(blocks[0][3] == "0 the    ██");
+  CHECK_THAT(blocks[0].back(), Contains("compact: ░▒▓█ = up to 1.00, the largest in this matrix"));
+  // --layout takes only its three values.
+  const auto bad = run_attnviz({"run", "the cat", "--layout", "tiny"});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Contains("--layout"));
+}
+
+TEST_CASE("Width: labels are whole at wide widths, cut to 12 at 80; descriptions and summaries follow --width", "[compact][cli]") {
+  const std::string sentence = "a computer mouse detects two-dimensional motion";
+  const auto wide = run_attnviz({"run", sentence, "--width", "250", "--stages", "weights", "--layout", "full", "--color", "never"});
+  REQUIRE(wide.exit_code == 0);
+  CHECK_THAT(wide.out, Contains("│ two-dimensional │"));
+  const auto narrow = run_attnviz({"run", sentence, "--width", "80", "--stages", "weights", "--layout", "full", "--color", "never"});
+  REQUIRE(narrow.exit_code == 0);
+  CHECK_THAT(narrow.out, Contains("two-dimensi…"));
+
+  for (int width : {40, 60, 100}) {
+    const auto demo = run_attnviz({"demo", "mouse", "--width", std::to_string(width), "--stages", "tokens", "--color", "never"});
+    REQUIRE(demo.exit_code == 0);
+    for (const auto& line : lines_of(demo.out)) {
+      INFO("width " << width << ": " << line);
+      CHECK(display_width(line) <= width);
+    }
+  }
+}
