@@ -256,6 +256,23 @@ TEST_CASE("Explore: 80 × 24 at least, glyph shading without colour, bad input e
   for (std::string line; std::getline(in, line); ++lines) CHECK(display_width(line) <= 80);
   CHECK(lines == 24);
 
+  // 30 tokens at 80 × 24: the heatmap scrolls to the cursor, the panel keeps its table's selected row and
+  // the weight, every line fits.
+  const std::string long_sentence =
+      "clever little mouse and the hungry cat watched the dog in the kitchen as mickey and donald drew the cartoon on the computer "
+      "screen at night by the river bank";
+  std::string keys;
+  for (int i = 0; i < 20; ++i) keys += "<down><right>";
+  const auto wide = test::run_attnviz({"explore", long_sentence, "--dump-after", keys});
+  REQUIRE(wide.exit_code == 0);
+  CHECK_THAT(wide.out, Contains("30 × 30"));
+  CHECK_THAT(wide.out, Contains("▸ 20 on"));
+  CHECK_THAT(wide.out, Contains("query \"on\" (20) → key \"on\" (20)"));
+  CHECK_THAT(wide.out, Contains("on        0.079    -0.267         0.766  ←"));
+  CHECK_THAT(wide.out, Contains("7. the weight: P = 0.766 ÷ 24.819 = 0.031"));
+  std::istringstream wide_lines(wide.out);
+  for (std::string line; std::getline(wide_lines, line);) CHECK(display_width(line) <= 80);
+
   const auto bad = test::run_attnviz({"explore", kSentence, "--dump-after", "<nope>"});
   CHECK(bad.exit_code == 2);
   CHECK_THAT(bad.err, Contains("unknown key <nope>"));

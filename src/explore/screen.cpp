@@ -174,11 +174,13 @@ Grid grid_of(const Context& context, const State& s) {
   const int glyph = shading(context) ? 1 : 0;
   g.cell = g.number_width + glyph;
   // Numbers in the cells when they fit beside the panel's tables; else one shaded character per cell.
-  const int max_width = s.width - kPanelMin - kGap;
-  if (g.label + m * (g.cell + 1) + 1 > s.width - panel_need(panel_content(context, s)) - kGap) {
+  // The heatmap leaves the panel the columns its tables need; a wide matrix scrolls (at least 8 columns shown).
+  const int room = s.width - panel_need(panel_content(context, s)) - kGap;
+  if (g.label + m * (g.cell + 1) + 1 > room) {
     g.numbers = false;
     g.cell = 1;
   }
+  const int max_width = std::min(s.width - kPanelMin - kGap, std::max(room, g.label + 1 + 8 * (g.cell + 1)));
   g.cols = std::max(1, std::min(m, (max_width - g.label - 1) / (g.cell + 1)));
   g.rows = std::max(1, std::min(n, s.height - 7));  // config, title, header, legend (2), message, help
   g.col0 = window_start(cursor_col(s, st), g.cols, m);
