@@ -7,7 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "attnviz/error.hpp"
+#include "attnviz/heads.hpp"
 #include "attnviz/lm.hpp"
+#include "attnviz/train.hpp"
 #include "support.hpp"
 
 using attnviz::LmConfig;
@@ -118,4 +120,45 @@ TEST_CASE("lm gradients: one batch against PyTorch autograd (tests/golden/lm_gra
       }
   }
   CHECK(compared == lay.size);
+}
+
+TEST_CASE("lm training in the library: the loss falls, two runs agree bit for bit, heads and predictions", "[lm][train]") {
+  const LmConfig c{.vocab = 9, .d_model = 6, .layers = 1, .heads = 2, .d_k = 3, .mlp = 4, .max_len = 6, .mixing = Mixing::attention};
+  RowMat<float> E(9, 6);
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (Eigen::Index i = 0; i < E.size(); ++i) E.data()[i] = u(rng);
+  // A language where the word two back decides the next one: attention has something to find.
+  attnviz::Sentences train, dev;
+  for (int i = 0; i < 120; ++i) {
+    const int a = i % 3, b = 3 + (i / 3) % 3;
+    (i % 6 == 5 ? dev : train).push_back({a, b, 6 + a, 7, b});
+  }
+  attnviz::TrainOptions o;
+  o.epochs = 3;
+  o.batch = 8;
+  o.lr = 0.02;
+  o.threads = 2;
+  auto run = [&] {
+    std::vector<float> params;
+    attnviz::lm_init(c, params, 7, attnviz::unigram_log_probs(train, c.vocab));
+    const auto epochs = attnviz::train_lm(c, params, E, train, dev, o);
+    return std::make_pair(params, epochs);
+  };
+  const auto [p1, e1] = run();
+  const auto [p2, e2] = run();
+  CHECK(p1 == p2);
+  REQUIRE(e1.size() == 3);
+  std::vector<float> start;
+  attnviz::lm_init(c, start, 7, attnviz::unigram_log_probs(train, c.vocab));
+  const double before = attnviz::perplexity(c, start, E, dev, 1).perplexity;
+  CHECK(e1.back().dev_perplexity < before);
+  CHECK(attnviz::perplexity(c, p1, E, dev, 1).perplexity == Approx(attnviz::perplexity(c, p1, E, dev, 3).perplexity).epsilon(1e-12));
+  const auto heads = attnviz::measure_heads(c, p1, E, dev);
+  REQUIRE(heads.size() == 2);
+  CHECK(heads[0].positions == dev.size() * 4);
+  const auto prediction = attnviz::lm_predict(c, p1, E, {0, 3, 6});
+  CHECK(prediction.logits.size() == 9);
+  CHECK(prediction.attention.size() == 1);
+  CHECK(prediction.attention[0][1].row(2).sum() == Approx(1.0f));
 }

@@ -79,6 +79,7 @@ struct Fixture {
     base["train"] = {"train", "--corpus", corpus, "--out", trained, "--embeddings", "toy"};
     base["evaluate"] = {"evaluate", "--model", model, "--corpus", corpus};
     base["heads"] = {"heads", "--model", model, "--corpus", corpus};
+    base["generate"] = {"generate", "the cat", "--model", model, "--steps", "2"};
     command_probes = {
         // explore: without --dump-after it needs a terminal (exit 2); flash keeps no matrices to explore.
         {{"explore", "--dump-after"}, {{}, {"--dump-after", "<down>"}, Args{"explore", "the mouse chased the cat"}}},
@@ -96,6 +97,11 @@ struct Fixture {
         {{"heads", "--corpus"}, {{}, {"--corpus", corpus}, Args{"heads", "--model", model}}},
         {{"heads", "--text"}, {{}, {"--text", sentences.string()}, Args{"heads", "--model", model}}},
         {{"heads", "--split"}, {{}, {"--split", "train"}}},
+        {{"generate", "--model"}, {{}, {"--model", model}, Args{"generate", "the cat", "--steps", "2"}}},
+        {{"generate", "--steps"}, {{}, {"--steps", "3"}, Args{"generate", "the cat", "--model", model}}},
+        {{"generate", "--temperature"}, {{}, {"--temperature", "0.1"}}},
+        {{"generate", "--top-k"}, {{"--seed", "9"}, {"--top-k", "1"}}},
+        {{"generate", "--seed"}, {{"--top-k", "0"}, {"--seed", "8"}}},
     };
     // Embeddings without "mouse" (so --unknown matters) with a close word (so --vocab-limit changes the hint).
     const auto tiny = dir.write("tiny.json", R"({"format": "attnviz-embeddings", "version": 1, "name": "tiny", "dim": 2,
@@ -162,6 +168,8 @@ struct Fixture {
         {"--name", {{}, {"--name", "other"}}},
         {"--split", {{}, {"--split", "dev"}}},
         {"--sentence", {{}, {"--sentence", "she sat by the river"}}},
+        {"--top-k", {{}, {"--top-k", "1"}}},
+        {"--steps", {{}, {"--steps", "3"}}},
         {"--text", {{}, {"--text", (dir.path() / "nowhere.txt").string()}}},
         {"--dump-after", {{}, {"--dump-after", "<down>"}}},
         {"--height", {{}, {"--height", "30"}}},
@@ -290,6 +298,7 @@ TEST_CASE("Options: every command honours or refuses every option: corpus", "[cl
 TEST_CASE("Options: every command honours or refuses every option: train", "[cli][options]") { check_command("train"); }
 TEST_CASE("Options: every command honours or refuses every option: evaluate", "[cli][options]") { check_command("evaluate"); }
 TEST_CASE("Options: every command honours or refuses every option: heads", "[cli][options]") { check_command("heads"); }
+TEST_CASE("Options: every command honours or refuses every option: generate", "[cli][options]") { check_command("generate"); }
 TEST_CASE("Options: every command honours or refuses every option: explore", "[cli][options]") { check_command("explore"); }
 
 TEST_CASE("Options: every command has its arguments here, each probe is used", "[cli][options]") {

@@ -235,3 +235,32 @@ TEST_CASE("heads: every head of a trained model measured, described and drawn; J
   CHECK(toy.exit_code == 2);
   CHECK_THAT(toy.err, Contains("not a trained language model"));
 }
+
+TEST_CASE("generate: the same seed gives the same words; each line names what every head read", "[train][generate][cli]") {
+  TempDir tmp;
+  write_toy_corpus(tmp.path() / "corpus");
+  const std::string model = (tmp.path() / "m.json").string();
+  REQUIRE(run_attnviz({"train", "--corpus", (tmp.path() / "corpus").string(), "--out", model, "--embeddings", "toy", "--heads", "2",
+                       "--d-k", "4", "--epochs", "3", "--threads", "1"})
+              .exit_code == 0);
+  const std::vector<std::string> args = {"generate", "the little cat", "--model", model, "--steps", "4", "--seed", "5"};
+  auto a = run_attnviz(args), b = run_attnviz(args);
+  INFO(a.err);
+  REQUIRE(a.exit_code == 0);
+  CHECK(a.out == b.out);
+  CHECK_THAT(a.out, Contains("prompt: the little cat\n+ "));
+  CHECK(std::count(a.out.begin(), a.out.end(), '+') == 4);
+  CHECK_THAT(a.out, Contains("read most:  L1H1 ") && Contains("  L1H2 "));
+  CHECK_THAT(a.out, !Contains("<unk>"));
+  // Top-k 1 is greedy: any seed, the same words.
+  auto g1 = run_attnviz({"generate", "the little cat", "--model", model, "--steps", "3", "--top-k", "1", "--seed", "1"});
+  auto g2 = run_attnviz({"generate", "the little cat", "--model", model, "--steps", "3", "--top-k", "1", "--seed", "2"});
+  CHECK(g1.out == g2.out);
+  for (const auto& bad : std::vector<std::vector<std::string>>{{"generate", "the cat", "--model", model, "--temperature", "0"},
+                                                                {"generate", "!!!", "--model", model},
+                                                                {"generate", "the cat", "--model", model, "--steps", "0"}}) {
+    auto r = run_attnviz(bad);
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+  }
+}

@@ -90,6 +90,14 @@ LmLoss lm_forward_backward(const LmConfig& config, const S* params, const RowMat
 std::vector<std::vector<RowMat<float>>> lm_attention(const LmConfig& config, const std::vector<float>& params, const RowMat<float>& embeddings,
                                                      const std::vector<int>& ids);
 
+// The next word's logits (V) after `ids` (1 to max_len tokens) and the attention weights that predicted
+// it: [layer][head], T × T (the last row is the predicting position's).
+struct LmPrediction {
+  Eigen::Matrix<float, 1, Eigen::Dynamic> logits;
+  std::vector<std::vector<RowMat<float>>> attention;
+};
+LmPrediction lm_predict(const LmConfig& config, const std::vector<float>& params, const RowMat<float>& embeddings, const std::vector<int>& ids);
+
 // Sets parameters as training starts: weights N(0, 0.02) (W_o and W_2 divided by √(2L)), positions
 // N(0, 0.02), gains 1 (LN_f's 0.1), biases 0, the output bias `out_bias` (log unigram frequencies). Deterministic.
 void lm_init(const LmConfig& config, std::vector<float>& params, std::uint64_t seed, const std::vector<float>& out_bias);

@@ -43,7 +43,7 @@ Parser::Parser() : impl_(std::make_unique<Impl>()) {
   impl_->commands = {add_run_command(app),   add_demo_command(app),    add_flash_command(app),
                      add_bench_command(app), add_explain_command(app), add_compare_command(app),
                      add_corpus_command(app),  add_train_command(app),   add_evaluate_command(app),
-                     add_heads_command(app),   add_explore_command(app)};
+                     add_heads_command(app),   add_generate_command(app), add_explore_command(app)};
 }
 
 Parser::~Parser() = default;

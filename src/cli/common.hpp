@@ -183,6 +183,7 @@ Command add_corpus_command(CLI::App& app);
 Command add_train_command(CLI::App& app);
 Command add_evaluate_command(CLI::App& app);
 Command add_heads_command(CLI::App& app);
+Command add_generate_command(CLI::App& app);
 Command add_explore_command(CLI::App& app);
 
 }  // namespace attnviz::cli

@@ -363,17 +363,24 @@ LmLoss lm_forward_backward(const LmConfig& c, const S* p, const RowMat<S>& E, co
   return loss;
 }
 
-std::vector<std::vector<RowMat<float>>> lm_attention(const LmConfig& c, const std::vector<float>& params, const RowMat<float>& E,
-                                                     const std::vector<int>& ids) {
+LmPrediction lm_predict(const LmConfig& c, const std::vector<float>& params, const RowMat<float>& E, const std::vector<int>& ids) {
   if (ids.empty() || static_cast<int>(ids.size()) > c.max_len)
     throw InputError(fmt::format("a sentence of {} tokens: the model reads 1 to {}", ids.size(), c.max_len));
   for (int id : ids)
     if (id < 0 || id >= c.vocab) throw InputError(fmt::format("token id {} is outside the vocabulary of {}", id, c.vocab));
+  const LmLayout lay(c);
   SentenceActs<float> acts;
-  forward_sentence(c, LmLayout(c), params.data(), E, ids, acts);
-  std::vector<std::vector<RowMat<float>>> out;
-  for (auto& layer : acts.layers) out.push_back(std::move(layer.att));
+  forward_sentence(c, lay, params.data(), E, ids, acts);
+  LmPrediction out;
+  // logits = f_{T−1} Eᵀ + b_out                                   1 × V
+  out.logits = acts.f.row(acts.f.rows() - 1) * E.transpose() + view(params.data(), lay.out_bias()).row(0);
+  for (auto& layer : acts.layers) out.attention.push_back(std::move(layer.att));
   return out;
+}
+
+std::vector<std::vector<RowMat<float>>> lm_attention(const LmConfig& c, const std::vector<float>& params, const RowMat<float>& E,
+                                                     const std::vector<int>& ids) {
+  return lm_predict(c, params, E, ids).attention;
 }
 
 template LmLoss lm_forward_backward<float>(const LmConfig&, const float*, const RowMat<float>&, const std::vector<std::vector<int>>&, float*,
