@@ -17,10 +17,9 @@ extern char** environ;
 
 namespace attnviz::test {
 
-Run run_attnviz(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-                const std::string& input) {
-  std::vector<std::string> argv_s{ATTNVIZ_EXE};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
+namespace {
+
+Run run_program(std::vector<std::string> argv_s, const std::map<std::string, std::string>& env, const std::string& input) {
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -98,6 +97,20 @@ Run run_attnviz(const std::vector<std::string>& args, const std::map<std::string
   waitpid(pid, &status, 0);
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return run;
+}
+
+}  // namespace
+
+Run run_attnviz(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+                const std::string& input) {
+  std::vector<std::string> argv_s{ATTNVIZ_EXE};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  return run_program(std::move(argv_s), env, input);
+}
+
+Run run_shell(const std::string& script, std::map<std::string, std::string> env) {
+  env["ATTNVIZ"] = ATTNVIZ_EXE;
+  return run_program({"/bin/sh", "-c", script}, env, "");
 }
 
 TempDir::TempDir() {

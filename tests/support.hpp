@@ -19,6 +19,10 @@ struct Run {
 Run run_attnviz(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {},
                 const std::string& input = "");
 
+// Runs `script` with /bin/sh -c (for redirections: "$ATTNVIZ demo mouse > /dev/full"), the environment as
+// run_attnviz's plus ATTNVIZ, the executable's path. A command killed by a signal exits 128 + n.
+Run run_shell(const std::string& script, std::map<std::string, std::string> env = {});
+
 // A fresh empty directory under the system's temporary folder, removed when the object dies.
 class TempDir {
  public:

@@ -291,8 +291,12 @@ TEST_CASE("CLI: attnviz flash walks through the tiles and ends beside the refere
   auto text = run_attnviz({"flash", sentence, "--block-rows", "2", "--block-cols", "3", "--color", "never", "--io"});
   INFO(text.err);
   REQUIRE(text.exit_code == 0);
-  for (const char* part : {"S_1,1", "S_3,2", "m_old", "ℓ_new", "rescale", "O_3", "largest |flash", "Θ(n²d²/M)", "standard / tiled"})
+  for (const char* part : {"S_0,0", "S_2,1", "m_old", "ℓ_new", "rescale", "O_2", "largest |flash", "Θ(n²d²/M)", "standard / tiled"})
     CHECK_THAT(text.out, Contains(part));
+  // Blocks count from 0 on screen as in the JSON ("i", "j") and docs/flash-attention.md ("for i in 0 .. Tr−1").
+  CHECK_THAT(text.out, Contains("== query block i = 0 (rows 0..1) =="));
+  CHECK_THAT(text.out, Contains("-- step: i = 2, j = 1 (keys 3..4) --"));
+  CHECK_THAT(text.out, !Contains("S_3,2"));
 
   auto json = run_attnviz({"flash", sentence, "--block-rows", "2", "--block-cols", "3", "--json", "-", "--io", "--causal"});
   REQUIRE(json.exit_code == 0);

@@ -22,8 +22,13 @@ std::filesystem::path find_data_file(const std::string& kind, const std::string&
 // Names available under `kind` across the search path (sorted, unique).
 std::vector<std::string> list_data(const std::string& kind, const std::optional<std::string>& data_dir_flag);
 
-// A NAME|PATH argument is a path when it names an existing file or contains '/' or ends in ".json".
-bool looks_like_path(const std::string& spec);
+// A NAME|PATH argument of `kind` ("embeddings", "models"): a bundled name (or alias) always means the bundled
+// file, even when a file of that name lies in the current folder (that one is "./toy"); a spec with '/' is a
+// path; any other existing file (or name ending in .json) is a path; else InputError listing the bundled names.
+// bundled_file returns the bundled file, or nullopt for a path; input_file returns the file either way.
+std::optional<std::filesystem::path> bundled_file(const std::string& kind, const std::string& spec,
+                                                  const std::optional<std::string>& data_dir_flag);
+std::filesystem::path input_file(const std::string& kind, const std::string& spec, const std::optional<std::string>& data_dir_flag);
 
 // Bundled embeddings may have a short alias: "glove" is "glove-100d" (the file data/embeddings/glove-100d.json).
 // Returns the file's name for an alias, `name` otherwise.

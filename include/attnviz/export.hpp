@@ -30,8 +30,8 @@ nlohmann::ordered_json float_json(float value);
 // A matrix as nested arrays of rows, each number as float_json writes it (a masked −∞ cell is null).
 nlohmann::ordered_json matrix_json(const Matrix& m);
 
-// Writes `content` to `path` whole or not at all: a temporary file beside it, then a rename. "-" writes to
-// standard output. InputError naming the path when it cannot be written.
+// Writes `content` to `path` ("-": standard output) as write_output_file does (attnviz/output_file.hpp):
+// whole or not at all, links and devices kept, every write checked.
 void write_output(const std::string& path, const std::string& content);
 
 }  // namespace attnviz

@@ -7,6 +7,7 @@
 #include "attnviz/attention.hpp"
 #include "attnviz/cli.hpp"
 #include "attnviz/error.hpp"
+#include "attnviz/output_file.hpp"
 #include "attnviz/version.hpp"
 #include "../backends/kernels/dispatch.hpp"
 #include "common.hpp"
@@ -78,6 +79,9 @@ int Parser::execute() {
   } catch (const InputError& e) {
     std::cerr << "attnviz: error: " << e.what() << "\n";
     return 2;
+  } catch (const Error& e) {
+    std::cerr << "attnviz: error: " << e.what() << "\n";
+    return 1;
   } catch (const std::bad_alloc&) {
     std::cerr << "attnviz: error: out of memory; try a shorter sentence\n";
     return 1;
@@ -107,7 +111,10 @@ int run(std::vector<std::string> args) {
 int main(int argc, char** argv) {
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
-  return run(std::move(args));
+  // A failed write to standard output (a full disk, /dev/full) is an error, as in coreutils; a closed pipe
+  // (`| head`) ends the process quietly by SIGPIPE.
+  use_checked_standard_output();
+  return finish_standard_output(run(std::move(args)));
 }
 
 }  // namespace attnviz::cli

@@ -66,9 +66,11 @@ int demo(const DemoArgs& a) {
   if (!a.name) return list_lessons(a.common.data);
   const DataOptions& data = a.common.data;
   const Lesson lesson = resolve_lesson(*a.name, data.data_dir);
+  const std::filesystem::path lesson_file = input_file("lessons", *a.name, data.data_dir);
   CommonOptions common = a.common;
   common.attention = lesson_flags(lesson.options, a.common.attention);
   Settings settings = build_settings(common, true);
+  check_command_files(common, lesson.embeddings, {{"demo", lesson_file.string()}});
   ReportOptions& report = settings.report;
   std::vector<std::string> extra;
   if (!lesson.word.empty()) extra.push_back(lesson.word);

@@ -53,7 +53,7 @@ struct Views {
 
 // The four tables of one step, as Stage objects so that render_stage draws them like every other matrix.
 std::vector<Stage> step_stages(const FlashStep& s, const Views& v, int head, int d_v, bool unicode) {
-  const std::string ij = fmt::format("{},{}", s.i + 1, s.j + 1);
+  const std::string ij = fmt::format("{},{}", s.i, s.j);  // from 0, as everywhere (screen, JSON, docs)
   const auto rows = slice(v.q, s.row0, s.rows), cols = slice(v.k, s.col0, s.cols);
   const std::string l = unicode ? "ℓ" : "l", minus = unicode ? "−" : "-";
   Matrix stats(s.rows, 5);
@@ -69,7 +69,7 @@ std::vector<Stage> step_stages(const FlashStep& s, const Views& v, int head, int
       Stage{"exp tile", "P_" + ij + " = exp(S " + minus + " m_new)", head, "queries", "keys", rows, cols, s.P},
       Stage{"running statistics", "", head, "queries", "statistics", rows,
             {"m_old", "m_new", "rescale", l + "_old", l + "_new"}, stats},
-      Stage{"unnormalised output", fmt::format("O_{}", s.i + 1), head, "queries", "dimensions", rows, a_labels, s.O},
+      Stage{"unnormalised output", fmt::format("O_{}", s.i), head, "queries", "dimensions", rows, a_labels, s.O},
   };
 }
 
@@ -217,9 +217,10 @@ int flash(const FlashArgs& a) {
   for (const auto& s : w.steps) {
     if (s.i != current) {
       current = s.i;
-      out += fmt::format("\n== query block i = {} (rows {}..{}) ==\n", s.i + 1, s.row0, s.row0 + s.rows - 1);
+      // Blocks count from 0, like the rows, the tokens, the JSON's "i" and "j" and docs/flash-attention.md.
+      out += fmt::format("\n== query block i = {} (rows {}..{}) ==\n", s.i, s.row0, s.row0 + s.rows - 1);
     }
-    out += fmt::format("\n-- step: i = {}, j = {} (keys {}..{}) --\n", s.i + 1, s.j + 1, s.col0, s.col0 + s.cols - 1);
+    out += fmt::format("\n-- step: i = {}, j = {} (keys {}..{}) --\n", s.i, s.j, s.col0, s.col0 + s.cols - 1);
     for (const auto& st : step_stages(s, views, a.head - 1, model.d_v, ro.unicode)) out += render_stage(st, model.heads, ro);
   }
   out += fmt::format("\n== the end: O = O / {} for each row ==\n", l);

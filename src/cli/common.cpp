@@ -34,14 +34,16 @@ const std::vector<SharedOption>& shared_options() {
       {"--embeddings", Group::data,
        [](CLI::App& app, CommonOptions& o) {
          app.add_option("--embeddings", o.data.embeddings,
-                        "Word vectors: a bundled name (toy, glove) or a file: attnviz or wink JSON, GloVe or word2vec text")
+                        "Word vectors: a bundled name (toy, glove) or a file: attnviz or wink JSON, GloVe or word2vec text "
+                        "(a bundled name always means the bundled data: a file named like one is ./toy)")
              ->type_name("NAME|PATH");
        }},
       {"--model", Group::data,
        [](CLI::App& app, CommonOptions& o) {
          app.add_option("--model", o.data.model,
                         "Attention weights: a bundled name (toy), 'identity', or a JSON file (default: toy for the toy "
-                        "embeddings, identity for others)")
+                        "embeddings, identity for others; a bundled name always means the bundled model: a file named "
+                        "like one is ./toy)")
              ->type_name("NAME|PATH");
        }},
       {"--json", Group::output,
@@ -326,12 +328,13 @@ void Output::write(const std::function<nlohmann::ordered_json()>& json, const st
 }
 
 void Output::print(const std::string& text) const {
-  if (tables_) std::cout << text << std::flush;
+  if (tables_) write_standard_output(text);
 }
 
 Settings build_settings(const CommonOptions& o, bool report_tables) {
   Settings s;
   s.output = Output(o.output);
+  check_command_files(o, "toy");
   s.report.render = render_options(o.display);
   if (o.display.stages) s.report.stages = parse_stage_list(*o.display.stages);
   s.html.precision = o.display.precision;

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attnviz/html.hpp"
+#include "attnviz/output_file.hpp"
 #include "attnviz/pipeline.hpp"
 #include "attnviz/render.hpp"
 #include "attnviz/report.hpp"
@@ -115,6 +116,12 @@ class Output {
   OutputOptions options_;
   bool tables_ = true;
 };
+
+// Refuses (InputError, before any work) --json and --html naming one file, or an output that is an input:
+// the embeddings (default `default_embeddings`), the model, --mask or `more_inputs` (src/cli/file_checks.cpp).
+// build_settings calls it with the default embeddings "toy"; demo again with the lesson's.
+void check_command_files(const CommonOptions& options, const std::string& default_embeddings,
+                         const std::vector<NamedFile>& more_inputs = {});
 
 // The settings of one run, built and checked once from the options, before any work: a bad --stages,
 // --temperature, --mask, --max-memory or pair of outputs fails here.

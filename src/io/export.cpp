@@ -1,21 +1,14 @@
 #include "attnviz/export.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <iostream>
 
-#include <fstream>
 
 #include <fmt/format.h>
 
 #include "attnviz/error.hpp"
+#include "attnviz/output_file.hpp"
 #include "attnviz/version.hpp"
 
 namespace attnviz {
@@ -122,47 +115,6 @@ ojson trace_to_json(const Trace& trace) {
   return doc;
 }
 
-void write_output(const std::string& path, const std::string& content) {
-  if (path == "-") {
-    std::cout << content << std::flush;
-    if (!std::cout) throw Error("cannot write to standard output");
-    return;
-  }
-  if (path.empty()) throw InputError("the output path is empty");
-  // A device, named pipe or terminal (/dev/null, /dev/stdout, a FIFO) is written into: renaming a temporary
-  // file over it would replace it (as root, even /dev/null). Whole-or-nothing applies to regular files.
-  struct stat target {};
-  if (::stat(path.c_str(), &target) == 0 && !S_ISREG(target.st_mode)) {
-    std::ofstream out(path, std::ios::binary);
-    out << content;
-    if (!out.flush()) throw InputError(fmt::format("cannot write '{}': not a file that can be written", path));
-    return;
-  }
-  // mkstemp beside the target, so the final rename stays on one file system and is atomic.
-  std::string temp = path + ".tmp-XXXXXX";
-  const int fd = mkstemp(temp.data());
-  if (fd < 0) throw InputError(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
-  std::size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t w = ::write(fd, content.data() + done, content.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      const int e = errno;
-      ::close(fd);
-      ::unlink(temp.c_str());
-      throw InputError(fmt::format("cannot write '{}': {}", path, std::strerror(e)));
-    }
-    done += static_cast<std::size_t>(w);
-  }
-  // mkstemp makes the file 0600; give it the mode a plain create would have had.
-  const mode_t mask = umask(0);
-  umask(mask);
-  fchmod(fd, static_cast<mode_t>(0666 & ~mask));
-  if (::close(fd) != 0 || std::rename(temp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(temp.c_str());
-    throw InputError(fmt::format("cannot write '{}': {}", path, std::strerror(e)));
-  }
-}
+void write_output(const std::string& path, const std::string& content) { write_output_file(path, content); }
 
 }  // namespace attnviz

@@ -12,12 +12,19 @@
 
 namespace attnviz::io {
 
-std::string read_file(const std::filesystem::path& path, const std::string& what) {
+void check_input_path(const std::filesystem::path& path, const std::string& what) {
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec))
+  const auto status = std::filesystem::status(path, ec);
+  if (status.type() == std::filesystem::file_type::not_found)
     throw InputError(fmt::format("{} '{}' does not exist", what, path.string()));
-  if (std::filesystem::is_directory(path, ec))
+  if (ec)  // a symlink loop, a folder that cannot be searched
+    throw InputError(fmt::format("cannot read {} '{}': {}", what, path.string(), ec.message()));
+  if (status.type() == std::filesystem::file_type::directory)
     throw InputError(fmt::format("{} '{}' is a directory, not a file", what, path.string()));
+}
+
+std::string read_file(const std::filesystem::path& path, const std::string& what) {
+  check_input_path(path, what);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(fmt::format("cannot read {} '{}': permission denied or unreadable", what, path.string()));
   std::ostringstream s;

@@ -13,6 +13,9 @@ namespace attnviz::io {
 
 using json = nlohmann::ordered_json;
 
+// InputError when `path` is missing, a directory, a symlink loop or cannot be looked at ("WHAT 'PATH' ...").
+void check_input_path(const std::filesystem::path& path, const std::string& what);
+
 // The whole file as bytes; InputError when it is missing, a directory or unreadable.
 std::string read_file(const std::filesystem::path& path, const std::string& what);
 

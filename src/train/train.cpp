@@ -173,7 +173,7 @@ LmEmbeddings lm_embeddings(const Embeddings& emb) {
 }
 
 LoadedLm load_trained_model(const std::string& spec, const std::optional<std::string>& data_dir) {
-  const auto path = looks_like_path(spec) ? std::filesystem::path(spec) : find_data_file("models", spec, data_dir);
+  const auto path = input_file("models", spec, data_dir);
   LanguageModel model = load_language_model(path);
   const Embeddings emb = resolve_embeddings(model.embeddings, data_dir);
   LmEmbeddings inputs = lm_embeddings(emb);
