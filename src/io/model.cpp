@@ -9,7 +9,9 @@ namespace attnviz {
 
 Model parse_model(const std::string& text, const std::string& source) {
   const io::json doc = io::parse_json(text, source);
-  if (doc.is_object() && doc.value("format", "") == "attnviz-model" && doc.value("version", 0) == 2)
+  // Checked field by field: json::value throws a type error when "format" or "version" has another type.
+  const auto field_is = [&](const char* key, const io::json& want) { return doc.is_object() && doc.contains(key) && doc[key] == want; };
+  if (field_is("format", "attnviz-model") && field_is("version", 2))
     throw InputError(fmt::format("{}: a trained language model (attnviz-model version 2): use it with attnviz evaluate "
                                  "(docs/training.md); run, explain and compare read version 1 models",
                                  source));
