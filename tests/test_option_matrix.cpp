@@ -153,6 +153,7 @@ struct Fixture {
         {"--dim", {{}, {"--dim", "4"}}},
         {"--seed", {{}, {"--seed", "7"}}},
         {"--min-time", {{}, {"--min-time", "0.001"}}},
+        {"--max-time", {{}, {"--max-time", "100"}}},
         {"--out", {{}, {"--out", (dir.path() / "elsewhere").string()}}},
         {"--wordnet", {{}, {"--wordnet", (dir.path() / "nowhere").string()}}},
         {"--corpus", {{}, {"--corpus", (dir.path() / "nowhere").string()}}},
@@ -238,6 +239,13 @@ void check_bench_honours(const Fixture& f, const std::vector<std::string>& accep
       const auto refused = run_attnviz(f.base.at("bench") + Args{"--max-memory", "64"});
       CHECK(refused.exit_code == 2);
       CHECK_THAT(refused.err, Contains("--max-memory"));
+      continue;
+    }
+    if (option == "--max-time") {  // the run's estimate is at least --min-time's 0.5 s: more than a microsecond
+      const auto refused = run_attnviz({"bench", "--seq", "32", "--dim", "8", "--max-time", "0.000001"});
+      CHECK(refused.exit_code == 2);
+      CHECK_THAT(refused.err, Contains("--max-time"));
+      CHECK(config["max_time"] == 300);  // the default, in the --json document
       continue;
     }
     REQUIRE(expected.count(option) == 1);

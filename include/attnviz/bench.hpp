@@ -2,6 +2,7 @@
 // rate, with the process's peak memory and the error against a float64 reference.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -20,7 +21,13 @@ struct BenchOptions {
   double max_memory_bytes = 2.0 * 1024 * 1024 * 1024;
   unsigned seed = 1;
   double min_seconds = 0.5;  // repeat the computation until this much time has been measured
+  // Refuse (InputError) when the calibrated estimate of the whole run exceeds this; 0: no limit.
+  double max_seconds = 300;
+  // Told the estimate before the long runs and after each run ("about 2.1 min; run 3, 40 s so far"); the
+  // command line draws it on standard error when that is a terminal.
+  std::function<void(const std::string&)> progress;
 };
+
 
 struct BenchResult {
   BenchOptions options;
@@ -29,6 +36,7 @@ struct BenchResult {
   int hardware_threads = 1;
   std::string exp_isa;           // the kernel path in use: "baseline", "avx2" or "avx512"
   std::string kernels;           // the same in words, and why when a lower one is forced (ATTNVIZ_CPU)
+  double estimated_seconds = 0;  // the calibrated estimate of the whole run (BenchEstimate::total_seconds)
   int runs = 0;                  // timed runs (after one warm-up unless that took longer than min_seconds)
   double seconds_median = 0, seconds_min = 0;
   double flops = 0;              // 4·n²·d per head, halved for causal
@@ -53,7 +61,8 @@ struct BenchResult {
   std::string kernel;            // e.g. "flash v2"
 };
 
-// Runs the benchmark; InputError for bad sizes, an unknown backend, or a standard backend above the memory limit.
+// Runs the benchmark; InputError for bad sizes, an unknown backend, a standard backend above the memory
+// limit, or an estimate above max_seconds (before the long runs).
 BenchResult run_bench(const BenchOptions& options);
 
 nlohmann::ordered_json bench_json(const BenchResult& result);

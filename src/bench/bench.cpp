@@ -67,6 +67,74 @@ const Stage& find_stage(const std::vector<Stage>& stages, std::string_view name,
   throw Error(fmt::format("the backend returned no '{}' stage for head {}", name, head + 1));
 }
 
+// What a run will take, from a short calibration (--max-time): above 1024 tokens one compute at n₁ = 512
+// tokens and one at 2n₁, fitted as c·n + b·n² (the projections and the attention), else one compute at
+// `seq`; then the whole run: the warm-up, the runs until min_seconds, the float64 check.
+struct BenchEstimate {
+  double compute_seconds = 0;  // one compute at seq
+  double total_seconds = 0;    // the whole run
+  std::string basis;           // "runs at 512 and 1024 tokens", for messages
+};
+
+// "0.8 s", "4.2 min", "3.1 hours".
+std::string format_seconds(double s) {
+  if (s < 10) return fmt::format("{:.2g} s", s);
+  if (s < 120) return fmt::format("{:.0f} s", s);
+  if (s < 7200) return fmt::format("{:.1f} min", s / 60);
+  return fmt::format("{:.1f} hours", s / 3600);
+}
+
+// The first `n` tokens of `in` (self-attention).
+AttentionInput first_tokens(const AttentionInput& in, int n) {
+  AttentionInput part;
+  part.X = in.X.topRows(n);
+  part.X_kv = part.X;
+  part.query_tokens.assign(in.query_tokens.begin(), in.query_tokens.begin() + n);
+  part.key_tokens = part.query_tokens;
+  part.dim_labels = in.dim_labels;
+  return part;
+}
+
+BenchEstimate estimate_bench(const Backend& backend, const Model& model, const AttentionInput& in, const AttentionOptions& options,
+                             const BenchOptions& o) {
+  // The faster of two runs: the first run of a process pays for page faults and starting threads, and a
+  // slow run at n₁ would make the fit linear and the estimate far too small.
+  const auto time_at = [&](int n) {
+    const AttentionInput part = first_tokens(in, n);
+    double best = std::numeric_limits<double>::infinity();
+    for (int k = 0; k < 2; ++k) {
+      const auto start = Clock::now();
+      (void)backend.compute(model, part, options);
+      best = std::min(best, seconds_since(start));
+    }
+    return best;
+  };
+  BenchEstimate e;
+  constexpr int kCalibration = 512;
+  if (o.seq <= 2 * kCalibration) {
+    e.basis = fmt::format("a run at {} tokens", o.seq);
+    e.compute_seconds = time_at(o.seq);
+  } else {
+    // c·n + b·n² through the runs at n₁ and 2n₁: the projections grow with n, the attention with n²; noise
+    // that makes a coefficient negative leaves the other alone.
+    e.basis = fmt::format("runs at {} and {} tokens", kCalibration, 2 * kCalibration);
+    const double n1 = kCalibration, t1 = time_at(kCalibration), t2 = time_at(2 * kCalibration);
+    const double b = std::max(0.0, (t2 - 2 * t1) / (2 * n1 * n1));
+    const double c = std::max(0.0, (4 * t1 - t2) / (2 * n1));
+    const double n = o.seq, ratio = n / (2 * n1);
+    // Never below half the plain quadratic scaling of the larger run: the attention part of t₂ grows as n²,
+    // and it is at least half of t₂ unless the projections dominate (then the fit's linear term holds).
+    e.compute_seconds = std::max(c * n + b * n * n, 0.5 * t2 * ratio * ratio);
+  }
+  // The warm-up, then runs until min_seconds (one run when the warm-up alone took that long), and the float64
+  // check of 64 query rows (or all) per head at about 1 GFLOP/s.
+  const double runs = e.compute_seconds >= o.min_seconds ? e.compute_seconds : e.compute_seconds + std::max(e.compute_seconds, o.min_seconds);
+  const double rows = std::min(o.seq, o.seq <= 512 ? o.seq : 64);
+  const double check = 3.0 * rows * o.seq * o.dim * o.heads / 1e9;
+  e.total_seconds = runs + check;
+  return e;
+}
+
 }  // namespace
 
 GemmRate measure_gemm_gflops(int N) {
@@ -114,11 +182,6 @@ BenchResult run_bench(const BenchOptions& o) {
                                    o.seq, o.heads, o.heads == 1 ? "" : "s", o.dim, format_bytes(bytes), format_bytes(o.max_memory_bytes)));
   }
 
-  r.gemm_size = 1024;
-  const GemmRate gemm = measure_gemm_gflops(r.gemm_size);
-  r.gemm_gflops = gemm.gflops;
-  r.gemm_gflops_cpu = gemm.gflops_cpu;
-
   // A random model: W_q, W_k, W_v with entries N(0, 1/d_model), so Q, K, V have unit-variance entries;
   // W_o the identity, so the output is the concatenated context.
   const int d_model = o.heads * o.dim;
@@ -149,6 +212,26 @@ BenchResult run_bench(const BenchOptions& o) {
   options.block_cols = o.block_cols;
   if (auto why = backend->unsupported(model, in, options)) throw InputError(*why);
 
+  // How long the whole run will take, from short runs, before any long one (--max-time).
+  const BenchEstimate estimate = estimate_bench(*backend, model, in, options, o);
+  r.estimated_seconds = estimate.total_seconds;
+  if (o.max_seconds > 0 && estimate.total_seconds > o.max_seconds)
+    throw InputError(fmt::format("bench --seq {} would take about {} (estimated from {}), more than --max-time "
+                                 "allows ({:g} s)\nhint: use a smaller --seq, --dim or --heads, or raise --max-time (0: no limit)",
+                                 o.seq, format_seconds(estimate.total_seconds), estimate.basis, o.max_seconds));
+  const auto started = Clock::now();
+  const auto report = [&](int runs) {
+    if (o.progress)
+      o.progress(fmt::format("bench: about {} in all (estimated); {} so far, {} run{} done", format_seconds(estimate.total_seconds),
+                             format_seconds(seconds_since(started)), runs, runs == 1 ? "" : "s"));
+  };
+  report(0);
+
+  r.gemm_size = 1024;
+  const GemmRate gemm = measure_gemm_gflops(r.gemm_size);
+  r.gemm_gflops = gemm.gflops;
+  r.gemm_gflops_cpu = gemm.gflops_cpu;
+
   std::vector<Stage> stages;
   const std::optional<KernelTiming> kernel = backend->time_kernel(o.seq, o.dim, o.heads, o.causal);
   if (kernel) {
@@ -167,6 +250,7 @@ BenchResult run_bench(const BenchOptions& o) {
     double cpu_start = process_cpu_seconds();
     stages = backend->compute(model, in, options);
     const double first = seconds_since(start);
+    report(1);
     if (first >= o.min_seconds) {
       times.push_back(first);
       cpu_times.push_back(process_cpu_seconds() - cpu_start);
@@ -180,6 +264,7 @@ BenchResult run_bench(const BenchOptions& o) {
       times.push_back(seconds_since(start));
       cpu_times.push_back(process_cpu_seconds() - cpu_start);
       measured += times.back();
+      report(static_cast<int>(times.size()) + (first >= o.min_seconds ? 0 : 1));
     }
     r.runs = static_cast<int>(times.size());
     r.seconds_median = median(times);
@@ -249,9 +334,11 @@ nlohmann::ordered_json bench_json(const BenchResult& r) {
   j["machine"] = {{"cpu", r.cpu}, {"hardware_threads", r.hardware_threads}, {"exp", r.exp_isa}, {"kernels", r.kernels}};
   j["config"] = {{"seq", o.seq},         {"dim", o.dim},         {"heads", o.heads},
                  {"causal", o.causal},   {"backend", o.backend}, {"threads", r.threads},
-                 {"block_rows", o.block_rows}, {"block_cols", o.block_cols}, {"seed", o.seed}};
+                 {"block_rows", o.block_rows}, {"block_cols", o.block_cols}, {"seed", o.seed},
+                 {"max_time", o.max_seconds}};
   if (!r.device.empty())
     j["gpu"] = {{"device", r.device}, {"kernel", r.kernel}, {"timed", "the attention kernel alone, CUDA events, no projections or copies"}};
+  j["estimated_seconds"] = r.estimated_seconds;
   j["runs"] = r.runs;
   j["seconds_median"] = r.seconds_median;
   j["seconds_min"] = r.seconds_min;

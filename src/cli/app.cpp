@@ -7,6 +7,7 @@
 #include "attnviz/attention.hpp"
 #include "attnviz/cli.hpp"
 #include "attnviz/error.hpp"
+#include "attnviz/tokenizer.hpp"
 #include "attnviz/output_file.hpp"
 #include "attnviz/version.hpp"
 #include "../backends/kernels/dispatch.hpp"
@@ -77,10 +78,11 @@ int Parser::execute() {
     std::cout << impl_->app.help();
     return 0;
   } catch (const InputError& e) {
-    std::cerr << "attnviz: error: " << e.what() << "\n";
+    // Messages quote files (words, names, keys): no control character of theirs reaches the terminal.
+    std::cerr << "attnviz: error: " << escape_controls(e.what(), true) << "\n";
     return 2;
   } catch (const Error& e) {
-    std::cerr << "attnviz: error: " << e.what() << "\n";
+    std::cerr << "attnviz: error: " << escape_controls(e.what(), true) << "\n";
     return 1;
   } catch (const std::bad_alloc&) {
     std::cerr << "attnviz: error: out of memory; try a shorter sentence\n";

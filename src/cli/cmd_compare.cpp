@@ -3,7 +3,9 @@
 
 #include "attnviz/compare.hpp"
 #include "attnviz/data.hpp"
+#include "attnviz/error.hpp"
 #include "attnviz/export.hpp"
+#include "attnviz/limits.hpp"
 #include "common.hpp"
 
 namespace attnviz::cli {
@@ -26,10 +28,24 @@ int compare(const CompareArgs& a) {
   if (a.probe) sentences.push_back(*a.probe);  // its words, split at the commas by the tokenizer
   const auto [emb, model] = load_embeddings_and_model(a.common, sentences, {a.word});
   const std::vector<std::string> probes = a.probe ? parse_probe_list(emb, *a.probe) : std::vector<std::string>{};
+  // Every sentence's trace is kept: together they count against --max-memory, each checked before it is
+  // computed against what the ones before it left, and the whole after each.
   std::vector<Trace> traces;
+  PipelineOptions pipeline = settings.pipeline;
+  double held = 0;  // bytes of the traces so far: their cells, each as the outputs asked for
   for (const auto& s : a.sentences) {
-    traces.push_back(run_attention(emb, model, s, settings.pipeline));
+    pipeline.max_memory_bytes = settings.pipeline.max_memory_bytes - held;
+    try {
+      traces.push_back(run_attention(emb, model, s, pipeline));
+    } catch (const InputError& e) {
+      if (held == 0) throw;
+      throw InputError(fmt::format("sentence {}: {}\n(what --max-memory left after the {} sentence{} before it, which hold {})", traces.size() + 1,
+                                   e.what(), traces.size(), traces.size() == 1 ? "" : "s", format_bytes(held)));
+    }
     print_warnings(traces.back());
+    for (const auto& stage : traces.back().stages)
+      held += static_cast<double>(stage.data.size()) * (sizeof(float) + pipeline.output_bytes_per_cell);
+    check_memory(held, fmt::format("keeping the traces of {} sentences", traces.size()), "compare fewer or shorter sentences, or raise --max-memory");
   }
   const WordComparison c = compare_word(emb, traces, a.word, probes, a.neighbours, &model, render.precision);
   settings.output.write([&] {
@@ -58,7 +74,7 @@ Command add_compare_command(CLI::App& app) {
                   "Comma-separated words to measure the word against (default: the word each sentence pulled it toward most)")
       ->type_name("W1,W2");
   cmd->add_option("--neighbours", args->neighbours, "How many nearest vocabulary words to list (default 5)")
-      ->check(CLI::Range(1, 1000))
+      ->check(in_range(1, 1000))
       ->type_name("K");
   // compare has its own tables, in the terminal: no --stages, no page.
   add_common_options(*cmd, args->common, {{Group::data, Group::attention, Group::display, Group::output}, {"--stages", "--html"}, {}});

@@ -37,7 +37,7 @@ int corpus(const CorpusArgs& a) {
 Command add_corpus_command(CLI::App& app) {
   auto args = std::make_shared<CorpusArgs>();
   CLI::App* cmd = app.add_subcommand("corpus", "Build the training corpus from WordNet's definitions and example sentences");
-  cmd->add_option("--out", args->out, "The corpus directory to write (train.txt, dev.txt, test.txt, corpus.json)")->required()->type_name("DIR");
+  cmd->add_option("--out", args->out, "The corpus directory to write (train.txt, dev.txt, test.txt, corpus.json)")->required()->check(output_path())->type_name("DIR");
   cmd->add_option("--wordnet", args->wordnet, "WordNet 3.0 database directory (default /usr/share/wordnet, Debian's wordnet-base)")
       ->type_name("DIR");
   cmd->add_option("--embeddings", args->embeddings, "The vocabulary: these embeddings' words plus <unk> (default glove)")->type_name("NAME|PATH");

@@ -71,8 +71,8 @@ Command add_evaluate_command(CLI::App& app) {
   cmd->add_option("--split", a.split, "train, dev or test (default test)")->type_name("SPLIT");
   cmd->add_option("--text", a.text, "A plain-text file instead: one sentence a line, tokenized like the corpus")->type_name("FILE");
   cmd->add_option("--json", a.json, "Write {\"tokens\": N, \"models\": [{\"name\", \"perplexity\"}, …]} to PATH ('-': standard output only)")
-      ->type_name("PATH|-");
-  cmd->add_option("--threads", a.threads, "Threads (default: the hardware's; the result is the same for any)")->check(CLI::Range(0, 1024))->type_name("T");
+      ->check(output_path())->type_name("PATH|-");
+  cmd->add_option("--threads", a.threads, "Threads (default: the hardware's; the result is the same for any)")->check(in_range(0, 1024))->type_name("T");
   cmd->add_option("--data-dir", a.data_dir, "Folder of the bundled data (default: found automatically; or ATTNVIZ_DATA)")->type_name("DIR");
   cmd->footer(R"(Examples:
   attnviz evaluate --model wordnet-lm --corpus corpus --split test

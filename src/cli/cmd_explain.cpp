@@ -45,7 +45,7 @@ Command add_explain_command(CLI::App& app) {
       ->type_name("SENTENCE");
   cmd->add_option("--query", args->query, "The token that looks (a row); WORD#2 for its second occurrence")->required()->type_name("WORD");
   cmd->add_option("--key", args->key, "The token looked at (a column); WORD#2 for its second occurrence")->required()->type_name("WORD");
-  cmd->add_option("--head", args->head, "Which head, from 1 as the tables label them (default 1)")->check(CLI::Range(1, 4096))->type_name("H");
+  cmd->add_option("--head", args->head, "Which head, from 1 as the tables label them (default 1)")->check(in_range(1, 4096))->type_name("H");
   // Text computed by the reference: no stage tables to choose or shade, no page, no other backend.
   add_common_options(*cmd, args->common,
                      {{Group::data, Group::attention, Group::display, Group::output},

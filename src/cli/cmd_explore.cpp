@@ -57,7 +57,7 @@ Command add_explore_command(CLI::App& app) {
                   "<left> <right> <tab> <s-tab> <enter> <esc> <bs> <space> <lt> <c-c> <c-u> <click:X,Y> <resize:WxH> name the others")
       ->type_name("KEYS");
   cmd->add_option("--height", args->height, "With --dump-after: the screen's lines (default 24; the width is --width, default 80)")
-      ->check(CLI::Range(1, 10000))
+      ->check(in_range(1, 10000))
       ->type_name("N");
   cmd->footer("Keys:\n" + explore::key_help() + R"(
 Examples:

@@ -245,11 +245,11 @@ Command add_flash_command(CLI::App& app) {
   cmd->add_option("sentence", args->sentence, "The sentence (quote it, or give its words as separate arguments)")
       ->required()
       ->type_name("SENTENCE");
-  cmd->add_option("--block-rows", args->block_rows, "Br: query rows per tile (default 4)")->check(CLI::Range(1, 1 << 20))->type_name("R");
-  cmd->add_option("--block-cols", args->block_cols, "Bc: key columns per tile (default 4)")->check(CLI::Range(1, 1 << 20))->type_name("C");
-  cmd->add_option("--head", args->head, "Which head to walk through (1-based, default 1)")->check(CLI::Range(1, 4096))->type_name("H");
+  cmd->add_option("--block-rows", args->block_rows, "Br: query rows per tile (default 4)")->check(in_range(1, 1 << 20))->type_name("R");
+  cmd->add_option("--block-cols", args->block_cols, "Bc: key columns per tile (default 4)")->check(in_range(1, 1 << 20))->type_name("C");
+  cmd->add_option("--head", args->head, "Which head to walk through (1-based, default 1)")->check(in_range(1, 4096))->type_name("H");
   cmd->add_flag("--io", args->io, "Count reads and writes of slow memory (HBM): standard attention against the tiles");
-  cmd->add_option("--sram-kib", args->sram_kib, "Fast memory (SRAM) M for --io, in KiB (default 128)")->check(CLI::Range(0.001, 1e9))->type_name("M");
+  cmd->add_option("--sram-kib", args->sram_kib, "Fast memory (SRAM) M for --io, in KiB (default 128)")->check(in_range(0.001, 1e9))->type_name("M");
   // The walkthrough is the flash backend beside the cpu reference, as tile tables in the terminal or JSON:
   // no other backend, no stage list, no page.
   add_common_options(*cmd, args->common,

@@ -80,7 +80,7 @@ Command add_heads_command(CLI::App& app) {
   cmd->add_option("--split", a.split, "train, dev or test (default dev)")->type_name("SPLIT");
   cmd->add_option("--text", a.text, "A plain-text file to measure on instead, one sentence a line")->type_name("FILE");
   cmd->add_option("--sentence", a.sentence, "The sentence whose patterns are drawn (default \"the cat chased the mouse\")")->type_name("SENTENCE");
-  cmd->add_option("--json", a.json, "Write the measurements and the sentence's weights as JSON to PATH ('-': standard output only)")->type_name("PATH|-");
+  cmd->add_option("--json", a.json, "Write the measurements and the sentence's weights as JSON to PATH ('-': standard output only)")->check(output_path())->type_name("PATH|-");
   cmd->add_flag("--ascii", a.ascii, "Shade the grid with ASCII characters");
   cmd->add_option("--data-dir", a.data_dir, "Folder of the bundled data (default: found automatically; or ATTNVIZ_DATA)")->type_name("DIR");
   cmd->footer(R"(Examples:

@@ -54,7 +54,7 @@ Command add_run_command(CLI::App& app) {
   add_common_options(*cmd, args->common, {{Group::data, Group::attention, Group::display, Group::output}, {}, {}});
   add_classroom_options(*cmd, args->classroom);
   cmd->add_option("--neighbours", args->neighbours, "Also list the K nearest vocabulary words of every token's output")
-      ->check(CLI::Range(1, 1000))
+      ->check(in_range(1, 1000))
       ->type_name("K");
   cmd->footer(R"(Examples:
   attnviz run "the cat chased the mouse"

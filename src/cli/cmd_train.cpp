@@ -171,18 +171,18 @@ Command add_train_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("train", "Train a small causal transformer language model on a corpus (attnviz corpus)");
   TrainArgs& a = *args;
   cmd->add_option("--corpus", a.corpus, "The corpus directory (attnviz corpus --out DIR)")->required()->type_name("DIR");
-  cmd->add_option("--out", a.out, "The model file to write (attnviz-model version 2), rewritten whole after each epoch")->required()->type_name("FILE");
-  cmd->add_option("--layers", a.config.layers, "Layers (default 1)")->check(CLI::Range(1, 16))->type_name("L");
-  cmd->add_option("--heads", a.config.heads, "Heads per layer (default 4)")->check(CLI::Range(1, 64))->type_name("H");
-  cmd->add_option("--d-k", a.config.d_k, "Width of each head (default 25)")->check(CLI::Range(1, 1024))->type_name("D");
-  cmd->add_option("--mlp", a.config.mlp, "Hidden width of each layer's MLP (default 0: none)")->check(CLI::Range(0, 4096))->type_name("F");
-  cmd->add_option("--max-len", a.config.max_len, "Positions; longer sentences are read in pieces (default 32)")->check(CLI::Range(2, 1024))->type_name("N");
-  cmd->add_option("--epochs", a.train.epochs, "Passes over the training split (default 1)")->check(CLI::Range(1, 1000))->type_name("N");
-  cmd->add_option("--batch", a.train.batch, "Sentences per step (default 32)")->check(CLI::Range(1, 100000))->type_name("B");
-  cmd->add_option("--lr", a.train.lr, "Peak learning rate of AdamW (default 0.003)")->check(CLI::Range(1e-7, 10.0))->type_name("LR");
+  cmd->add_option("--out", a.out, "The model file to write (attnviz-model version 2), rewritten whole after each epoch")->required()->check(output_path())->type_name("FILE");
+  cmd->add_option("--layers", a.config.layers, "Layers (default 1)")->check(in_range(1, 16))->type_name("L");
+  cmd->add_option("--heads", a.config.heads, "Heads per layer (default 4)")->check(in_range(1, 64))->type_name("H");
+  cmd->add_option("--d-k", a.config.d_k, "Width of each head (default 25)")->check(in_range(1, 1024))->type_name("D");
+  cmd->add_option("--mlp", a.config.mlp, "Hidden width of each layer's MLP (default 0: none)")->check(in_range(0, 4096))->type_name("F");
+  cmd->add_option("--max-len", a.config.max_len, "Positions; longer sentences are read in pieces (default 32)")->check(in_range(2, 1024))->type_name("N");
+  cmd->add_option("--epochs", a.train.epochs, "Passes over the training split (default 1)")->check(in_range(1, 1000))->type_name("N");
+  cmd->add_option("--batch", a.train.batch, "Sentences per step (default 32)")->check(in_range(1, 100000))->type_name("B");
+  cmd->add_option("--lr", a.train.lr, "Peak learning rate of AdamW (default 0.003)")->check(in_range(1e-7, 10.0))->type_name("LR");
   cmd->add_option("--seed", a.train.seed, "Seed of the initial weights and the sentence order (default 1)")->type_name("S");
   cmd->add_option("--threads", a.threads, "Threads (default: the hardware's); the same seed and threads give the same weights bit for bit")
-      ->check(CLI::Range(0, 1024))
+      ->check(in_range(0, 1024))
       ->type_name("T");
   cmd->add_option("--max-sentences", a.train.max_sentences, "Sentences per epoch (default: all)")->type_name("N");
   cmd->add_flag("--baselines", a.baselines, "Also train the bigram and uniform-attention baselines (for attnviz evaluate)");

@@ -1,5 +1,7 @@
 #include "common.hpp"
 
+#include "attnviz/limits.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -16,6 +18,7 @@
 #include "attnviz/error.hpp"
 #include "attnviz/export.hpp"
 #include "attnviz/mask.hpp"
+#include "attnviz/tokenizer.hpp"
 
 namespace attnviz::cli {
 
@@ -50,12 +53,14 @@ const std::vector<SharedOption>& shared_options() {
        [](CLI::App& app, CommonOptions& o) {
          app.add_option("--json", o.output.json,
                         "Write the trace of every stage as JSON to PATH ('-': standard output, tables suppressed)")
+             ->check(output_path())
              ->type_name("PATH|-");
        }},
       {"--html", Group::output,
        [](CLI::App& app, CommonOptions& o) {
          app.add_option("--html", o.output.html,
                         "Write every stage as one self-contained HTML page to PATH (works offline; '-': standard output)")
+             ->check(output_path())
              ->type_name("PATH|-");
        }},
       {"--color", Group::display,
@@ -69,13 +74,13 @@ const std::vector<SharedOption>& shared_options() {
       {"--width", Group::display,
        [](CLI::App& app, CommonOptions& o) {
          app.add_option("--width", o.display.width, "Wrap tables to N columns (default: COLUMNS or the terminal's width)")
-             ->check(CLI::Range(20, 100000))
+             ->check(in_range(20, 100000))
              ->type_name("N");
        }},
       {"--precision", Group::display,
        [](CLI::App& app, CommonOptions& o) {
          app.add_option("--precision", o.display.precision, "Digits after the decimal point (0-9, default 3)")
-             ->check(CLI::Range(0, 9))
+             ->check(in_range(0, 9))
              ->type_name("N");
        }},
       {"--layout", Group::display,
@@ -104,7 +109,7 @@ const std::vector<SharedOption>& shared_options() {
        [](CLI::App& app, CommonOptions& o) {
          app.add_option("--kernel", o.attention.kernel,
                         "With --backend cuda-flash: the fused kernel version to run (as ATTNVIZ_FLASH_VERSION; default: the GPU's)")
-             ->check(CLI::Range(1, 99))
+             ->check(in_range(1, 99))
              ->type_name("N");
        }},
       {"--timings", Group::output,
@@ -124,7 +129,7 @@ const std::vector<SharedOption>& shared_options() {
        [](CLI::App& app, CommonOptions& o) {
          app.add_option("--vocab-limit", o.data.vocab_limit,
                         "Of a big embeddings file keep the sentence's words plus the first N words (default 50000)")
-             ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}))
+             ->check(in_range(std::size_t{1}, std::size_t{100'000'000}))
              ->type_name("N");
        }},
       {"--data-dir", Group::data,
@@ -147,7 +152,7 @@ const std::vector<SharedOption>& shared_options() {
       {"--heads", Group::attention,
        [](CLI::App& app, CommonOptions& o) {
          app.add_option("--heads", o.attention.heads, "Number of heads (the identity model: any divisor of the embedding size)")
-             ->check(CLI::Range(1, 4096))
+             ->check(in_range(1, 4096))
              ->type_name("H");
        }},
       {"--causal", Group::attention,
@@ -162,6 +167,7 @@ const std::vector<SharedOption>& shared_options() {
       {"--temperature", Group::attention,
        [](CLI::App& app, CommonOptions& o) {
          app.add_option("--temperature", o.attention.temperature, "Divide the scaled scores by T > 0 (small T: sharper softmax)")
+             ->check(number())
              ->type_name("T");
        }},
       {"--no-scale", Group::attention,
@@ -218,11 +224,39 @@ bool step_is_interactive() { return isatty(0) != 0 && isatty(1) != 0; }
 
 void add_performance_options(CLI::App& app, int& threads, std::string& max_memory) {
   app.add_option("--threads", threads, "Worker threads over heads and query blocks (default: the hardware's; results do not depend on it)")
-      ->check(CLI::Range(1, 1024))
+      ->check(in_range(1, 1024))
       ->type_name("T");
   app.add_option("--max-memory", max_memory,
                  "Refuse when the standard backend's n × n matrices would exceed SIZE (default 2G; suffixes K, M, G)")
       ->type_name("SIZE");
+}
+
+CLI::Validator number() {
+  return CLI::Validator(
+      [](std::string& input) -> std::string {
+        double value = 0;
+        std::size_t used = 0;
+        try {
+          value = std::stod(input, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != input.size() || std::isnan(value)) return "'" + input + "' is not a number";
+        return {};
+      },
+      "");
+}
+
+CLI::Validator output_path() {
+  return CLI::Validator(
+      [](std::string& input) -> std::string {
+        // "-" is standard output; "--anything" and "-h" can only be an option given where the path belongs.
+        if (input.size() > 2 && input.starts_with("--") && std::isalpha(static_cast<unsigned char>(input[2])))
+          return input + " is an option, not a file name (a file of that name: ./" + input + ")";
+        if (input == "-h") return "-h is an option, not a file name (a file of that name: ./-h)";
+        return {};
+      },
+      "");
 }
 
 double parse_memory_size(const std::string& text, const std::string& option) {
@@ -242,10 +276,11 @@ double parse_memory_size(const std::string& text, const std::string& option) {
   else if (suffix == "M") unit = 1024.0 * 1024;
   else if (suffix == "G") unit = 1024.0 * 1024 * 1024;
   else if (suffix == "T") unit = 1024.0 * 1024 * 1024 * 1024;
-  if (used == 0 || unit == 0 || !std::isfinite(value) || value <= 0)
+  // A size is a whole number of bytes, at least one: "0.4" (0 bytes) is refused as "0" is, "1.5K" is 1536.
+  if (used == 0 || unit == 0 || !std::isfinite(value) || value * unit < 1)
     throw InputError(fmt::format("{} '{}' is not a size; give a positive number of bytes with an optional suffix K, M or G, e.g. 512M or 2G",
                                  option, text));
-  return value * unit;
+  return std::floor(value * unit);
 }
 
 namespace {
@@ -285,6 +320,8 @@ float temperature_of(double t) {
 PipelineOptions pipeline_options(const CommonOptions& o) {
   const AttentionFlags& f = o.attention;
   PipelineOptions p;
+  p.max_memory_bytes = parse_memory_size(f.max_memory, "--max-memory");
+  set_memory_budget(p.max_memory_bytes);  // every loader's budget too (limits.hpp), set before any file is read (--mask below)
   p.unknown = parse_unknown_words(o.data.unknown);
   p.backend = f.backend;
   if (f.kernel != 0 && f.backend != "cuda-flash")
@@ -300,7 +337,6 @@ PipelineOptions pipeline_options(const CommonOptions& o) {
   p.positions = f.positions;
   p.context = f.context;
   p.attention.threads = f.threads;
-  p.max_memory_bytes = parse_memory_size(f.max_memory, "--max-memory");
   return p;
 }
 
@@ -364,7 +400,7 @@ EmbeddingsAndModel load_embeddings_and_model(const CommonOptions& o, std::vector
 }
 
 void print_warnings(const Trace& trace) {
-  for (const auto& w : trace.warnings) std::cerr << "attnviz: warning: " << w << "\n";
+  for (const auto& w : trace.warnings) std::cerr << "attnviz: warning: " << escape_controls(w) << "\n";
 }
 
 void add_output_memory(PipelineOptions& p, bool json, bool attention_tables) {

@@ -135,6 +135,28 @@ struct Settings {
 // --max-memory with the JSON export.
 Settings build_settings(const CommonOptions& options, bool report_tables);
 
+// CLI11's Range (its description and its "Value 3000 not in range 20 to 100000"), after a check that the
+// value is a number at all: "--width abc" says "'abc' is not a number" and "--temperature ''" is refused
+// instead of read as 0. `number()` is that check alone.
+CLI::Validator number();
+template <typename T>
+CLI::Validator in_range(T lo, T hi) {
+  const CLI::Range range(lo, hi);
+  const CLI::Validator is_number = number();
+  return CLI::Validator(
+      [range, is_number](std::string& input) {
+        std::string why = is_number(input);
+        T value{};
+        if (why.empty() && std::is_integral_v<T> && !CLI::detail::lexical_cast(input, value)) why = "'" + input + "' is not a whole number";
+        return why.empty() ? range(input) : why;
+      },
+      range.get_description());
+}
+
+// Refuses an output path that is an option's name ("--json --color cat" would write a file named
+// "--color"): "--color is an option, not a file name (a file of that name: ./--color)".
+CLI::Validator output_path();
+
 // "512M", "2G", "64K", "1000" (bytes) -> bytes; InputError naming `option` otherwise.
 double parse_memory_size(const std::string& text, const std::string& option);
 

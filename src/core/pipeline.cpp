@@ -1,5 +1,7 @@
 #include "attnviz/pipeline.hpp"
 
+#include "attnviz/limits.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <unordered_set>
@@ -156,6 +158,16 @@ std::vector<std::string> words_for_lookup(const std::string& sentence, UnknownWo
   std::vector<std::string> out = words;
   // Pieces of at most kMaxLoadedPieceBytes: a word of L bytes asks for at most L · 48 substrings, not
   // L²/2 of up to L bytes each (a pasted 3 KB word would otherwise ask for gigabytes).
+  if (unknown == UnknownWords::subword) {
+    // Each candidate piece costs its string (~32 bytes plus its length) and a sort slot: checked before.
+    double bytes = 0;
+    for (const auto& w : words) {
+      const double pieces = static_cast<double>(w.size()) * static_cast<double>(std::min(w.size(), kMaxLoadedPieceBytes));
+      bytes += pieces * (40.0 + static_cast<double>(std::min(w.size(), kMaxLoadedPieceBytes)) / 2);
+    }
+    check_memory(bytes, "looking up the pieces of the sentence's words (--unknown subword)",
+                 "shorten the longest words of the sentence, or raise --max-memory");
+  }
   if (unknown == UnknownWords::subword)
     for (const auto& w : words)
       for (std::size_t i = 0; i < w.size(); ++i)

@@ -2,6 +2,11 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <new>
+
+#include <fmt/format.h>
+#include <utf8proc.h>
 
 namespace attnviz {
 
@@ -113,21 +118,67 @@ std::string sanitize_utf8(std::string_view text) {
   return out;
 }
 
+namespace {
+bool is_ascii(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+}  // namespace
+
+std::string nfc(std::string_view text) {
+  if (is_ascii(text)) return std::string(text);
+  const std::string valid = sanitize_utf8(text);
+  utf8proc_uint8_t* composed = nullptr;
+  const utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(valid.data()), static_cast<utf8proc_ssize_t>(valid.size()),
+                                          &composed, static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+  if (n < 0) {
+    if (n == UTF8PROC_ERROR_NOMEM) throw std::bad_alloc();
+    return valid;  // cannot happen for valid UTF-8; the text as it is
+  }
+  std::string out(reinterpret_cast<const char*>(composed), static_cast<std::size_t>(n));
+  std::free(composed);
+  return out;
+}
+
+std::string escape_controls(std::string_view text, bool keep_newlines) {
+  const auto needs = [&](std::size_t i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7F) return !(keep_newlines && c == '\n');
+    return c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 && static_cast<unsigned char>(text[i + 1]) <= 0x9F;
+  };
+  std::size_t i = 0;
+  while (i < text.size() && !needs(i)) ++i;
+  if (i == text.size()) return std::string(text);
+  std::string out(text.substr(0, i));
+  for (; i < text.size(); ++i) {
+    if (!needs(i)) {
+      out += text[i];
+      continue;
+    }
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == 0xC2) out += fmt::format("\\u{:04x}", static_cast<unsigned char>(text[++i]));  // a C1 control, U+0080 to U+009F
+    else out += fmt::format("\\u{:04x}", c);
+  }
+  return out;
+}
+
 std::string lower_case(std::string_view word) {
   // Plain ASCII (nearly every word of a vectors file, read once per line): no decoding needed.
-  if (std::all_of(word.begin(), word.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+  if (is_ascii(word)) {
     std::string out(word);
     for (char& c : out)
       if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     return out;
   }
+  const std::string composed = nfc(word);
   std::string out;
-  out.reserve(word.size());
-  for (std::size_t i = 0; i < word.size();) append_utf8(out, to_lower(next_code_point(word, i)));
+  out.reserve(composed.size());
+  for (std::size_t i = 0; i < composed.size();) append_utf8(out, to_lower(next_code_point(composed, i)));
   return out;
 }
 
-std::vector<std::string> tokenize(std::string_view sentence, const std::function<bool(const std::string&)>& known) {
+std::vector<std::string> tokenize(std::string_view text, const std::function<bool(const std::string&)>& known) {
+  const std::string composed = nfc(text);  // "café" typed decomposed matches the file's composed word
+  const std::string_view sentence = composed;
   std::vector<std::string> tokens;
   std::string word;
   for (std::size_t i = 0; i < sentence.size();) {

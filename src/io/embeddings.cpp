@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "attnviz/error.hpp"
+#include "attnviz/limits.hpp"
 #include "attnviz/tokenizer.hpp"
 #include "embeddings_loaders.hpp"
 #include "json_util.hpp"
@@ -34,6 +35,17 @@ bool RowCollector::begin_row(const std::string& word) {
   return true;
 }
 
+void RowCollector::check_memory(const std::string& source, std::size_t seen_words) const {
+  // The values twice (read here, then the matrix), a word's string and index entry (~96 bytes), and
+  // ~32 bytes for each word remembered only to refuse a repeat.
+  const double bytes = 2.0 * sizeof(float) * static_cast<double>(values.size()) + 96.0 * static_cast<double>(words.size()) +
+                       32.0 * static_cast<double>(seen_words);
+  if (bytes > memory_budget())
+    attnviz::check_memory(bytes, fmt::format("keeping {} word vector{} ({} numbers) from '{}'", words.size(), words.size() == 1 ? "" : "s",
+                                             values.size(), source),
+                          "keep fewer words (--vocab-limit), use a file with fewer dimensions, or raise --max-memory");
+}
+
 void RowCollector::finish(Embeddings& emb, int dim) {
   const auto n = static_cast<Eigen::Index>(words.size());
   emb.vectors.resize(n, dim);
@@ -56,13 +68,16 @@ std::string file_stem(const std::filesystem::path& path) {
   return stem;
 }
 
-// The first byte that is not white space (or a UTF-8 byte order mark), or -1 for an empty file.
-int first_byte(io::BlockReader& in) {
+// The first byte that is not white space (or a UTF-8 byte order mark), or -1 for an empty file; InputError
+// for UTF-16 and for a NUL byte (/dev/zero, a sparse file: not text).
+int first_byte(io::BlockReader& in, const std::string& source) {
   in.fill(3);
+  io::check_not_utf16(std::string_view(in.data(), in.available()), source);
   if (in.available() >= 3 && std::memcmp(in.data(), "\xEF\xBB\xBF", 3) == 0) in.consume(3);
   for (;;) {
     if (in.available() == 0 && in.fill(1) == 0) return -1;
     const auto c = static_cast<unsigned char>(*in.data());
+    if (c == 0) throw InputError(fmt::format("{}: a NUL byte at byte {}: not a text file", source, in.offset() + 1));
     if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return c;
     in.consume(1);
   }
@@ -82,7 +97,7 @@ Embeddings load_embeddings(const std::filesystem::path& path) {
 
 EmbeddingsFormat sniff_embeddings_format(const std::filesystem::path& path) {
   io::BlockReader in(path, "embeddings file");
-  const int c = first_byte(in);
+  const int c = first_byte(in, path.string());
   if (c < 0) throw InputError(fmt::format("{}: the embeddings file is empty", path.string()));
   if (c == '{') {
     // Our files say "format" near the top; the wink layout starts with its numeric fields.
@@ -116,7 +131,7 @@ io::LoadRequest request_for(const std::vector<std::string>& words_needed, std::s
 
 // Any layout, told apart by the first byte: '{' is JSON (ours or wink), anything else text.
 Embeddings read_any(io::BlockReader& in, const std::string& source, const std::string& stem, const io::LoadRequest& request) {
-  const int c = first_byte(in);
+  const int c = first_byte(in, source);
   if (c < 0) throw InputError(fmt::format("{}: the embeddings file is empty", source));
   if (c == '{') {
     in.enable_progress(source, 50'000'000);

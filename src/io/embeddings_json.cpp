@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -47,8 +48,12 @@ Embeddings read_json_embeddings(BlockReader& in, const std::string& source, cons
   std::size_t row_number = 0;
   bool empty_word = false;
 
+  std::unordered_set<std::string> fields;  // the top-level keys so far: one that appears twice is refused
+  std::unordered_set<std::size_t> all_words;  // hashes of every word, kept or skipped (see below)
   r.members("a field", [&](const std::string& key) {
-    if (key == "vectors" && !vectors_seen) {
+    if (!fields.insert(key).second)
+      throw InputError(fmt::format("{}: the key {} appears twice in the top-level object", source, quoted_key(key)));
+    if (key == "vectors") {
       vectors_seen = true;
       if (r.peek() != '{') {
         vectors_is_object = false;
@@ -59,19 +64,28 @@ Embeddings read_json_embeddings(BlockReader& in, const std::string& source, cons
       }
       r.advance();
       r.members("a word's vector", [&](const std::string& word) {
-        const std::string lower = lower_case(word);  // as the tokenizer makes tokens: invalid UTF-8 is U+FFFD
+        // As the tokenizer makes tokens (invalid UTF-8 is U+FFFD, NFC), control characters escaped for the terminal.
+        const std::string lower = escape_controls(lower_case(word));
         if (lower.empty()) empty_word = true;
+        // A word twice is refused whether or not it is kept; the words skipped are remembered by a 64-bit
+        // hash only (a 400,000-word file: a few MB), so two different words could clash with a chance of
+        // about one in 10^8 for such a file.
+        const auto twice = [&] {
+          return InputError(fmt::format("{}: the word {} appears twice in \"vectors\"", source, quoted_key(lower)));
+        };
+        if (!lower.empty() && !all_words.insert(std::hash<std::string>{}(lower)).second && !request.keeps(lower, row_number)) throw twice();
         if (!lower.empty() && request.keeps(lower, row_number)) {
-          if (!rows.begin_row(lower)) throw InputError(fmt::format("{}: the word \"{}\" appears twice in \"vectors\"", source, lower));
-          r.read_row(rows.values, "vectors." + word);
+          if (!rows.begin_row(lower)) throw twice();
+          r.read_row(rows.values, "vectors." + escape_controls(word), [&] { rows.check_memory(source, all_words.size()); });
         } else {
           r.skip_row();
         }
+        if ((row_number & 1023) == 0) rows.check_memory(source, all_words.size());
         ++row_number;
       });
-    } else if (key == "words" || key == "vectors") {
-      if (key == "vectors") r.fail("\"vectors\" appears twice");
+    } else if (key == "words") {
       r.skip_value(nullptr);  // wink's list of every word, in the same order as "vectors"
+      header += std::string(header.size() > 1 ? "," : "") + "\"words\":null";  // present, for the fields check
     } else {
       if (header.size() > 1) header += ',';
       header += nlohmann::json(key).dump() + ':';
@@ -96,8 +110,10 @@ Embeddings read_json_embeddings(BlockReader& in, const std::string& source, cons
     e.description = fmt::format("word vectors in the wink JSON layout from {}", source);
   } else {
     check_header(doc, "attnviz-embeddings", source);
-    e.name = get_string(doc, "name", source);
-    e.description = get_string(doc, "description", source, "");
+    // The fields docs/schema/attnviz-embeddings.schema.json allows ("vectors" was read above).
+    check_fields(doc, {"format", "version", "name", "description", "dim", "dimension_labels", "vectors"}, source);
+    e.name = escape_controls(get_nonempty_string(doc, "name", source));
+    e.description = escape_controls(get_string(doc, "description", source, ""));
     e.dim = get_positive_int(doc, "dim", source);
     row_length = e.dim;
     if (auto it = doc.find("dimension_labels"); it != doc.end()) {
@@ -106,7 +122,7 @@ Embeddings read_json_embeddings(BlockReader& in, const std::string& source, cons
                                      e.dim, it->is_array() ? std::to_string(it->size()) + " entries" : it->dump()));
       for (const auto& label : *it) {
         if (!label.is_string()) throw InputError(fmt::format("{}: \"dimension_labels\" must hold strings, found {}", source, label.dump()));
-        e.dimension_labels.push_back(sanitize_utf8(label.get<std::string>()));
+        e.dimension_labels.push_back(escape_controls(sanitize_utf8(label.get<std::string>())));
       }
     }
   }

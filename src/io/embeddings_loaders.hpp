@@ -33,6 +33,9 @@ struct RowCollector {
   // False when `word` is already kept (the caller reports the duplicate with its position).
   bool begin_row(const std::string& word);
   std::size_t length(std::size_t row) const { return (row + 1 < starts.size() ? starts[row + 1] : values.size()) - starts[row]; }
+  // InputError when the rows kept so far, with `seen_words` words remembered besides, would exceed
+  // --max-memory (limits.hpp) once copied into the matrix; the loaders call it after each kept row.
+  void check_memory(const std::string& source, std::size_t seen_words = 0) const;
   // Moves the rows into `emb` (each cut to `dim` values); the caller checked the lengths.
   void finish(Embeddings& emb, int dim);
 };

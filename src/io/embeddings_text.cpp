@@ -21,7 +21,8 @@ namespace {
 constexpr std::size_t kMaxLine = 64u << 20;  // a longer line is not a word vector
 
 // The next line without its end of line ('\n', and a '\r' or trailing blanks before it); false at the end.
-bool next_line(BlockReader& in, std::string_view& line) {
+// `source` and `line_no` (the line before it) name a line too long to be a word vector.
+bool next_line(BlockReader& in, std::string_view& line, const std::string& source, std::size_t line_no) {
   std::size_t want = 1 << 16;
   for (;;) {
     if (in.available() == 0 && in.fill(1) == 0) return false;
@@ -30,12 +31,15 @@ bool next_line(BlockReader& in, std::string_view& line) {
     const auto* nl = static_cast<const char*>(std::memchr(begin, '\n', n));
     if (nl || in.source_done()) {
       const char* end = nl ? nl : begin + n;
+      if (static_cast<std::size_t>(end - begin) >= kMaxLine)  // a last line without its end of line
+        throw InputError(fmt::format("{}:{}: a line longer than 64 MiB: this is not a word-vector text file", source, line_no + 1));
       in.consume(static_cast<std::size_t>(end - begin) + (nl ? 1 : 0));
       while (end > begin && (end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t')) --end;
       line = std::string_view(begin, static_cast<std::size_t>(end - begin));
       return true;
     }
-    if (n >= kMaxLine) throw InputError("a line longer than 64 MiB: this is not a word-vector text file");
+    if (n >= kMaxLine)
+      throw InputError(fmt::format("{}:{}: a line longer than 64 MiB: this is not a word-vector text file", source, line_no + 1));
     want = std::max(want, n * 2);
     in.fill(want);
   }
@@ -45,7 +49,8 @@ bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-std::string shorten(std::string_view s) { return s.size() > 40 ? std::string(s.substr(0, 40)) + "…" : std::string(s); }
+// A word or field for a message: its first 40 bytes, control characters escaped (a NUL would cut the message).
+std::string shorten(std::string_view s) { return escape_controls(s.size() > 40 ? std::string(s.substr(0, 40)) + "…" : std::string(s)); }
 
 }  // namespace
 
@@ -53,7 +58,7 @@ Embeddings read_text_embeddings(BlockReader& in, const std::string& source, cons
   in.enable_progress(source, 50'000'000);
   std::string_view line;
   std::size_t line_no = 0;
-  if (!next_line(in, line)) throw InputError(fmt::format("{}: the embeddings file is empty", source));
+  if (!next_line(in, line, source, line_no)) throw InputError(fmt::format("{}: the embeddings file is empty", source));
   ++line_no;
 
   Embeddings e;
@@ -89,7 +94,7 @@ Embeddings read_text_embeddings(BlockReader& in, const std::string& source, cons
   bool have_line = !word2vec;
   for (;;) {
     if (!have_line) {
-      if (!next_line(in, line)) break;
+      if (!next_line(in, line, source, line_no)) break;
       ++line_no;
     }
     have_line = false;
@@ -126,9 +131,9 @@ Embeddings read_text_embeddings(BlockReader& in, const std::string& source, cons
 
     // Looked up lower-cased as the tokenizer lower-cases (lower_case), which also turns invalid UTF-8 into
     // U+FFFD as in the tokenizer's tokens, so the word can be looked up, printed and exported.
-    const std::string lower = lower_case(word);
+    const std::string lower = escape_controls(lower_case(word));  // control characters escaped for the terminal
     if (request.keeps(lower, row)) {
-      const std::string shown = sanitize_utf8(word);  // as typed, for telling case variants from duplicates
+      const std::string shown = escape_controls(sanitize_utf8(word));  // as typed, for telling case variants from duplicates
       const bool fresh = rows.begin_row(lower);
       if (!fresh) {
         // Case variants of a word ("Apple", "apple") are one word here: the first (most frequent) wins. The
@@ -152,6 +157,7 @@ Embeddings read_text_embeddings(BlockReader& in, const std::string& source, cons
           p = after + 1;
         }
         rows.words.back() = shown;
+        rows.check_memory(source);
       }
     }
     ++row;
@@ -160,7 +166,7 @@ Embeddings read_text_embeddings(BlockReader& in, const std::string& source, cons
   if (word2vec && row != header_count)
     throw InputError(fmt::format("{}:1: the word2vec header says {} words, but the file has {}", source, header_count, row));
 
-  // Words are stored lower-case, as the tokenizer makes them.
+  // Words are stored lower-case, as the tokenizer makes them (the escapes stay as they are).
   for (auto& w : rows.words) w = lower_case(w);
   e.dim = dim;
   e.file_words = row;

@@ -156,7 +156,9 @@ class JsonReader {
   }
 
   // The numbers of one vector row (the '[' is next) into `out`; `field` ("vectors.mouse") names it in errors.
-  void read_row(std::vector<float>& out, const std::string& field) {
+  // `check_memory` is called after the first 64 KiB window and every 16,384 numbers after it (it throws past
+  // --max-memory), so even one endless row is stopped.
+  void read_row(std::vector<float>& out, const std::string& field, const std::function<void()>& check_memory) {
     const int c = peek();
     if (c != '[') {
       const char* kind = c == '"' ? "a string" : c == '{' ? "an object" : (c == 't' || c == 'f') ? "a boolean" : c == 'n' ? "null" : "a number";
@@ -167,8 +169,10 @@ class JsonReader {
     advance();
     bool after_number = false;  // whether a ',' or ']' comes next
     std::size_t i = read_row_fast(out, after_number);
+    check_memory();
     if (i == kRowDone) return;
     for (;;) {
+      if ((i & 16383) == 0) check_memory();
       skip_ws();
       if (after_number || i == 0) {
         const int d = peek();

@@ -1,14 +1,24 @@
 #include "json_util.hpp"
 
+#include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <limits>
-#include <sstream>
 #include <system_error>
+#include <unordered_set>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <fmt/format.h>
 
 #include "attnviz/error.hpp"
+#include "attnviz/limits.hpp"
+#include "attnviz/pipeline.hpp"
 
 namespace attnviz::io {
 
@@ -23,14 +33,52 @@ void check_input_path(const std::filesystem::path& path, const std::string& what
     throw InputError(fmt::format("{} '{}' is a directory, not a file", what, path.string()));
 }
 
+void check_not_utf16(std::string_view head, const std::string& source) {
+  const auto byte = [&](std::size_t i) { return i < head.size() ? static_cast<unsigned char>(head[i]) : 0x100u; };
+  const bool bom = (byte(0) == 0xFF && byte(1) == 0xFE) || (byte(0) == 0xFE && byte(1) == 0xFF);
+  const bool ascii_pairs = head.size() >= 2 && (byte(0) == 0) != (byte(1) == 0);  // "{\0" or "\0{"
+  if (bom || ascii_pairs) throw InputError(fmt::format("{}: UTF-16 is not supported; save as UTF-8", source));
+}
+
 std::string read_file(const std::filesystem::path& path, const std::string& what) {
   check_input_path(path, what);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("cannot read {} '{}': permission denied or unreadable", what, path.string()));
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (in.bad()) throw InputError(fmt::format("cannot read {} '{}'", what, path.string()));
-  return s.str();
+  const std::string name = path.string();
+  const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError(fmt::format("cannot read {} '{}': {}", what, name, std::strerror(errno)));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  // The text and the parsed document together take about three times the file's size: refused by its size
+  // before reading when that exceeds --max-memory; a pipe or device (no size) is read up to that limit.
+  constexpr double kParsedFactor = 3.0;
+  const std::string hint = "raise --max-memory, or check that this is the file you meant";
+  struct stat st {};
+  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  if (regular)
+    check_memory(kParsedFactor * static_cast<double>(st.st_size),
+                 fmt::format("reading the {} '{}' ({})", what, name, format_bytes(static_cast<double>(st.st_size))), hint);
+  const double cap = memory_budget() / kParsedFactor;
+  std::string text;
+  char block[1 << 16];
+  for (;;) {
+    const ssize_t got = ::read(fd, block, sizeof block);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw InputError(fmt::format("cannot read {} '{}': {}", what, name, std::strerror(errno)));
+    }
+    if (got == 0) break;
+    const std::string_view chunk(block, static_cast<std::size_t>(got));
+    if (text.empty()) check_not_utf16(chunk, name);
+    // A JSON text never holds a NUL byte: /dev/zero or a sparse file is refused at its first block.
+    if (const auto nul = chunk.find('\0'); nul != std::string_view::npos)
+      throw InputError(fmt::format("{}: a NUL byte at byte {}: not a JSON text file", name, text.size() + nul + 1));
+    if (static_cast<double>(text.size() + chunk.size()) > cap)
+      check_memory(kParsedFactor * static_cast<double>(text.size() + chunk.size()),
+                   fmt::format("reading the {} '{}' (more than {} so far)", what, name, format_bytes(static_cast<double>(text.size()))), hint);
+    text.append(chunk);
+  }
+  return text;
 }
 
 namespace {
@@ -60,9 +108,74 @@ std::string type_name(const json& v) {
 
 }  // namespace
 
+namespace {
+
+// Refuses a key that appears twice in one object while nlohmann parses (it would keep one silently). One
+// frame per open object or array: its keys so far, and where it is in its parent for the message.
+class DuplicateKeys {
+ public:
+  explicit DuplicateKeys(const std::string& source) : source_(source) {}
+
+  bool operator()(int /*depth*/, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        frames_.push_back(Frame{event == json::parse_event_t::object_start, {}, {}, 0});
+        break;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        frames_.pop_back();
+        next_element();
+        break;
+      case json::parse_event_t::key: {
+        Frame& f = frames_.back();
+        f.key = parsed.get<std::string>();
+        if (!f.keys.insert(f.key).second)
+          throw InputError(fmt::format("{}: the key {} appears twice in {}", source_, quoted_key(f.key), where()));
+        break;
+      }
+      case json::parse_event_t::value:
+        next_element();
+        break;
+    }
+    return true;
+  }
+
+ private:
+  struct Frame {
+    bool object;
+    std::unordered_set<std::string> keys;
+    std::string key;    // the member being read (objects)
+    std::size_t index;  // the element being read (arrays)
+  };
+
+  void next_element() {
+    if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
+  }
+
+  // The object holding the duplicate, as a path of keys and indices ("the top-level object", "blocks[0]").
+  std::string where() const {
+    if (frames_.size() <= 1) return "the top-level object";
+    std::string path;
+    for (std::size_t i = 0; i + 1 < frames_.size(); ++i) {
+      const Frame& f = frames_[i];
+      if (f.object) path += (path.empty() ? "" : ".") + f.key;
+      else path += fmt::format("[{}]", f.index);
+    }
+    return fmt::format("\"{}\"", path);
+  }
+
+  const std::string& source_;
+  std::vector<Frame> frames_;
+};
+
+}  // namespace
+
+std::string quoted_key(const std::string& key) { return json(key).dump(-1, ' ', false, json::error_handler_t::replace); }
+
 json parse_json(const std::string& text, const std::string& source) {
   try {
-    return json::parse(text);
+    return json::parse(text, DuplicateKeys(source));
   } catch (const json::parse_error& e) {
     // e.byte is 1-based and points just past the offending character.
     auto [line, column] = line_column(text, e.byte == 0 ? 0 : e.byte - 1);
@@ -105,6 +218,23 @@ std::string get_string(const json& obj, const std::string& key, const std::strin
   }
   if (!it->is_string()) throw InputError(fmt::format("{}: field \"{}\" must be a string, found {}", source, key, type_name(*it)));
   return it->get<std::string>();
+}
+
+void check_fields(const json& obj, std::initializer_list<std::string_view> allowed, const std::string& source,
+                  const std::string& where) {
+  if (!obj.is_object()) return;
+  for (const auto& [key, value] : obj.items())
+    if (std::find(allowed.begin(), allowed.end(), std::string_view(key)) == allowed.end()) {
+      std::string list;
+      for (const auto name : allowed) list += (list.empty() ? "" : ", ") + std::string(name);
+      throw InputError(fmt::format("{}: unknown field {}{} (the fields are {})", source, quoted_key(key), where, list));
+    }
+}
+
+std::string get_nonempty_string(const json& obj, const std::string& key, const std::string& source) {
+  std::string s = get_string(obj, key, source);
+  if (s.empty()) throw InputError(fmt::format("{}: field \"{}\" is empty", source, key));
+  return s;
 }
 
 int get_positive_int(const json& obj, const std::string& key, const std::string& source) {

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "attnviz/error.hpp"
+#include "attnviz/limits.hpp"
+#include "attnviz/tokenizer.hpp"
 #include "json_util.hpp"
 
 namespace attnviz {
@@ -16,9 +18,11 @@ Model parse_model(const std::string& text, const std::string& source) {
                                  "(docs/training.md); run, explain and compare read version 1 models",
                                  source));
   io::check_header(doc, "attnviz-model", source);
+  io::check_fields(doc, {"format", "version", "name", "description", "d_model", "heads", "W_q", "W_k", "W_v", "W_o", "b_q", "b_k", "b_v", "b_o"},
+                   source);
   Model m;
-  m.name = io::get_string(doc, "name", source);
-  m.description = io::get_string(doc, "description", source, "");
+  m.name = escape_controls(io::get_nonempty_string(doc, "name", source));  // shown on the terminal
+  m.description = escape_controls(io::get_string(doc, "description", source, ""));
   m.d_model = io::get_positive_int(doc, "d_model", source);
   m.heads = io::get_positive_int(doc, "heads", source);
   const int d = m.d_model;
@@ -58,6 +62,10 @@ Model identity_model(int d_model, int heads) {
   if (d_model < 1) throw InputError("the identity model needs a positive embedding size");
   if (heads < 1 || d_model % heads != 0)
     throw InputError(fmt::format("--heads {} does not divide the embedding size {}; choose a divisor of {}", heads, d_model, d_model));
+  // Four d × d matrices, checked before they are made: 10,000 dimensions would take 1.5 GiB.
+  check_memory(4.0 * sizeof(float) * d_model * static_cast<double>(d_model),
+               fmt::format("the identity model for {}-dimensional embeddings (four {} × {} matrices)", d_model, d_model, d_model),
+               "give --model a smaller model, use embeddings with fewer dimensions, or raise --max-memory");
   Model m;
   m.name = "identity";
   m.description = "every W is the identity, no biases: attention is pure similarity of the embeddings";

@@ -459,11 +459,15 @@ ColorDepth decide_color(const ColorEnvironment& env) {
     if (env.term && env.term->ends_with("-256color")) return ColorDepth::ansi256;
     return ColorDepth::basic16;
   };
-  auto forces = [](const std::optional<std::string>& v) { return non_empty(v) && *v != "0"; };
+  // FORCE_COLOR as the tools that read it (Node's supports-color, force-color.org): 0 or false turns colour
+  // off even on a terminal, any other non-empty value on; CLICOLOR_FORCE=0 only does not force.
+  auto switched_off = [](const std::optional<std::string>& v) { return v && (*v == "0" || lower(*v) == "false"); };
+  auto forces = [&](const std::optional<std::string>& v) { return non_empty(v) && !switched_off(v); };
 
   if (env.flag == "never") return ColorDepth::none;
   if (env.flag == "always") return depth();
   if (non_empty(env.no_color)) return ColorDepth::none;
+  if (switched_off(env.force_color)) return ColorDepth::none;
   if (forces(env.force_color) || forces(env.clicolor_force)) return depth();
   if (env.term && *env.term == "dumb") return ColorDepth::none;
   return env.is_terminal ? depth() : ColorDepth::none;

@@ -4,6 +4,7 @@
 #include "attnviz/error.hpp"
 #include "attnviz/export.hpp"
 #include "attnviz/lm.hpp"
+#include "attnviz/tokenizer.hpp"
 #include "../io/json_util.hpp"
 
 namespace attnviz {
@@ -55,11 +56,21 @@ int get_int(const ojson& doc, const std::string& key, const std::string& source,
   return v.get<int>();
 }
 
-LanguageModel parse_body(const ojson& doc, const std::string& source) {
+LanguageModel parse_body(const ojson& doc, const std::string& source, bool top) {
+  if (!doc.is_object()) throw InputError(fmt::format("{}: a language model must be a JSON object", source));
+  // The fields docs/schema/attnviz-model.schema.json allows (version 2 and its baselines).
+  if (top)
+    io::check_fields(doc, {"format", "version", "baselines", "name", "description", "embeddings", "vocabulary_size", "d_model", "layers",
+                           "heads", "d_k", "mlp", "max_len", "mixing", "training", "positions", "blocks", "ln_f_gain", "ln_f_bias", "output_bias"},
+                     source);
+  else
+    io::check_fields(doc, {"name", "description", "embeddings", "vocabulary_size", "d_model", "layers", "heads", "d_k", "mlp", "max_len",
+                           "mixing", "training", "positions", "blocks", "ln_f_gain", "ln_f_bias", "output_bias"},
+                     source);
   LanguageModel m;
-  m.name = io::get_string(doc, "name", source);
-  m.description = io::get_string(doc, "description", source, "");
-  m.embeddings = io::get_string(doc, "embeddings", source);
+  m.name = escape_controls(io::get_nonempty_string(doc, "name", source));  // shown on the terminal
+  m.description = escape_controls(io::get_string(doc, "description", source, ""));
+  m.embeddings = io::get_nonempty_string(doc, "embeddings", source);
   LmConfig& c = m.config;
   c.vocab = get_int(doc, "vocabulary_size", source, 2);
   c.d_model = get_int(doc, "d_model", source, 1);
@@ -80,6 +91,12 @@ LanguageModel parse_body(const ojson& doc, const std::string& source) {
   const ojson& blocks = io::require(doc, "blocks", source);
   if (!blocks.is_array() || blocks.size() != static_cast<std::size_t>(c.layers))
     throw InputError(fmt::format("{}: \"blocks\" must be an array of {} layers", source, c.layers));
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    if (!blocks[i].is_object()) throw InputError(fmt::format("{}: blocks[{}] must be an object", source, i));
+    io::check_fields(blocks[i], {"ln1_gain", "ln1_bias", "W_q", "b_q", "W_k", "b_k", "W_v", "b_v", "W_o", "b_o", "ln2_gain", "ln2_bias", "W_1",
+                                 "b_1", "W_2", "b_2"},
+                     source, fmt::format(" in blocks[{}]", i));
+  }
   for (const LmTensor& t : lay.tensors) {
     if (t.size() == 0) continue;
     const ojson& holder = t.layer >= 0 ? blocks[static_cast<std::size_t>(t.layer)] : doc;
@@ -109,18 +126,19 @@ ojson language_model_json(const LanguageModel& m) {
 
 LanguageModel parse_language_model(const std::string& text, const std::string& source) {
   const ojson doc = io::parse_json(text, source);
-  if (!doc.is_object() || doc.value("format", "") != "attnviz-model")
+  // Compared as JSON values: doc.value("format", "") throws a type error when "format" is not a string.
+  if (!doc.is_object() || !doc.contains("format") || doc["format"] != "attnviz-model")
     throw InputError(fmt::format("{}: not an attnviz model (expected \"format\": \"attnviz-model\")", source));
   const auto version = doc.find("version");
   if (version == doc.end() || !version->is_number_integer() || version->get<long long>() != 2)
     throw InputError(fmt::format("{}: not a trained language model (\"version\" must be 2; version 1 files hold one attention "
                                  "layer's weights for run, explain and compare)",
                                  source));
-  LanguageModel m = parse_body(doc, source);
+  LanguageModel m = parse_body(doc, source, true);
   if (auto it = doc.find("baselines"); it != doc.end()) {
     if (!it->is_array()) throw InputError(fmt::format("{}: \"baselines\" must be an array", source));
     for (std::size_t i = 0; i < it->size(); ++i) {
-      m.baselines.push_back(parse_body((*it)[i], fmt::format("{} baselines[{}]", source, i)));
+      m.baselines.push_back(parse_body((*it)[i], fmt::format("{} baselines[{}]", source, i), false));
       if (m.baselines.back().config.vocab != m.config.vocab || m.baselines.back().config.d_model != m.config.d_model)
         throw InputError(fmt::format("{}: baselines[{}] has another vocabulary or width than the model", source, i));
     }

@@ -1,0 +1,380 @@
+// Input files are read strictly and within their budget (docs/reliability.md, "Promises"): duplicate and
+// unknown keys, empty names, sizes bounded by --max-memory, control characters never reach the terminal.
+#include <catch2/catch.hpp>
+
+#include <fmt/format.h>
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "support.hpp"
+
+namespace fs = std::filesystem;
+using attnviz::test::data_dir;
+using attnviz::test::read_text;
+using attnviz::test::run_attnviz;
+using attnviz::test::run_shell;
+using attnviz::test::TempDir;
+using Catch::Contains;
+
+namespace {
+
+// A version 1 model for the toy embeddings (d_model 8) with `extra` members added before the last "}".
+std::string toy_model_with(const std::string& extra) {
+  std::string text = read_text(data_dir() / "models" / "toy.json");
+  const auto close = text.rfind('}');
+  return text.substr(0, close) + extra + "}\n";
+}
+
+std::string toy_embeddings_with(const std::string& extra) {
+  std::string text = read_text(data_dir() / "embeddings" / "toy.json");
+  const auto close = text.rfind('}');
+  return text.substr(0, close) + extra + "}\n";
+}
+
+const std::string kError = "attnviz: error: ";
+
+}  // namespace
+
+// ---- 7. Duplicate keys, unknown keys, empty names -------------------------------------------------------------
+
+TEST_CASE("Input safety: a model file with a key twice is refused naming the key and the file", "[cli][loaders][safety]") {
+  TempDir dir;
+  const auto m = dir.write("m.json", toy_model_with(R"(, "heads": 1)"));
+  const auto r = run_attnviz({"run", "the cat", "--model", m.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK(r.err == kError + m.string() + ": the key \"heads\" appears twice in the top-level object\n");
+}
+
+TEST_CASE("Input safety: a model file with an unknown key or an empty name is refused", "[cli][loaders][safety]") {
+  TempDir dir;
+  const auto unknown = dir.write("u.json", toy_model_with(R"(, "W_x": [[1]])"));
+  auto r = run_attnviz({"run", "the cat", "--model", unknown.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.starts_with(kError + unknown.string() + ": unknown field \"W_x\" (the fields are format, version, name,"));
+
+  std::string text = read_text(data_dir() / "models" / "toy.json");
+  text.replace(text.find("\"name\": \"toy\""), 13, "\"name\": \"\"");
+  const auto empty = dir.write("e.json", text);
+  r = run_attnviz({"run", "the cat", "--model", empty.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == kError + empty.string() + ": field \"name\" is empty\n");
+}
+
+TEST_CASE("Input safety: an embeddings file with a key twice, an unknown key or an empty name is refused", "[cli][loaders][safety]") {
+  TempDir dir;
+  const auto twice = dir.write("twice.json", toy_embeddings_with(R"(, "dim": 8)"));
+  auto r = run_attnviz({"run", "the cat", "--embeddings", twice.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == kError + twice.string() + ": the key \"dim\" appears twice in the top-level object\n");
+
+  const auto unknown = dir.write("unknown.json", toy_embeddings_with(R"(, "colour": "red")"));
+  r = run_attnviz({"run", "the cat", "--embeddings", unknown.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == kError + unknown.string() +
+                     ": unknown field \"colour\" (the fields are format, version, name, description, dim, dimension_labels, vectors)\n");
+
+  const auto words = dir.write("words.json", toy_embeddings_with(R"(, "words": ["the"])"));
+  r = run_attnviz({"run", "the cat", "--embeddings", words.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.starts_with(kError + words.string() + ": unknown field \"words\""));
+
+  std::string text = read_text(data_dir() / "embeddings" / "toy.json");
+  text.replace(text.find("\"name\": \"toy\""), 13, "\"name\": \"\"");
+  const auto empty = dir.write("empty.json", text);
+  r = run_attnviz({"run", "the cat", "--embeddings", empty.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == kError + empty.string() + ": field \"name\" is empty\n");
+}
+
+TEST_CASE("Input safety: a word twice in an embeddings file is refused even when the sentence does not use it", "[cli][loaders][safety]") {
+  TempDir dir;
+  const auto e = dir.write("e.json", R"({"format": "attnviz-embeddings", "version": 1, "name": "t", "dim": 2,
+    "vectors": {"the": [1, 0], "cat": [0, 1], "dog": [1, 1], "Dog": [2, 2]}})");
+  const auto r = run_attnviz({"run", "the cat", "--embeddings", e.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == kError + e.string() + ": the word \"dog\" appears twice in \"vectors\"\n");
+}
+
+TEST_CASE("Input safety: a mask file with a key twice names it; a mask is rows of numbers, never an object", "[cli][loaders][safety]") {
+  TempDir dir;
+  const auto m = dir.write("mask.json", R"({"mask": [[1, 1], [1, 1]], "mask": [[1, 0], [1, 1]]})");
+  const auto r = run_attnviz({"run", "the cat", "--mask", m.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == kError + "--mask " + m.string() + ": the key \"mask\" appears twice in the top-level object\n");
+}
+
+TEST_CASE("Input safety: a trained model (version 2) with a key twice, an unknown key or an empty name is refused",
+          "[cli][loaders][train][safety]") {
+  TempDir dir;
+  const auto doc = nlohmann::ordered_json::parse(read_text(data_dir() / "models" / "wordnet-lm.json"));
+  // A key twice inside blocks[0]: written as text, since a JSON library keeps one of the two.
+  std::string text = doc.dump();
+  const auto at = text.find("\"ln1_gain\":");
+  REQUIRE(at != std::string::npos);
+  text.insert(at, "\"b_o\":[0],");
+  const auto twice = dir.write("twice.json", text);
+  auto r = run_attnviz({"generate", "the", "--model", twice.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == kError + twice.string() + ": the key \"b_o\" appears twice in \"blocks[0]\"\n");
+
+  auto unknown = doc;
+  unknown["blocks"][1]["W_x"] = 1;
+  const auto u = dir.write("unknown.json", unknown.dump());
+  r = run_attnviz({"evaluate", "--model", u.string(), "--text", dir.write("t.txt", "the cat\n").string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.starts_with(kError + u.string() + ": unknown field \"W_x\" in blocks[1] (the fields are ln1_gain,"));
+
+  auto top = doc;
+  top["extra"] = true;
+  const auto t = dir.write("top.json", top.dump());
+  r = run_attnviz({"generate", "the", "--model", t.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.starts_with(kError + t.string() + ": unknown field \"extra\" (the fields are format, version, baselines,"));
+
+  auto empty = doc;
+  empty["baselines"][0]["name"] = "";
+  const auto e = dir.write("empty.json", empty.dump());
+  r = run_attnviz({"generate", "the", "--model", e.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == kError + e.string() + " baselines[0]: field \"name\" is empty\n");
+}
+
+// ---- 8. --max-memory bounds what grows with the input -----------------------------------------------------------
+
+namespace {
+
+// An attnviz embeddings file of `words` words with `dim` numbers each.
+std::string wide_embeddings(const std::vector<std::string>& words, int dim) {
+  std::string text = fmt::format(R"({{"format": "attnviz-embeddings", "version": 1, "name": "wide", "dim": {}, "vectors": {{)", dim);
+  for (std::size_t w = 0; w < words.size(); ++w) {
+    text += fmt::format(R"({}"{}": [)", w ? ", " : "", words[w]);
+    for (int i = 0; i < dim; ++i) text += i ? ",0.5" : "0.5";
+    text += "]";
+  }
+  return text + "}}";
+}
+
+std::string repeated(const std::string& words, int times) {
+  std::string s;
+  for (int i = 0; i < times; ++i) s += (i ? " " : "") + words;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("Input safety: kept vectors and the identity model count against --max-memory before they are made", "[cli][limits][safety]") {
+  TempDir dir;
+  const auto e = dir.write("wide.json", wide_embeddings({"the", "cat"}, 10000));
+  // A word of 10,000 numbers takes 78 KiB with its copy into the matrix: refused under 64K at the first word.
+  auto r = run_attnviz({"run", "the cat", "--embeddings", e.string(), "--max-memory", "64K"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Contains("keeping 1 word vector (10000 numbers) from '" + e.string() + "' needs about 78.2 KiB") &&
+                        Contains("--max-memory allows (64 KiB)"));
+  // They fit in 1M, the identity model's four 10,000 × 10,000 matrices (1.5 GiB) do not: refused before they are made.
+  r = run_attnviz({"run", "the cat", "--embeddings", e.string(), "--max-memory", "1M"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("the identity model for 10000-dimensional embeddings (four 10000 × 10000 matrices) needs about 1.49 GiB"));
+}
+
+TEST_CASE("Input safety: --model and --mask /dev/zero, and a 2 GB sparse file, are refused without reading them whole", "[cli][limits][safety]") {
+  auto r = run_attnviz({"run", "the cat", "--model", "/dev/zero"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == kError + "/dev/zero: a NUL byte at byte 1: not a JSON text file\n");
+  r = run_attnviz({"run", "the cat", "--mask", "/dev/zero"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == kError + "--mask /dev/zero: a NUL byte at byte 1: not a JSON text file\n");
+
+  TempDir dir;
+  const auto sparse = dir.path() / "sparse.json";
+  std::filesystem::resize_file(dir.write("sparse.json", "{"), 2'000'000'000);  // a hole: no disk, no reading
+  r = run_attnviz({"run", "the cat", "--model", sparse.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == kError + "reading the model file '" + sparse.string() +
+                     "' (1.86 GiB) needs about 5.59 GiB, more than --max-memory allows (2 GiB)\n"
+                     "hint: raise --max-memory, or check that this is the file you meant\n");
+}
+
+TEST_CASE("Input safety: a pipe is read only up to --max-memory", "[cli][limits][safety]") {
+  TempDir dir;
+  REQUIRE(mkfifo((dir.path() / "mask").c_str(), 0600) == 0);
+  // An endless valid-looking mask: refused once a third of 1 MiB is read (the text and its parse).
+  const auto r = run_shell("cd '" + dir.path().string() + "' && { (printf '['; yes '[1, 1],') > mask 2>/dev/null & \"$ATTNVIZ\" run 'the cat' --mask mask --max-memory 1M; rc=$?; kill $! 2>/dev/null; exit $rc; }");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("reading the mask file 'mask' (more than") && Contains("more than --max-memory allows (1 MiB)"));
+}
+
+TEST_CASE("Input safety: --unknown subword checks the pieces it looks up against --max-memory", "[cli][limits][safety]") {
+  // One 100,000-letter word asks for 4.8 million candidate pieces (about 300 MiB).
+  const auto r = run_attnviz({"run", "the " + std::string(100'000, 'q'), "--unknown", "subword", "--max-memory", "100M"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Contains("looking up the pieces of the sentence's words (--unknown subword) needs about") &&
+                        Contains("more than --max-memory allows (100 MiB)"));
+}
+
+TEST_CASE("Input safety: compare counts every sentence's trace together against --max-memory", "[cli][limits][safety]") {
+  // Each 400-token sentence's scores, scaled scores and weights take 1.8 MiB: one fits in 4M, three do not.
+  const std::string sentence = repeated("the cat chased the mouse", 80);
+  auto r = run_attnviz({"compare", sentence, sentence, sentence, "--word", "cat", "--max-memory", "4M"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Contains("--max-memory"));
+  r = run_attnviz({"compare", sentence, "the cat", "--word", "cat", "--max-memory", "4M"});
+  CHECK(r.exit_code == 0);
+}
+
+// ---- 9. bench estimates its time and keeps to --max-time ---------------------------------------------------------
+
+TEST_CASE("Input safety: bench refuses a run estimated above --max-time before the long runs", "[cli][bench][safety]") {
+  // A million tokens would take hours; the default --max-time (300 s) refuses it after a calibration of moments.
+  auto r = run_attnviz({"bench", "--seq", "1000000", "--backend", "flash"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Contains("bench --seq 1000000 would take about") && Contains("(estimated from runs at 512 and 1024 tokens)") &&
+                        Contains("more than --max-time allows (300 s)") && Contains("raise --max-time (0: no limit)"));
+  r = run_attnviz({"bench", "--seq", "100000", "--backend", "flash", "--max-time", "1"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("more than --max-time allows (1 s)"));
+  // Within the limit it runs, and says nothing on standard error when that is not a terminal.
+  r = run_attnviz({"bench", "--seq", "64", "--dim", "8", "--min-time", "0", "--json", "-"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.empty());
+  CHECK(nlohmann::json::parse(r.out)["estimated_seconds"].get<double>() > 0);
+}
+
+TEST_CASE("Input safety: bench shows its estimate on a terminal, and erases the line at the end", "[cli][bench][safety]") {
+  // script(1) gives the command a terminal; its output (both streams) is the terminal's.
+  const auto r = run_shell("script -qec '\"$ATTNVIZ\" bench --seq 64 --dim 8 --min-time 0 > /dev/null' /dev/null");
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Contains("bench: about ") && Contains("in all (estimated)") && Contains("\r\033[K"));
+}
+
+// ---- Messages that mislead --------------------------------------------------------------------------------------
+
+TEST_CASE("Input safety: a NUL byte in a word does not cut the message short", "[cli][messages][safety]") {
+  TempDir dir;
+  const auto e = dir.write("nul.txt", std::string("the 1 2\ncat 1 2\nmo\0use 1\n", 26));
+  const auto r = run_attnviz({"run", "the cat", "--embeddings", e.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == kError + e.string() + ":3: the word \"mo\\u0000use\" has 1 numbers, expected 2 (as on line 1)\n");
+}
+
+TEST_CASE("Input safety: UTF-16 files are named as such", "[cli][messages][safety]") {
+  TempDir dir;
+  const std::string utf16le("\xFF\xFE{\0}\0", 6);
+  const auto e = dir.write("e16.json", utf16le);
+  auto r = run_attnviz({"run", "the cat", "--embeddings", e.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == kError + e.string() + ": UTF-16 is not supported; save as UTF-8\n");
+  const auto m = dir.write("m16.json", std::string("{\0\"\0", 4));  // no byte order mark: ASCII paired with NUL bytes
+  r = run_attnviz({"run", "the cat", "--model", m.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == kError + m.string() + ": UTF-16 is not supported; save as UTF-8\n");
+  const auto t = dir.write("t16.txt", std::string("\xFE\xFF\0t\0h\0e", 8));
+  r = run_attnviz({"run", "the cat", "--embeddings", t.string()});
+  CHECK(r.err == kError + t.string() + ": UTF-16 is not supported; save as UTF-8\n");
+}
+
+TEST_CASE("Input safety: a line longer than 64 MiB is named with its file and line", "[cli][messages][safety]") {
+  TempDir dir;
+  const auto e = dir.write("long.txt", "the 1 2\n" + std::string((64u << 20) + 10, 'a'));
+  const auto r = run_attnviz({"run", "the cat", "--embeddings", e.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == kError + e.string() + ":2: a line longer than 64 MiB: this is not a word-vector text file\n");
+}
+
+TEST_CASE("Input safety: control characters from files never reach the terminal", "[cli][messages][safety]") {
+  TempDir dir;
+  std::string emb = read_text(data_dir() / "embeddings" / "toy.json");
+  emb.replace(emb.find("\"name\": \"toy\""), 13, R"("name": "toy\u001b[2J")");
+  const auto e = dir.write("e.json", emb);
+  std::string model = read_text(data_dir() / "models" / "toy.json");
+  model.replace(model.find("\"name\": \"toy\""), 13, R"("name": "m\u001b]0;pwned\u0007\u009b31m")");
+  const auto m = dir.write("m.json", model);
+  auto r = run_attnviz({"run", "the cat", "--embeddings", e.string(), "--model", m.string(), "--color", "never"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find('\x1b') == std::string::npos);
+  CHECK(r.out.find('\x07') == std::string::npos);
+  CHECK(r.out.find("\xC2\x9B") == std::string::npos);
+  CHECK_THAT(r.out, Contains("toy\\u001b[2J") && Contains("m\\u001b]0;pwned\\u0007\\u009b31m"));
+
+  // A word with an escape sequence, in a message.
+  const auto w = dir.write("w.txt", "the 1 2\n\x1b[2Jcat 1\n");
+  r = run_attnviz({"run", "the cat", "--embeddings", w.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find('\x1b') == std::string::npos);
+  CHECK_THAT(r.err, Contains("\\u001b[2Jcat"));
+}
+
+TEST_CASE("Input safety: option values are checked as CLI11 checks them, and named when they are no number", "[cli][messages][safety]") {
+  auto r = run_attnviz({"run", "the cat", "--temperature", ""});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("--temperature: '' is not a number"));
+  r = run_attnviz({"run", "the cat", "--width", "abc"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("--width: 'abc' is not a number"));
+  r = run_attnviz({"run", "the cat", "--width", "30.5"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("--width: '30.5' is not a whole number"));
+  r = run_attnviz({"run", "the cat", "--width", "5"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("--width: Value 5 not in range 20 to 100000"));  // CLI11's own message
+  for (const char* size : {"0.4", "0", "1.5M"}) {
+    INFO(size);
+    r = run_attnviz({"run", "the cat", "--max-memory", size});
+    if (std::string(size) == "1.5M") {
+      CHECK(r.exit_code == 0);  // a fraction of a unit is a size
+      continue;
+    }
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains(std::string("--max-memory '") + size + "' is not a size"));
+  }
+}
+
+TEST_CASE("Input safety: FORCE_COLOR=0 and FORCE_COLOR=false mean no colour", "[cli][messages][safety]") {
+  for (const char* value : {"0", "false", "FALSE"}) {
+    INFO(value);
+    const auto r = run_attnviz({"run", "the cat"}, {{"FORCE_COLOR", value}});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find('\x1b') == std::string::npos);
+  }
+  CHECK(run_attnviz({"run", "the cat"}, {{"FORCE_COLOR", "true"}}).out.find('\x1b') != std::string::npos);
+}
+
+TEST_CASE("Input safety: an output path that is an option name is a usage error, and no file is written", "[cli][messages][safety]") {
+  TempDir dir;
+  // {the command line, the option taken for a path}
+  const std::vector<std::pair<std::string, std::string>> cases{{"run 'the cat' --json --color never", "--color"},
+                                                               {"run 'the cat' --html --stages weights", "--stages"},
+                                                               {"bench --seq 8 --json --min-time 0", "--min-time"}};
+  for (const auto& [args, option] : cases) {
+    const auto r = run_shell("cd '" + dir.path().string() + "' && \"$ATTNVIZ\" " + args);
+    INFO(args << "\n" << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains(option + " is an option, not a file name (a file of that name: ./" + option + ")"));
+  }
+  CHECK(std::filesystem::is_empty(dir.path()));
+  // A path that only starts with a dash is a path.
+  const auto r = run_shell("cd '" + dir.path().string() + "' && \"$ATTNVIZ\" run 'the cat' --json ./--color");
+  CHECK(r.exit_code == 0);
+  CHECK(std::filesystem::exists(dir.path() / "--color"));
+}
+
+TEST_CASE("Input safety: words are compared in NFC: a decomposed café in the sentence is the file's composed café", "[cli][messages][safety]") {
+  TempDir dir;
+  const std::string composed = "caf\xC3\xA9", decomposed = "cafe\xCC\x81";
+  for (const auto& [in_file, in_sentence] : {std::pair{composed, decomposed}, std::pair{decomposed, composed}}) {
+    const auto e = dir.write("e.txt", "the 1 0\n" + in_file + " 0 1\n");
+    const auto r = run_attnviz({"run", "the " + in_sentence, "--embeddings", e.string(), "--stages", "embeddings", "--color", "never"});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.out, Contains(composed));
+  }
+}
