@@ -121,8 +121,13 @@ ProjectionExplanation explain_projection(const Trace& trace, const Model& model,
   const bool per_head = p->width > 0;
   if (per_head && (head < 0 || head >= trace.config.heads))
     throw InputError(fmt::format("head {} does not exist: the model has {} head{}", head + 1, trace.config.heads, trace.config.heads == 1 ? "" : "s"));
+  // What the projection reads: the heads' concat for O; for Q, K and V the embeddings, the context's for K
+  // and V of cross-attention, or a trained model's layer norm of the layer's input (the stage named so).
   const bool cross = trace.config.context.has_value() && stage != stage_name::queries && stage != stage_name::output;
-  const std::string_view input_name = stage == stage_name::output ? stage_name::concat : cross ? stage_name::context_embeddings : stage_name::embeddings;
+  const std::string_view input_name = stage == stage_name::output       ? stage_name::concat
+                                      : cross                           ? stage_name::context_embeddings
+                                      : trace.find("layer_norm") != nullptr ? std::string_view("layer_norm")
+                                                                        : stage_name::embeddings;
   const Stage* out = per_head ? trace.find(stage, head) : trace.find(stage);
   const Stage* in = trace.find(input_name);
   if (!out || !in) throw InputError(fmt::format("the trace has no {} stage to explain", !out ? std::string(stage) : std::string(input_name)));

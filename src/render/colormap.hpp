@@ -93,15 +93,3 @@ std::string compact_grid(const Stage& stage, const ValueScale& scale, const Rend
 std::string compact_legend(const Stage& stage, const ValueScale& scale, const RenderOptions& options, const CompactView& view = {});
 
 }  // namespace attnviz::render_detail
-
-// Pieces of the terminal tables (terminal.cpp) for other terminal views, e.g. the explorer's heatmap.
-namespace attnviz::render_detail {
-
-// `text` painted as a table cell of `value` is (the map's colour, black or white text) at `depth`.
-std::string paint_value(const std::string& text, const ValueScale& scale, float value, ColorDepth depth);
-// The shading character of `value` (light to dark; a space for −∞), as the tables print it.
-std::string_view shade_glyph(const ValueScale& scale, float value, bool unicode);
-// The legend line(s) of a stage's table: the range, the colour map or the shading, the masked cells.
-std::string stage_legend(const Stage& stage, const RenderOptions& options);
-
-}  // namespace attnviz::render_detail
