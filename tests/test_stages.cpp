@@ -27,6 +27,7 @@ std::string_view columns_name(Columns c) {
     case Columns::numbered: return "numbered";
     case Columns::keys: return "keys";
     case Columns::heads: return "heads";
+    case Columns::words: return "words";
   }
   return "";
 }

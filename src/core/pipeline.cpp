@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "attnviz/error.hpp"
+#include "attnviz/lm_trace.hpp"
 #include "attnviz/tokenizer.hpp"
 #include "attnviz/stages.hpp"
 
@@ -330,6 +331,7 @@ void check_attention_memory(const Backend& backend, double n, double m, int head
 }
 
 Trace run_attention(const Embeddings& emb, const Model& model, const std::string& sentence, const PipelineOptions& options) {
+  if (model.language_model) return run_language_model(emb, model, sentence, options);  // its own forward (lm_trace.hpp)
   Trace trace;
   const AttentionInput in = prepare_input(emb, model, sentence, options, trace);
   auto backend = make_backend(options.backend);
