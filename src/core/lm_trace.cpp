@@ -149,13 +149,10 @@ Trace run_language_model(const Embeddings& emb, const Model& model, const std::s
   in.X_kv = L.a;
   in.query_tokens = in.key_tokens = trace.tokens;
   in.dim_labels = dims;
-  AttentionOptions attention = options.attention;
-  attention.causal = true;
+  PipelineOptions causal = options;
+  causal.attention.causal = true;
   auto backend = make_backend(options.backend);
-  check_attention_memory(*backend, static_cast<double>(n), static_cast<double>(n), model.heads, options.max_memory_bytes,
-                         options.output_bytes_per_cell, options.outputs_named);
-  if (auto why = backend->unsupported(model, in, attention)) throw InputError(*why);
-  for (auto& s : backend->compute_timed(model, in, attention, trace.timings)) trace.stages.push_back(std::move(s));
+  for (auto& s : compute_stages(*backend, model, in, causal, trace.timings)) trace.stages.push_back(std::move(s));
 
   add(stage_name::residual, L.x_mid);
   if (c.mlp > 0) {
@@ -168,16 +165,7 @@ Trace run_language_model(const Embeddings& emb, const Model& model, const std::s
     trace.stages.push_back(predictions_stage(acts, lm.inputs.vocab, trace.tokens));
   }
 
-  TraceConfig& cfg = trace.config;
-  cfg.embeddings = lm.emb.name;
-  cfg.model = model.name;
-  cfg.backend = backend->name();
-  cfg.heads = model.heads;
-  cfg.d_model = model.d_model;
-  cfg.d_k = model.d_k;
-  cfg.d_v = model.d_v;
-  cfg.scale = 1.0f / std::sqrt(static_cast<float>(model.d_k));
-  cfg.causal = true;
+  TraceConfig& cfg = trace.config = trace_config(lm.emb.name, model, backend->name(), causal);
   cfg.positions = "learned";
   cfg.layer = model.layer + 1;
   cfg.layers = c.layers;
