@@ -128,6 +128,7 @@ struct Fixture {
         {"--layout", {{}, {"--layout", "compact"}}},
         {"--palette", {{"--color", "always"}, {"--palette", "colorblind"}}},
         {"--heads", {{"--model", "identity"}, {"--heads", "2"}}},
+        {"--layer", {{}, {"--layer", "2"}}},  // the toy model has one layer: refused (tests/test_lm_trace.cpp: honoured)
         {"--causal", {{}, {"--causal"}}},
         {"--mask", {{}, {"--mask", mask.string()}}},
         {"--temperature", {{}, {"--temperature", "3"}}},

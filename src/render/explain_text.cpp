@@ -34,6 +34,10 @@ std::string render_explanation(const CellExplanation& e, const Trace& trace, con
                                 e.query, k, e.key, e.head + 1, trace.config.heads);
   out += fmt::format("sentence: \"{}\"\n", trace.sentence);
   if (trace.config.context) out += fmt::format("context:  \"{}\" (the keys and values)\n", *trace.config.context);
+  if (trace.config.layers > 0)
+    out += fmt::format("model:    {}, layer {} of {}: q and k are made from the layer norm of the layer's input (stage layer_norm), "
+                       "and the mask is causal\n",
+                       trace.config.model, trace.config.layer, trace.config.layers);
 
   // 1. The raw score, term by term.
   out += fmt::format("\n1. score: multiply the query of {} and the key of {} dimension by dimension, then add (S = q {} k)\n", q, k, M.dot);
