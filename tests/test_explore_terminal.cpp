@@ -163,3 +163,22 @@ TEST_CASE("Explore in a terminal: the compact heatmap's cursor follows the keys,
   term.keys("q");
   check_restored(term, "EXIT=0");
 }
+
+TEST_CASE("Explore in a terminal: l and L switch the trained model's layers, with explain --layer's numbers", "[explore][tmux][lm]") {
+  if (skip()) return;
+  Tmux term(explore_command("--color never --model wordnet-lm"), 140, 30);
+  term.wait_for("layer 1/2");
+  term.keys("Down Down Down Down Right");
+  term.wait_for("query \"mouse\" (4) → key \"cat\" (1)");
+  term.keys("l");
+  std::string s = term.wait_for("layer 2 of 2");
+  CHECK_THAT(s, Contains("layer 2/2"));
+  CHECK(test::text_from(s, "7. the weight: P =") ==
+        explained({"--model", "wordnet-lm", "--layer", "2", "--query", "mouse", "--key", "cat"}, "7. the weight: P ="));
+  term.keys("L");
+  s = term.wait_for("layer 1 of 2");
+  CHECK(test::text_from(s, "7. the weight: P =") ==
+        explained({"--model", "wordnet-lm", "--layer", "1", "--query", "mouse", "--key", "cat"}, "7. the weight: P ="));
+  term.keys("q");
+  check_restored(term, "EXIT=0");
+}
