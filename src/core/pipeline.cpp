@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "attnviz/error.hpp"
+#include "attnviz/lm_trace.hpp"
 #include "attnviz/tokenizer.hpp"
 #include "attnviz/stages.hpp"
 
@@ -329,22 +330,21 @@ void check_attention_memory(const Backend& backend, double n, double m, int head
                                  format_bytes(max_memory_bytes), shorter));
 }
 
-Trace run_attention(const Embeddings& emb, const Model& model, const std::string& sentence, const PipelineOptions& options) {
-  Trace trace;
-  const AttentionInput in = prepare_input(emb, model, sentence, options, trace);
-  auto backend = make_backend(options.backend);
-  check_attention_memory(*backend, static_cast<double>(in.X.rows()), static_cast<double>(in.X_kv.rows()), model.heads,
+std::vector<Stage> compute_stages(const Backend& backend, const Model& model, const AttentionInput& in, const PipelineOptions& options,
+                                  StageTimes& times) {
+  check_attention_memory(backend, static_cast<double>(in.X.rows()), static_cast<double>(in.X_kv.rows()), model.heads,
                          options.max_memory_bytes, options.output_bytes_per_cell, options.outputs_named);
-  if (auto why = backend->unsupported(model, in, options.attention)) throw InputError(*why);
-
-  auto stages = backend->compute_timed(model, in, options.attention, trace.timings);
+  if (auto why = backend.unsupported(model, in, options.attention)) throw InputError(*why);
+  auto stages = backend.compute_timed(model, in, options.attention, times);
   check_finite(stages, options);
-  for (auto& s : stages) trace.stages.push_back(std::move(s));
+  return stages;
+}
 
-  TraceConfig& c = trace.config;
-  c.embeddings = emb.name;
+TraceConfig trace_config(const std::string& embeddings, const Model& model, const std::string& backend, const PipelineOptions& options) {
+  TraceConfig c;
+  c.embeddings = embeddings;
   c.model = model.name;
-  c.backend = backend->name();
+  c.backend = backend;
   c.heads = model.heads;
   c.d_model = model.d_model;
   c.d_k = model.d_k;
@@ -355,6 +355,16 @@ Trace run_attention(const Embeddings& emb, const Model& model, const std::string
   c.custom_mask = options.attention.mask.has_value();
   c.positions = options.positions;
   c.context = options.context;
+  return c;
+}
+
+Trace run_attention(const Embeddings& emb, const Model& model, const std::string& sentence, const PipelineOptions& options) {
+  if (model.language_model) return run_language_model(emb, model, sentence, options);  // its own forward (lm_trace.hpp)
+  Trace trace;
+  const AttentionInput in = prepare_input(emb, model, sentence, options, trace);
+  auto backend = make_backend(options.backend);
+  for (auto& st : compute_stages(*backend, model, in, options, trace.timings)) trace.stages.push_back(std::move(st));
+  trace.config = trace_config(emb.name, model, backend->name(), options);
   // The export carries the notes, so a reader of the JSON also learns which tokens were split or zeroed.
   for (const auto& w : trace.warnings) trace.notes.push_back(w);
   if (!backend->stores_attention_matrices())
