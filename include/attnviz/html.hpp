@@ -47,4 +47,9 @@ std::string escape_html(std::string_view text);
 std::string render_html(const Trace& trace, const HtmlOptions& options);
 std::string render_html(const std::vector<HtmlSection>& sections, const HtmlOptions& options);
 
+// BertViz's model view (attnviz heads --html): every head's weights for one sentence, one row of heads per
+// layer, each head drawn as the page draws any weights stage. `layers`: one trace per layer of a trained
+// model (run_attention with language_model_layer).
+std::string render_model_view_html(const std::vector<Trace>& layers, const HtmlOptions& options);
+
 }  // namespace attnviz

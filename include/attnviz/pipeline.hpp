@@ -39,8 +39,14 @@ Matrix embed(const Embeddings& emb, const std::vector<std::string>& tokens);
 AttentionInput prepare_input(const Embeddings& emb, const Model& model, const std::string& sentence,
                              const PipelineOptions& options, Trace& trace);
 
-// The trace's configuration and notes for a run of `backend` (src/core/trace.cpp).
-void describe_run(Trace& trace, const Embeddings& emb, const Model& model, const Backend& backend, const PipelineOptions& options);
+// The stages after the embeddings, computed by `backend` on `in` with options.attention: refused (InputError)
+// before any work when they would exceed --max-memory or the backend cannot, and when a number overflows.
+std::vector<Stage> compute_stages(const Backend& backend, const Model& model, const AttentionInput& in, const PipelineOptions& options,
+                                  StageTimes& times);
+// Building the trace (src/core/trace.cpp): its configuration for `model` computed by `backend` with `options`,
+// and the notes of a run (the lookup's warnings, what the backend does not store, the positions' sum).
+TraceConfig trace_config(const std::string& embeddings, const Model& model, const std::string& backend, const PipelineOptions& options);
+void add_run_notes(Trace& trace, const Backend& backend, const PipelineOptions& options);
 
 // Every stage of the catalogue (stages.hpp) for `sentence`. The model's d_model must equal the embeddings' dim.
 // With positions, three stages come first: token_embeddings (E, the words' own rows), positional_encoding

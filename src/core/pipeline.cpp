@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "attnviz/error.hpp"
+#include "attnviz/lm_trace.hpp"
 #include "attnviz/tokenizer.hpp"
 #include "attnviz/stages.hpp"
 
@@ -79,18 +80,24 @@ AttentionInput prepare_input(const Embeddings& emb, const Model& model, const st
   return in;
 }
 
+std::vector<Stage> compute_stages(const Backend& backend, const Model& model, const AttentionInput& in, const PipelineOptions& options,
+                                  StageTimes& times) {
+  check_attention_memory(backend, static_cast<double>(in.X.rows()), static_cast<double>(in.X_kv.rows()), model.heads,
+                         options.max_memory_bytes, options.output_bytes_per_cell, options.outputs_named);
+  if (auto why = backend.unsupported(model, in, options.attention)) throw InputError(*why);
+  auto stages = backend.compute_timed(model, in, options.attention, times);
+  check_finite(stages, options.attention);
+  return stages;
+}
+
 Trace run_attention(const Embeddings& emb, const Model& model, const std::string& sentence, const PipelineOptions& options) {
+  if (model.language_model) return run_language_model(emb, model, sentence, options);  // its own forward (lm_trace.hpp)
   Trace trace;
   const AttentionInput in = prepare_input(emb, model, sentence, options, trace);
   auto backend = make_backend(options.backend);
-  check_attention_memory(*backend, static_cast<double>(in.X.rows()), static_cast<double>(in.X_kv.rows()), model.heads,
-                         options.max_memory_bytes, options.output_bytes_per_cell, options.outputs_named);
-  if (auto why = backend->unsupported(model, in, options.attention)) throw InputError(*why);
-
-  auto stages = backend->compute_timed(model, in, options.attention, trace.timings);
-  check_finite(stages, options.attention);
-  for (auto& s : stages) trace.stages.push_back(std::move(s));
-  describe_run(trace, emb, model, *backend, options);
+  for (auto& st : compute_stages(*backend, model, in, options, trace.timings)) trace.stages.push_back(std::move(st));
+  trace.config = trace_config(emb.name, model, backend->name(), options);
+  add_run_notes(trace, *backend, options);
   return trace;
 }
 

@@ -13,11 +13,11 @@ const Stage* Trace::find(std::string_view name, std::optional<int> head) const {
   return nullptr;
 }
 
-void describe_run(Trace& trace, const Embeddings& emb, const Model& model, const Backend& backend, const PipelineOptions& options) {
-  TraceConfig& c = trace.config;
-  c.embeddings = emb.name;
+TraceConfig trace_config(const std::string& embeddings, const Model& model, const std::string& backend, const PipelineOptions& options) {
+  TraceConfig c;
+  c.embeddings = embeddings;
   c.model = model.name;
-  c.backend = backend.name();
+  c.backend = backend;
   c.heads = model.heads;
   c.d_model = model.d_model;
   c.d_k = model.d_k;
@@ -28,6 +28,10 @@ void describe_run(Trace& trace, const Embeddings& emb, const Model& model, const
   c.custom_mask = options.attention.mask.has_value();
   c.positions = options.positions;
   c.context = options.context;
+  return c;
+}
+
+void add_run_notes(Trace& trace, const Backend& backend, const PipelineOptions& options) {
   // The export carries the notes, so a reader of the JSON also learns which tokens were split or zeroed.
   for (const auto& w : trace.warnings) trace.notes.push_back(w);
   if (!backend.stores_attention_matrices())
