@@ -176,10 +176,14 @@ TEST_CASE("LM trace: run, explain and compare with --model wordnet-lm, --layer a
   CHECK(doc["config"]["layers"] == 2);
   CHECK(doc["config"]["positions"] == "learned");
 
-  const auto page = run_attnviz({"run", kSentence, "--model", "wordnet-lm", "--layer", "2", "--html", "-"});
+  const auto page = run_attnviz({"run", kSentence, "--model", "wordnet-lm", "--layer", "2", "--head", "2", "--html", "-"});
   REQUIRE(page.exit_code == 0);
   CHECK_THAT(page.out, Contains("layer_norm"));
   CHECK_THAT(page.out, Contains("predictions"));
+  CHECK_THAT(page.out, Contains("layer 2 of 2"));
+  // --head 2: head 2's stages unfolded, the others' folded (still on the page).
+  CHECK_THAT(page.out, Contains(R"(data-stage="weights" data-head="1" open>)"));
+  CHECK_THAT(page.out, Contains(R"(data-stage="weights" data-head="0">)"));
 
   const auto step = run_attnviz({"run", kSentence, "--model", "wordnet-lm", "--step", "--narrate", "--color", "never"});
   REQUIRE(step.exit_code == 0);

@@ -26,6 +26,8 @@ struct HtmlOptions {
   // Stages shown unfolded ("tokens" and stage names, as --stages takes them); empty: every stage. The
   // others are still on the page, folded, and print unfolded.
   std::vector<std::string> open_stages;
+  // run --head: of the per-head stages only this head's (0-based) are unfolded; the others fold.
+  std::optional<int> open_head;
   // Every cell carries its hover text (0.1–0.3 KB), and browsers crawl past a few hundred thousand cells:
   // a page with more cells than this is refused (InputError) rather than written.
   std::size_t max_cells = 250000;

@@ -28,6 +28,7 @@ int explore_command(const ExploreArgs& a) {
   explore::Context context;
   context.embeddings = &emb;
   context.model = &model;
+  context.layers = explore::model_layers(model);
   context.pipeline = settings.pipeline;
   context.render = settings.report.render;
   if (a.dump_after) {

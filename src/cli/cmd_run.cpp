@@ -34,7 +34,7 @@ int run(const RunArgs& a) {
   if (a.head && *a.head > trace.config.heads)
     throw InputError(fmt::format("--head {} does not exist: the model '{}' has {} head{}", *a.head, trace.config.model, trace.config.heads,
                                  trace.config.heads == 1 ? "" : "s"));
-  if (a.head) report.head = *a.head - 1;
+  if (a.head) report.head = settings.html.open_head = *a.head - 1;
   settings.output.write([&] { return trace_to_json(trace); }, [&] { return render_html(trace, settings.html); });
   if (!settings.output.tables()) return 0;
 
@@ -64,7 +64,7 @@ Command add_run_command(CLI::App& app) {
   cmd->add_option("--neighbours", args->neighbours, "Also list the K nearest vocabulary words of every token's output")
       ->check(CLI::Range(1, 1000))
       ->type_name("K");
-  cmd->add_option("--head", args->head, "Print only head H's per-head tables (from 1; the JSON and the page keep every head)")
+  cmd->add_option("--head", args->head, "Print only head H's per-head tables (from 1); the page keeps every head but unfolds only H's, the JSON keeps every head")
       ->check(CLI::Range(1, 4096))
       ->type_name("H");
   cmd->footer(R"(Examples:

@@ -274,7 +274,9 @@ std::string stage_html(const Trace& trace, const Stage& stage, std::size_t secti
 
   std::string out = fmt::format(R"(<details class="stage" id="{}" data-stage="{}" data-head="{}"{}>)", escape_html(stage_id(section, stage)),
                                 escape_html(stage.name), stage.head ? std::to_string(*stage.head) : "",
-                                is_open(options, stage.name) ? " open" : "");
+                                is_open(options, stage.name) && (!options.open_head || !stage.head || *stage.head == *options.open_head)
+                                    ? " open"
+                                    : "");
   out += fmt::format("<summary>{}</summary>\n", escape_html(summary));
   if (stage.data.rows() == 0 || stage.data.cols() == 0) return out + "<p>(empty)</p></details>\n";
 
