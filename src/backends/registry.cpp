@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "attnviz/error.hpp"
+#include "attnviz/limits.hpp"
 #include "backends.hpp"
 
 #if defined(__GLIBC__)
@@ -13,20 +14,11 @@
 namespace attnviz {
 
 std::vector<std::vector<bool>> allowed_cells(const AttentionOptions& options, int n, int m) {
+  check_mask(options, n, m, "the mask", {}, n != m);  // the pipeline checked it already, naming the tokens
   std::vector<std::vector<bool>> allowed(static_cast<std::size_t>(n), std::vector<bool>(static_cast<std::size_t>(m), true));
-  if (options.mask && (options.mask->rows() != n || options.mask->cols() != m))
-    throw InputError(fmt::format("--mask is {} × {} but the attention matrix is {} × {} (queries × keys)",
-                                 options.mask->rows(), options.mask->cols(), n, m));
-  for (int i = 0; i < n; ++i) {
-    bool any = false;
-    for (int j = 0; j < m; ++j) {
-      bool ok = !(options.causal && j > i) && !(options.mask && (*options.mask)(i, j) == 0.0f);
-      allowed[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)] = ok;
-      any = any || ok;
-    }
-    if (!any)
-      throw InputError(fmt::format("query row {} has every key masked, so its softmax is undefined; allow at least one key in each row", i));
-  }
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < m; ++j)
+      allowed[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)] = !(options.causal && j > i) && !(options.mask && (*options.mask)(i, j) == 0.0f);
   return allowed;
 }
 
