@@ -225,6 +225,7 @@ TEST_CASE("LM trace: bad --layer, --head and options exit 2 with a message", "[l
       {{"run", kSentence, "--model", "wordnet-lm", "--context", "the cat"}, "--context"},
       {{"explain", kSentence, "--model", "wordnet-lm", "--temperature", "2", "--query", "mouse", "--key", "the"}, "--temperature"},
       {{"flash", kSentence, "--model", "wordnet-lm"}, "use attnviz run"},
+      {{"demo", "mouse", "--model", "wordnet-lm"}, "reads its own embeddings 'glove-100d' (--embeddings glove), not 'toy'"},
   };
   for (const auto& c : cases) {
     INFO(fmt::format("{}", fmt::join(c.args, " ")));
