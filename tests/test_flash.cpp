@@ -255,15 +255,19 @@ TEST_CASE("Flash: the vectorised exp agrees with std::exp and never gives NaN", 
 }
 
 TEST_CASE("CLI: the standard backend refuses above --max-memory and suggests --backend flash", "[flash][cli]") {
-  const std::string sentence = "the cat chased the mouse";  // 5 × 5 × 3 matrices × 4 bytes = 300 bytes
-  auto refused = run_attnviz({"run", sentence, "--max-memory", "200"});
+  // 60 tokens: 60 × 60 × 3 matrices × 4 bytes = 42 KiB, 717 KiB with their tables. --max-memory also covers
+  // the files read (the toy model and the kept toy vectors, about 35 KiB), so the budget is 64K.
+  std::string sentence = "the cat chased the mouse";
+  for (int i = 1; i < 12; ++i) sentence += " the cat chased the mouse";
+  auto refused = run_attnviz({"run", sentence, "--max-memory", "64K"});
   INFO(refused.err);
   CHECK(refused.exit_code == 2);
   CHECK_THAT(refused.err, Contains("--backend flash"));
   CHECK_THAT(refused.err, Contains("--max-memory"));
   CHECK(refused.out.empty());
-  CHECK(run_attnviz({"run", sentence, "--max-memory", "1K", "--stages", "output"}).exit_code == 0);
-  CHECK(run_attnviz({"run", sentence, "--max-memory", "200", "--backend", "flash", "--stages", "output"}).exit_code == 0);
+  CHECK(run_attnviz({"run", sentence, "--max-memory", "64K", "--stages", "output"}).exit_code == 0);
+  CHECK(run_attnviz({"run", sentence, "--max-memory", "40K", "--stages", "output"}).exit_code == 2);
+  CHECK(run_attnviz({"run", sentence, "--max-memory", "40K", "--backend", "flash"}).exit_code == 0);
   auto bad = run_attnviz({"run", sentence, "--max-memory", "12Q"});
   CHECK(bad.exit_code == 2);
   CHECK_THAT(bad.err, Contains("--max-memory"));

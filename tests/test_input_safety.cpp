@@ -378,3 +378,22 @@ TEST_CASE("Input safety: words are compared in NFC: a decomposed café in the se
     CHECK_THAT(r.out, Contains(composed));
   }
 }
+
+TEST_CASE("Input safety: cpu and flash agree at the float32 limit and name the real cause", "[cli][messages][safety]") {
+  TempDir dir;
+  const auto big = dir.write("big.json", R"({"format": "attnviz-embeddings", "version": 1, "name": "big", "dim": 2,
+    "vectors": {"the": [3.4e38, 3.4e38], "cat": [3.4e38, -3.4e38]}})");
+  const std::string scores = kError + "the scores stage of head 1 overflows float32 (row 0, column 0); the inputs are too large: "
+                                      "scale the embeddings or the weights down\n";
+  const std::string temperature = kError + "the scaled_scores stage of head 1 overflows float32 (row 1, column 1); the inputs are "
+                                           "too large for --temperature 1.2e-38: use a larger temperature\n";
+  for (const char* backend : {"cpu", "flash"}) {
+    INFO(backend);
+    auto r = run_attnviz({"run", "the cat", "--embeddings", big.string(), "--backend", backend});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == scores);
+    r = run_attnviz({"run", "the cat chased the mouse", "--temperature", "1.2e-38", "--backend", backend});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == temperature);
+  }
+}

@@ -33,8 +33,8 @@ const std::map<std::string, std::string> kNoVisibleEffect{
 
 // What the probe of an option adds: `setup` (in both runs) and `option` (in the second only).
 struct Probe {
-  Args setup, option;
-  std::optional<Args> base;  // instead of the command's base (a per-command probe of an option the base names)
+  Args setup{}, option{};
+  std::optional<Args> base{};  // instead of the command's base (a per-command probe of an option the base names)
 };
 
 struct Fixture {
@@ -84,7 +84,6 @@ struct Fixture {
         // explore: without --dump-after it needs a terminal (exit 2); flash keeps no matrices to explore.
         {{"explore", "--dump-after"}, {{}, {"--dump-after", "<down>"}, Args{"explore", "the mouse chased the cat"}}},
         {{"explore", "--backend"}, {{}, {"--backend", "flash"}}},
-        {{"explore", "--glyphs"}, {{"--color", "always"}, {"--glyphs"}}},
         {{"train", "--embeddings"}, {{}, {"--embeddings", "toy"}, Args{"train", "--corpus", corpus, "--out", trained}}},
         {{"train", "--out"}, {{}, {"--out", trained}, Args{"train", "--corpus", corpus, "--embeddings", "toy"}}},
         {{"train", "--corpus"}, {{}, {"--corpus", corpus}, Args{"train", "--out", trained, "--embeddings", "toy"}}},
@@ -129,6 +128,7 @@ struct Fixture {
         {"--layout", {{}, {"--layout", "compact"}}},
         {"--palette", {{"--color", "always"}, {"--palette", "colorblind"}}},
         {"--heads", {{"--model", "identity"}, {"--heads", "2"}}},
+        {"--layer", {{}, {"--layer", "2"}}},  // the toy model has one layer: refused (tests/test_lm_trace.cpp: honoured)
         {"--causal", {{}, {"--causal"}}},
         {"--mask", {{}, {"--mask", mask.string()}}},
         {"--temperature", {{}, {"--temperature", "3"}}},

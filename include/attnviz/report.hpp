@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@ struct ReportOptions {
   std::vector<std::string> stages;  // which stages to print ("tokens" and stage names); empty = all
   int top_k = 3;                    // top keys listed under each weights table
   bool narrate = false;             // --narrate: a plain-language paragraph before each stage (narration.hpp)
+  std::optional<int> head;          // run --head: only this head's per-head stages (0-based); nullopt = every head
   // --step: called before each printed stage with the text rendered so far, which the callee shows and which
   // is then left out of render_report's result; returning false (the user quit) ends the report there.
   std::function<bool(const std::string& shown, const Stage& next)> before_stage;

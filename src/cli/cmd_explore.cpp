@@ -28,6 +28,7 @@ int explore_command(const ExploreArgs& a) {
   explore::Context context;
   context.embeddings = &emb;
   context.model = &model;
+  context.layers = explore::model_layers(model);
   context.pipeline = settings.pipeline;
   context.render = settings.report.render;
   if (a.dump_after) {
@@ -51,7 +52,8 @@ Command add_explore_command(CLI::App& app) {
       ->required()
       ->type_name("SENTENCE");
   // The options of run that change what is computed and how it looks; one screen, so no files and no --stages.
-  add_common_options(*cmd, args->common, {{Group::data, Group::attention, Group::display}, {"--stages", "--layout"}, {}});
+  // The heatmap is always the compact layout, whose cells are always shaded: no --layout, no --glyphs.
+  add_common_options(*cmd, args->common, {{Group::data, Group::attention, Group::display}, {"--stages", "--layout", "--glyphs"}, {}});
   cmd->add_option("--dump-after", args->dump_after,
                   "Press KEYS, print the final screen as text and exit (no terminal needed): characters are keys; <up> <down> "
                   "<left> <right> <tab> <s-tab> <enter> <esc> <bs> <space> <lt> <c-c> <c-u> <click:X,Y> <resize:WxH> name the others")
@@ -64,8 +66,10 @@ Examples:
   attnviz explore "the cat chased the mouse"
   attnviz explore "the cat chased the mouse" --model identity --heads 2 --causal
   attnviz explore "the mouse clicked on the screen" --embeddings glove
+  attnviz explore "the cat chased the mouse" --model wordnet-lm --layer 2
   attnviz explore "the cat chased the mouse" --dump-after "<right><down>tt" --color never
-The terminal must be at least 80 x 24; NO_COLOR or a 16-colour terminal shades the cells with characters.)");
+The terminal must be at least 80 x 24. The heatmap is the compact layout: its cells are shaded with characters,
+and coloured where the terminal has colours (not with NO_COLOR or --color never).)");
   return {cmd, [args] { return explore_command(*args); }, reset_to_defaults(args)};
 }
 

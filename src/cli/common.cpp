@@ -6,7 +6,6 @@
 #include <cctype>
 #include <cmath>
 #include <iostream>
-#include <limits>
 
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 #include "attnviz/export.hpp"
 #include "attnviz/mask.hpp"
 #include "attnviz/tokenizer.hpp"
+#include "attnviz/train.hpp"
 
 namespace attnviz::cli {
 
@@ -154,6 +154,14 @@ const std::vector<SharedOption>& shared_options() {
          app.add_option("--heads", o.attention.heads, "Number of heads (the identity model: any divisor of the embedding size)")
              ->check(in_range(1, 4096))
              ->type_name("H");
+       }},
+      {"--layer", Group::attention,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_option("--layer", o.attention.layer,
+                        "With a trained model (--model wordnet-lm): the layer whose attention to show, from 1 (default 1); "
+                        "the last layer also shows the next-word predictions")
+             ->check(in_range(1, 64))
+             ->type_name("N");
        }},
       {"--causal", Group::attention,
        [](CLI::App& app, CommonOptions& o) {
@@ -308,15 +316,6 @@ Matrix mask_option(const std::string& path) {
   }
 }
 
-// --temperature as typed (a double), so a message shows the user's value, not its float32 rounding.
-float temperature_of(double t) {
-  if (!std::isfinite(t) || !(t > 0.0)) throw InputError(fmt::format("--temperature must be a finite number > 0, got {}", t));
-  if (t < std::numeric_limits<float>::min() || t > std::numeric_limits<float>::max())
-    throw InputError(fmt::format("--temperature {} is outside the float32 range the computation uses ({} to {})", t,
-                                 std::numeric_limits<float>::min(), std::numeric_limits<float>::max()));
-  return static_cast<float>(t);
-}
-
 PipelineOptions pipeline_options(const CommonOptions& o) {
   const AttentionFlags& f = o.attention;
   PipelineOptions p;
@@ -328,7 +327,7 @@ PipelineOptions pipeline_options(const CommonOptions& o) {
     throw InputError(fmt::format("--kernel picks a kernel of --backend cuda-flash, but this run uses --backend {}", f.backend));
   p.attention.kernel = f.kernel;
   p.attention.causal = f.causal;
-  p.attention.temperature = temperature_of(f.temperature);
+  p.attention.temperature = checked_temperature(f.temperature);
   p.attention.scale = !f.no_scale;
   if (f.mask_file) {
     p.attention.mask = mask_option(*f.mask_file);
@@ -393,9 +392,20 @@ Embeddings load_embeddings_for_sentences(const DataOptions& o, const std::string
 
 EmbeddingsAndModel load_embeddings_and_model(const CommonOptions& o, std::vector<std::string> sentences,
                                              const std::vector<std::string>& extra_words) {
+  // A trained language model reads its own embeddings (every word of them: its vocabulary).
+  if (o.data.model && *o.data.model != "identity" && !o.data.model->empty() &&
+      is_language_model_file(input_file("models", *o.data.model, o.data.data_dir))) {
+    Model model = resolve_model(*o.data.model, 0, o.attention.heads, o.data.data_dir, o.attention.layer - 1);
+    const LoadedLm& lm = *model.language_model;
+    if (o.data.embeddings && embeddings_alias(*o.data.embeddings) != lm.model.embeddings)
+      throw InputError(fmt::format("--embeddings {}: the trained model '{}' reads its own embeddings '{}'; leave out --embeddings",
+                                   *o.data.embeddings, model.name, lm.model.embeddings));
+    return {lm.emb, std::move(model)};
+  }
   if (o.attention.context) sentences.push_back(*o.attention.context);
   Embeddings emb = load_embeddings_for_sentences(o.data, "toy", sentences, extra_words);
-  Model model = resolve_model(o.data.model.value_or(default_model_for(emb, o.data.data_dir)), emb.dim, o.attention.heads, o.data.data_dir);
+  Model model = resolve_model(o.data.model.value_or(default_model_for(emb, o.data.data_dir)), emb.dim, o.attention.heads, o.data.data_dir,
+                              o.attention.layer - 1);
   return {std::move(emb), std::move(model)};
 }
 

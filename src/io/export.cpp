@@ -88,6 +88,10 @@ ojson trace_to_json(const Trace& trace) {
                   {"temperature", float_json(c.temperature)},
                   {"causal", c.causal},         {"custom_mask", c.custom_mask}, {"positions", c.positions}};
   if (c.context) config["context"] = *c.context;
+  if (c.layers > 0) {
+    config["layer"] = c.layer;
+    config["layers"] = c.layers;
+  }
 
   ojson doc = {{"format", "attnviz-trace"},
                {"version", 1},

@@ -175,7 +175,9 @@ std::string render_report(const Trace& trace, const ReportOptions& options) {
   std::string scale = c.scale == 1.0f ? "no scaling" : fmt::format("scale 1/√{} = {}", c.d_k, format_number(c.scale, 4, ro.unicode));
   if (!ro.unicode && c.scale != 1.0f) scale = fmt::format("scale 1/sqrt({}) = {}", c.d_k, format_number(c.scale, 4, false));
   out += join_wrapped({fmt::format("embeddings: {} ({} dims)", c.embeddings, c.d_model),
-                       fmt::format("model: {} ({} head{}, d_k {}, d_v {})", c.model, c.heads, c.heads == 1 ? "" : "s", c.d_k, c.d_v),
+                       fmt::format("model: {} ({}{} head{}, d_k {}, d_v {})", c.model,
+                                   c.layers > 0 ? fmt::format("layer {} of {}, ", c.layer, c.layers) : "", c.heads, c.heads == 1 ? "" : "s",
+                                   c.d_k, c.d_v),
                        fmt::format("backend: {}", c.backend), scale, fmt::format("temperature {}", c.temperature),
                        mask_summary(c),
                        fmt::format("positions: {}", c.positions)},
@@ -190,6 +192,7 @@ std::string render_report(const Trace& trace, const ReportOptions& options) {
   }
   for (const Stage& stage : trace.stages) {
     if (!selected(options, stage.name)) continue;
+    if (options.head && stage.head && *stage.head != *options.head) continue;
     if (!begin_stage(out, stage, options)) return out;
     out += "\n" + render_stage(stage, c.heads, ro);
     if (stage.name == stage_name::weights) {
