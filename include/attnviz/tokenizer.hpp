@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "attnviz/utf8.hpp"
+
 namespace attnviz {
 
 // One word of a sentence as read: lower-cased, punctuation dropped, outer hyphens trimmed (`whole`), and its
@@ -25,25 +27,8 @@ std::vector<std::string> resolve_words(const std::vector<WordCandidate>& words, 
 // hyphenated words whole).
 std::vector<std::string> tokenize(std::string_view sentence, const std::function<bool(const std::string&)>& known);
 
-// Appends the UTF-8 encoding of code point `cp`.
-void append_utf8(std::string& out, char32_t cp);
-
 // A word lower-cased as the tokenizer lower-cases it (ASCII and Latin-1 capitals), so a word typed on the
 // command line ("Mickey") matches its token ("mickey").
 std::string lower_case(std::string_view word);
-
-// Replaces every invalid UTF-8 sequence by U+FFFD.
-std::string sanitize_utf8(std::string_view text);
-
-// The text in Unicode normalization form C, so that a decomposed "café" (e + U+0301) typed in a sentence
-// matches a composed "café" in a file: the tokenizer and lower_case apply it (with utf8proc; docs/embeddings.md).
-// Plain ASCII is returned as it is; invalid UTF-8 becomes U+FFFD first.
-std::string nfc(std::string_view text);
-
-// Text from a file made safe for a terminal: every control character (C0, DEL and the C1 range U+0080 to
-// U+009F, which holds CSI) becomes "\u001b", so a name or word cannot clear the screen or set the window
-// title; NUL becomes "\u0000" instead of cutting a message short. Newlines are kept when `keep_newlines`
-// (a message's hint line).
-std::string escape_controls(std::string_view text, bool keep_newlines = false);
 
 }  // namespace attnviz

@@ -3,7 +3,7 @@
 
 #include <iostream>
 
-#include "attnviz/bench.hpp"
+#include "../bench/bench.hpp"
 #include "attnviz/export.hpp"
 #include "common.hpp"
 

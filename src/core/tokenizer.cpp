@@ -2,11 +2,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
-#include <new>
-
-#include <fmt/format.h>
-#include <utf8proc.h>
 #include <utility>
 
 namespace attnviz {
@@ -15,41 +10,11 @@ namespace {
 
 constexpr char32_t kReplacement = 0xFFFD;
 
-// Decodes one UTF-8 code point at `i`, advancing `i`; an invalid sequence yields U+FFFD and skips one byte.
+// The code point at `i`, advancing `i`; an invalid sequence yields U+FFFD and skips one byte.
 char32_t next_code_point(std::string_view s, std::size_t& i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) {
-    ++i;
-    return b0;
-  }
-  int len = 0;
-  char32_t cp = 0, min = 0;
-  if ((b0 & 0xE0) == 0xC0) len = 2, cp = b0 & 0x1F, min = 0x80;
-  else if ((b0 & 0xF0) == 0xE0) len = 3, cp = b0 & 0x0F, min = 0x800;
-  else if ((b0 & 0xF8) == 0xF0) len = 4, cp = b0 & 0x07, min = 0x10000;
-  else {
-    ++i;
-    return kReplacement;
-  }
-  if (i + static_cast<std::size_t>(len) > s.size()) {
-    ++i;
-    return kReplacement;
-  }
-  for (int k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
-    if ((b & 0xC0) != 0x80) {
-      ++i;
-      return kReplacement;
-    }
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  // Overlong forms, surrogates and values past U+10FFFF are invalid too.
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    ++i;
-    return kReplacement;
-  }
-  i += static_cast<std::size_t>(len);
-  return cp;
+  const CodePoint cp = decode_utf8(s, i);
+  i += cp.length;
+  return cp.valid ? cp.value : kReplacement;
 }
 
 bool is_space(char32_t c) {
@@ -92,83 +57,15 @@ void add_candidate(const std::string& word, std::vector<WordCandidate>& out) {
 
 }  // namespace
 
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-std::string sanitize_utf8(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) append_utf8(out, next_code_point(text, i));
-  return out;
-}
-
-namespace {
-bool is_ascii(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-}
-}  // namespace
-
-std::string nfc(std::string_view text) {
-  if (is_ascii(text)) return std::string(text);
-  const std::string valid = sanitize_utf8(text);
-  utf8proc_uint8_t* composed = nullptr;
-  const utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(valid.data()), static_cast<utf8proc_ssize_t>(valid.size()),
-                                          &composed, static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
-  if (n < 0) {
-    if (n == UTF8PROC_ERROR_NOMEM) throw std::bad_alloc();
-    return valid;  // cannot happen for valid UTF-8; the text as it is
-  }
-  std::string out(reinterpret_cast<const char*>(composed), static_cast<std::size_t>(n));
-  std::free(composed);
-  return out;
-}
-
-std::string escape_controls(std::string_view text, bool keep_newlines) {
-  const auto needs = [&](std::size_t i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c == 0x7F) return !(keep_newlines && c == '\n');
-    return c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 && static_cast<unsigned char>(text[i + 1]) <= 0x9F;
-  };
-  std::size_t i = 0;
-  while (i < text.size() && !needs(i)) ++i;
-  if (i == text.size()) return std::string(text);
-  std::string out(text.substr(0, i));
-  for (; i < text.size(); ++i) {
-    if (!needs(i)) {
-      out += text[i];
-      continue;
-    }
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c == 0xC2) out += fmt::format("\\u{:04x}", static_cast<unsigned char>(text[++i]));  // a C1 control, U+0080 to U+009F
-    else out += fmt::format("\\u{:04x}", c);
-  }
-  return out;
-}
-
 std::string lower_case(std::string_view word) {
   // Plain ASCII (nearly every word of a vectors file, read once per line): no decoding needed.
-  if (is_ascii(word)) {
+  if (std::all_of(word.begin(), word.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
     std::string out(word);
     for (char& c : out)
       if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     return out;
   }
-  const std::string composed = nfc(word);
+  const std::string composed = nfc(word);  // a decomposed "café" is the composed one
   std::string out;
   out.reserve(composed.size());
   for (std::size_t i = 0; i < composed.size();) append_utf8(out, to_lower(next_code_point(composed, i)));
