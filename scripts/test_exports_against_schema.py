@@ -82,6 +82,17 @@ def main(argv):
         else:
             checks.valid(what, validate.validate_file(out))
 
+        # 2b. The trained model (layer norm, residual, learned positions, predictions): each layer, one head's
+        # tables and the flash backend.
+        for label, extra in (("lm-layer1", ["--layer", "1"]), ("lm-layer2", ["--layer", "2", "--head", "2"]),
+                             ("lm-flash", ["--layer", "2", "--backend", "flash"])):
+            what = f"export of the trained model wordnet-lm ({' '.join(extra)}) validates"
+            out, proc, cmd = run_export(exe, ["the computer mouse and the keyboard", "--model", "wordnet-lm", *extra], tmp, label)
+            if proc.returncode != 0:
+                checks.fail(what, [f"{' '.join(cmd)} exited {proc.returncode}", *proc.stderr.strip().splitlines()])
+            else:
+                checks.valid(what, validate.validate_file(out))
+
         # 3. Standard output export (`--json -`) is the same format.
         case_dir = root / "tests" / "golden" / "h2_n7_d8"
         if (case_dir / "case.json").exists():

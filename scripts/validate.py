@@ -38,11 +38,13 @@ def _catalogue():
 CATALOGUE = _catalogue()
 PER_HEAD = [s["name"] for s in CATALOGUE if s["per_head"]]
 ATTENTION = {s["name"] for s in CATALOGUE if s["columns"] == "keys"}  # rows are queries, columns keys
+WORD_COLUMNS = {s["name"] for s in CATALOGUE if s["columns"] == "words"}  # rows are tokens, columns vocabulary words
 # Before the heads, in this order: the words' own rows and the encoding (only with positions), X, and the
 # key/value side's rows (only with a context); after them concat and output.
 _first_per_head = next(i for i, s in enumerate(CATALOGUE) if s["per_head"])
 GLOBAL_FIRST = [s["name"] for s in CATALOGUE[:_first_per_head] if not s["per_head"]]
 GLOBAL_LAST = [s["name"] for s in CATALOGUE[_first_per_head:] if not s["per_head"]]
+ALWAYS_LAST = ["concat", "output"]  # the stages after them belong to a trained language model
 
 _validators = {}
 
@@ -234,7 +236,8 @@ def _check_model(doc, errors):
 def _expected_shape(name, n, m, c):
     """The shape of stage `name` from the catalogue: rows n (queries) or m (keys), columns its width."""
     stage = next(s for s in CATALOGUE if s["name"] == name)
-    widths = {"d_model": c["d_model"], "d_k": c["d_k"], "d_v": c["d_v"], "m": m, "heads*d_v": c["heads"] * c["d_v"]}
+    # "words": as many as the trace shows (a trained model's likeliest next words), not fixed by the config.
+    widths = {"d_model": c["d_model"], "d_k": c["d_k"], "d_v": c["d_v"], "m": m, "heads*d_v": c["heads"] * c["d_v"], "words": None}
     return (n if stage["rows"] == "queries" else m, widths[stage["width"]])
 
 
@@ -280,7 +283,7 @@ def _check_trace(doc, errors):
                 errors.append(f"{at}/head: {head}, config has heads = {c['heads']}")
         elif head is not None:
             errors.append(f"{at}/head: {head}, but {name} is not per head (expected null)")
-        axes = ("queries", "keys") if name in ATTENTION else ("tokens", "dimensions")
+        axes = ("queries", "keys") if name in ATTENTION else ("tokens", "words") if name in WORD_COLUMNS else ("tokens", "dimensions")
         if (s["row_axis"], s["col_axis"]) != axes:
             errors.append(f"{at}: axes {s['row_axis']} × {s['col_axis']}, expected {axes[0]} × {axes[1]}")
         want = _expected_shape(name, n, m, c)
@@ -320,9 +323,14 @@ def _check_trace(doc, errors):
                 else:
                     continue
                 break
-    for name in GLOBAL_LAST:
+    for name in ALWAYS_LAST:
         if (name, None) not in seen:
             errors.append(f"/stages: no {name} stage (always present)")
+    if c.get("layers"):  # a trained language model: the residual always, the rest by its configuration
+        if ("residual", None) not in seen:
+            errors.append("/stages: no residual stage (a trained model's layer always has one)")
+        if c.get("layer") == c["layers"] and ("predictions", None) not in seen:
+            errors.append("/stages: no predictions stage (the last layer of a trained model)")
 
 
 def main(argv):

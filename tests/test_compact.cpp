@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "../src/render/colormap.hpp"
+#include "attnviz/data.hpp"
+#include "attnviz/pipeline.hpp"
 #include "attnviz/render.hpp"
 #include "support.hpp"
 
@@ -128,4 +131,47 @@ TEST_CASE("Width: labels are whole at wide widths, cut to 12 at 80; descriptions
       CHECK(display_width(line) <= width);
     }
   }
+}
+
+TEST_CASE("Compact: a view adds a cursor, a window and a hidden row to the same cells", "[compact]") {
+  using namespace attnviz;
+  const Embeddings emb = resolve_embeddings("toy", test::data_dir().string());
+  const Model model = resolve_model("toy", emb.dim, 0, test::data_dir().string());
+  const Trace trace = run_attention(emb, model, "the cat chased the mouse", {});
+  const Stage& P = *trace.find("weights", 0);
+  RenderOptions o;
+  o.color = ColorDepth::none;
+  o.width = 80;
+  const auto scale = render_detail::scale_of(P, o.palette);
+  const std::vector<std::string> plain = lines_of(render_detail::compact_grid(P, scale, o));
+  REQUIRE(plain.size() == 6);  // the column numbers, then 5 rows
+  CHECK(plain[3] == "2 chased ░░ ▒▒ ░░ ░░ ░░");
+
+  render_detail::CompactView view;
+  view.cursor = std::pair{2, 1};
+  const std::vector<std::string> marked = lines_of(render_detail::compact_grid(P, scale, o, view));
+  CHECK(marked[0] == "  " + plain[0]);
+  CHECK(marked[3] == "▸ 2 chased ░░[▒▒]░░ ░░ ░░");
+  CHECK(marked[4] == "  " + plain[4]);
+  const auto geometry = render_detail::compact_geometry(P, o, view);
+  CHECK(geometry.label_width == 10);  // "▸ 2 chased"
+  CHECK(geometry.cell == 3);
+  CHECK(geometry.header_lines == 1);
+  CHECK(marked[3].substr(marked[3].find('[')).starts_with("[▒▒]"));
+
+  view.row0 = 1;
+  view.rows = 2;
+  view.col0 = 3;
+  view.cols = 2;
+  view.hidden_row = 2;
+  const std::vector<std::string> window = lines_of(render_detail::compact_grid(P, scale, o, view));
+  REQUIRE(window.size() == 3);
+  CHECK(window[0] == "           3  4");
+  CHECK(window[1] == "  1 cat");  // its weights on the keys 3 and 4 are under a tenth of the largest: blank
+  CHECK(window[2] == "▸ 2 chased ?  ?");
+  view.cursor = std::pair{2, 4};
+  CHECK(lines_of(render_detail::compact_grid(P, scale, o, view))[2] == "▸ 2 chased ? [? ]");
+  const std::string legend = render_detail::compact_legend(P, scale, o, view);
+  CHECK_THAT(legend, Contains("? = hidden"));
+  CHECK_THAT(legend, Contains("numbers: --layout full"));
 }

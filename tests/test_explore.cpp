@@ -3,7 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <fstream>
 #include <sstream>
+
+#include <fmt/format.h>
 
 #include "attnviz/data.hpp"
 #include "attnviz/explain.hpp"
@@ -162,7 +165,7 @@ TEST_CASE("Explore: c masks the upper triangle, x the diagonal, s drops the scal
 
   const explore::State self = toy.after("x");
   for (Eigen::Index i = 0; i < 5; ++i) CHECK(self.trace.find("weights", 0)->data(i, i) == 0.0f);
-  CHECK_THAT(dump("x").out, Contains("mask none + no self"));
+  CHECK_THAT(dump("x").out, Contains("mask no self"));
   const explore::State refused = toy.after("cx");
   CHECK(!refused.exclude_self);
   CHECK_THAT(refused.message, Contains("\"the\" (the first word) would have nothing to attend to"));
@@ -226,7 +229,7 @@ TEST_CASE("Explore: n nearest words, g guess then reveal, ? keys, q quits, click
 
   const auto guessing = dump("<down>g");
   CHECK_THAT(guessing.out, Contains("which word does \"cat\" attend to most?"));
-  CHECK_THAT(guessing.out, Contains("?]    ?     ?     ?     ?"));  // the row is hidden
+  CHECK_THAT(guessing.out, Contains("▸ 1 cat   [? ]?  ?  ?  ?"));  // the row is hidden
   const auto revealed = dump("<down>g<right><right><right>g");
   CHECK_THAT(revealed.out, Contains("\"cat\" attends most to \"cat\" (0.866); the guess \"the\" got 0.012"));
   CHECK_THAT(dump("<down>g<right>g").out, Contains("the guess was right"));
@@ -234,8 +237,9 @@ TEST_CASE("Explore: n nearest words, g guess then reveal, ? keys, q quits, click
   CHECK_THAT(dump("?").out, Contains("t / T        temperature down / up by a factor of √2"));
   CHECK_THAT(dump("q<down>").out, Contains("▸ 0 the"));  // keys after q are not pressed
 
-  // At 80 × 24 the 5 × 5 weights are shaded cells two columns apart from column 11, rows from line 3.
-  const auto clicked = test::run_attnviz({"explore", kSentence, "--dump-after", "<click:17,5>", "--color", "never"});
+  // At 80 × 24 the 5 × 5 weights are compact cells three columns apart from column 10 (the separator, then
+  // two glyphs), rows from line 3: column 20 of line 5 is in key 3's cell of "chased".
+  const auto clicked = test::run_attnviz({"explore", kSentence, "--dump-after", "<click:20,5>", "--color", "never"});
   CHECK_THAT(clicked.out, Contains("query \"chased\" (2) → key \"the\" (3)"));
 }
 
@@ -245,7 +249,7 @@ TEST_CASE("Explore: 80 × 24 at least, glyph shading without colour, bad input e
   CHECK_THAT(small.out, Contains("needs a terminal of at least 80 x 24"));
   CHECK_THAT(test::run_attnviz({"explore", kSentence, "--dump-after", "<resize:80x20>"}).out, Contains("this one is 80 x 20"));
   const auto plain = test::run_attnviz({"explore", kSentence, "--dump-after", ""}, {{"NO_COLOR", "1"}});
-  CHECK_THAT(plain.out, Contains("shading: ░▒▓█"));
+  CHECK_THAT(plain.out, Contains("compact: ░▒▓█"));
   CHECK(plain.out.find('\x1b') == std::string::npos);
   const auto sixteen = test::run_attnviz({"explore", kSentence, "--dump-after", "", "--color", "always"}, {{"TERM", "xterm"}});
   CHECK_THAT(sixteen.out, Contains("\x1b["));
@@ -283,4 +287,108 @@ TEST_CASE("Explore: 80 × 24 at least, glyph shading without colour, bad input e
   const auto unknown = test::run_attnviz({"explore", "the zzqx", "--dump-after", ""});
   CHECK(unknown.exit_code == 2);
   CHECK_THAT(unknown.err, Contains("zzqx"));
+}
+
+TEST_CASE("Explore: the heatmap is run's compact layout, with the cursor's cell in brackets", "[explore][compact]") {
+  const auto screen = dump("<down><down><right>");
+  const auto compact = test::run_attnviz({"run", kSentence, "--layout", "compact", "--stages", "weights", "--color", "never", "--width", "120"});
+  REQUIRE(screen.exit_code == 0);
+  REQUIRE(compact.exit_code == 0);
+  CHECK_THAT(screen.out, Contains("▸ 2 chased ░░[▒▒]░░ ░░ ░░"));
+  // Every row of the matrix as compact draws it for run: the explorer's row without its mark and brackets.
+  const std::vector<std::string> words{"the", "cat", "chased", "the", "mouse"};
+  for (int r = 0; r < 5; ++r) {
+    const std::string want = test::text_from(compact.out, std::to_string(r) + " " + words[static_cast<std::size_t>(r)]);
+    REQUIRE(!want.empty());
+    std::string got = test::text_from(screen.out, std::to_string(r) + " " + words[static_cast<std::size_t>(r)]);
+    for (char& ch : got)
+      if (ch == '[' || ch == ']') ch = ' ';
+    INFO(got);
+    CHECK(got.starts_with(want + "  "));
+  }
+  CHECK_THAT(screen.out, Contains("compact: ░▒▓█ = up to 0.866, the largest"));
+  CHECK_THAT(screen.out, Contains("[ ] = the cell explained beside"));
+  // A stage wider than the screen is a window around the cursor, every line within the width.
+  const std::string long_sentence = "clever little mouse and the hungry cat watched the dog in the kitchen as mickey and donald drew the "
+                                    "cartoon on the computer screen at night by the river bank";
+  const auto wide = test::run_attnviz({"explore", long_sentence, "--dump-after", "<right><right><right><right><right><right><right><right><right><right><right><right><right><right><right><right><right><right><right><right><right><right><right><right><right>", "--color", "never"});
+  REQUIRE(wide.exit_code == 0);
+  CHECK_THAT(wide.out, Contains("showing rows 0-"));
+  CHECK_THAT(wide.out, Contains("query \"clever\" (0) → key \"night\" (25)"));
+  std::istringstream lines(wide.out);
+  for (std::string line; std::getline(lines, line);) CHECK(display_width(line) <= 80);
+  CHECK(test::text_from(wide.out, "0 clever").find('[') != std::string::npos);
+}
+
+TEST_CASE("Explore: the top line names every setting; with --context, the context sentence", "[explore]") {
+  const auto line = [](const test::Run& r) { return r.out.substr(0, r.out.find('\n')); };
+  CHECK(line(dump("", {}, "80")) == "\"the cat chased the mouse\" · toy/toy h1/1 L1/1 T=1 1/√8 mask:none pos:none cpu");
+  CHECK(line(dump("", {}, "120")) ==
+        "\"the cat chased the mouse\" · toy/toy · head 1/1 · layer 1/1 · T 1 · scale 1/√8 · mask none · pos none · cpu");
+  CHECK(line(dump("", {}, "200")) == "\"the cat chased the mouse\" · embeddings toy · model toy · head 1/1 · layer 1/1 · T 1 · "
+                                     "scale 1/√8 · mask none · positions none · backend cpu");
+  CHECK(line(dump("tscp", {}, "200")) == "\"the cat chased the mouse\" · embeddings toy · model toy · head 1/1 · layer 1/1 · T 0.7071 · "
+                                         "scale off · mask causal · positions sinusoidal · backend cpu");
+  CHECK_THAT(line(dump("h", {"--model", "identity", "--heads", "2"}, "200")), Contains("model identity · head 2/2"));
+  const std::vector<std::string> cross{"--context", "the dog chased the cat"};
+  CHECK(line(dump("", cross, "140")) == "\"the cat chased the mouse\" ← \"the dog chased the cat\" · toy/toy · head 1/1 · layer 1/1 · T 1 · "
+                                        "scale 1/√8 · mask none · pos none · cpu");
+  const std::string narrow = line(dump("", cross, "80"));
+  CHECK(narrow == "\"the cat ch…\" ← \"the dog c…\" · toy/toy h1/1 L1/1 T=1 1/√8 mask:none pos:none cpu");
+  CHECK(display_width(narrow) <= 80);
+  test::TempDir dir;
+  const auto mask = dir.path() / "mask.json";
+  std::ofstream(mask) << "[[1,1,1,1,1],[1,1,1,1,1],[1,1,1,1,1],[1,1,1,1,1],[1,1,1,1,0]]";
+  CHECK_THAT(line(dump("", {"--mask", mask.string()}, "200")), Contains("mask file"));
+  CHECK_THAT(line(dump("x", {"--mask", mask.string()}, "200")), Contains("mask file+no self"));
+}
+
+TEST_CASE("Explore: a cell of Q, K, V or O is its projection, term by term, with the trace's numbers", "[explore]") {
+  const Toy two("identity", 2);
+  for (const std::string stage : {"queries", "keys", "values", "output"}) {
+    const explore::State s = two.after("h");
+    const Stage& out = stage == "output" ? *s.trace.find(stage) : *s.trace.find(stage, 1);
+    const Stage& in = *s.trace.find(stage == "output" ? "concat" : "embeddings");
+    const ProjectionExplanation e = explain_projection(s.trace, two.model, stage, 1, 2, 3);
+    INFO(stage);
+    const Matrix& W = stage == "queries" ? two.model.W_q : stage == "keys" ? two.model.W_k : stage == "values" ? two.model.W_v : two.model.W_o;
+    const int column = stage == "output" ? 3 : 3 + (stage == "values" ? two.model.d_v : two.model.d_k);  // head 2's columns
+    REQUIRE(e.products.size() == static_cast<std::size_t>(in.data.cols()));
+    float sum = 0;
+    for (Eigen::Index k = 0; k < in.data.cols(); ++k) {
+      CHECK(e.inputs[static_cast<std::size_t>(k)] == in.data(2, k));
+      CHECK(e.weights[static_cast<std::size_t>(k)] == W(k, column));
+      CHECK(e.products[static_cast<std::size_t>(k)] == in.data(2, k) * W(k, column));
+      sum += e.products[static_cast<std::size_t>(k)];
+    }
+    CHECK(e.value == out.data(2, 3));
+    CHECK(sum + e.bias == Approx(e.value).margin(1e-5));
+  }
+  CHECK_THROWS_WITH(explain_projection(two.after("").trace, two.model, "weights", 0, 0, 0), Contains("not a projection"));
+
+  // On screen: Tab from the weights to the queries (weights, context, concat, output, embeddings, queries).
+  const auto queries = dump("<tab><tab><tab><tab><tab><down><right>", {}, "200");
+  CHECK_THAT(queries.out, Contains("queries Q · 5 × 8"));
+  CHECK_THAT(queries.out, Contains("Q[\"cat\"][q1] = Σ over the 8 columns of X: X[\"cat\"][k] × W_q[k][q1]"));
+  const Toy toy;
+  const explore::State s = toy.after("<tab><tab><tab><tab><tab><down><right>");
+  const ProjectionExplanation e = explain_projection(s.trace, toy.model, "queries", 0, 1, 1);
+  const auto num = [](float v) { return format_number(v, 3, true); };
+  for (std::size_t k = 0; k < e.inputs.size(); ++k)
+    CHECK_THAT(queries.out, Contains(fmt::format("{}  ", e.input_labels[k])) && Contains(num(e.products[k])));
+  CHECK_THAT(queries.out, Contains(fmt::format("Q = Σ X × W_q + b_q = {} (the trace's own entry)", num(s.trace.find("queries", 0)->data(1, 1)))));
+  CHECK_THAT(queries.out, Contains("cartoon     0.200  3.500    0.700"));
+  CHECK_THAT(dump("<tab><tab><tab><down><right>", {}, "200").out, Contains("O[\"cat\"][cartoon] = Σ over the 8 columns of concat"));
+  CHECK_THAT(dump("<tab><tab><down><right>", {}, "200").out, Contains("concat[\"cat\"][a1] = A[\"cat\"][a1] of head 1 = "));
+  // With positions: PE by its sine or cosine, X = E + PE, each the trace's numbers.
+  const explore::State p = toy.after("p<tab><tab><tab><tab><tab><down><down><right><right><right>");
+  CHECK(p.stage == "positional_encoding");
+  const float pe = sinusoidal_positions(5, 8)(2, 3);
+  CHECK_THAT(dump("p<tab><tab><tab><tab><tab><down><down><right><right><right>", {}, "200").out,
+             Contains(fmt::format("PE[\"chased\"][device] = cos(p / 10000^(2/8)) with position p = 2")) &&
+                 Contains(fmt::format("= cos(0.2000) = {}: the same for every word at position 2", num(pe))));
+  const Trace& t = toy.after("p").trace;
+  CHECK_THAT(dump("p<tab><tab><tab><tab><tab><tab><down><down><right><right><right>", {}, "200").out,
+             Contains(fmt::format("X[\"chased\"][device] = E + PE = {} + {} = {}", num(t.find("token_embeddings")->data(2, 3)), num(pe),
+                                  num(t.find("embeddings")->data(2, 3)))));
 }

@@ -115,8 +115,8 @@ TEST_CASE("Explore in a terminal: a click selects a cell, resizes redraw, below 
   if (skip()) return;
   Tmux term(explore_command(""), 80, 24);
   term.wait_for("weights P · 5 × 5");
-  // An SGR mouse press as a terminal sends it: column 18, row 6 (from 1) is the cell of "chased" and key 3.
-  term.keys("-H 1b 5b 3c 30 3b 31 38 3b 36 4d 1b 5b 3c 30 3b 31 38 3b 36 6d");
+  // An SGR mouse press as a terminal sends it: column 21, row 6 (from 1) is the cell of "chased" and key 3.
+  term.keys("-H 1b 5b 3c 30 3b 32 31 3b 36 4d 1b 5b 3c 30 3b 32 31 3b 36 6d");
   term.wait_for("query \"chased\" (2) → key \"the\" (3)");
   term.resize(70, 20);
   std::string s = term.wait_for("this one is 70 x 20");

@@ -86,7 +86,6 @@ struct Fixture {
         // explore: without --dump-after it needs a terminal (exit 2); flash keeps no matrices to explore.
         {{"explore", "--dump-after"}, {{}, {"--dump-after", "<down>"}, Args{"explore", "the mouse chased the cat"}}},
         {{"explore", "--backend"}, {{}, {"--backend", "flash"}}},
-        {{"explore", "--glyphs"}, {{"--color", "always"}, {"--glyphs"}}},
         {{"train", "--embeddings"}, {{}, {"--embeddings", "toy"}, Args{"train", "--corpus", corpus, "--out", trained}}},
         {{"train", "--out"}, {{}, {"--out", trained}, Args{"train", "--corpus", corpus, "--embeddings", "toy"}}},
         {{"train", "--corpus"}, {{}, {"--corpus", corpus}, Args{"train", "--out", trained, "--embeddings", "toy"}}},
@@ -132,6 +131,7 @@ struct Fixture {
         {"--layout", {{}, {"--layout", "compact"}}},
         {"--palette", {{"--color", "always"}, {"--palette", "colorblind"}}},
         {"--heads", {{"--model", "identity"}, {"--heads", "2"}}},
+        {"--layer", {{}, {"--layer", "2"}}},  // the toy model has one layer: refused (tests/test_lm_trace.cpp: honoured)
         {"--causal", {{}, {"--causal"}}},
         {"--mask", {{}, {"--mask", mask.string()}}},
         {"--temperature", {{}, {"--temperature", "3"}}},

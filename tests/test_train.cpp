@@ -65,6 +65,8 @@ TEST_CASE("train: a tiny run is deterministic, beats its baselines and matches t
   CHECK_THAT(r.out, Contains("wordnet-lm: epoch 6/6: train loss"));
   CHECK_THAT(r.out, Contains("bigram: epoch 1/6"));
   CHECK_THAT(r.out, Contains("uniform-attention: epoch 6/6"));
+  // The progress line (a log: one line every 10 s and at the last step) gives the dev perplexity.
+  CHECK_THAT(r.err, Contains("dev perplexity") && Contains("tokens/s") && Contains("time left"));
   // The same seed and thread count: the same file, byte for byte (weights included); another seed differs.
   REQUIRE(run_attnviz(tiny_train_args(tmp.path() / "corpus", b)).exit_code == 0);
   CHECK(read_text(a) == read_text(b));
@@ -154,10 +156,10 @@ TEST_CASE("train and evaluate: bad input exits 2 with no model file", "[train][c
   auto bad_split = run_attnviz({"evaluate", "--model", out, "--corpus", corpus, "--split", "valid"});
   CHECK(bad_split.exit_code == 2);
   CHECK_THAT(bad_split.err, Contains("train, dev or test"));
-  // A version 2 file where a version 1 model is read says what it is.
-  auto run = run_attnviz({"run", "the cat", "--embeddings", "toy", "--model", out});
-  CHECK(run.exit_code == 2);
-  CHECK_THAT(run.err, Contains("trained language model"));
+  // A version 2 file runs through its own forward (tests/test_lm_trace.cpp has the numbers).
+  auto run = run_attnviz({"run", "the cat", "--embeddings", "toy", "--model", out, "--color", "never"});
+  CHECK(run.exit_code == 0);
+  CHECK_THAT(run.out, Contains("layer 1 of"));
   // --text scores any file; a file without two known words in a line is an error.
   const auto text = tmp.write("mine.txt", "The cat chased the mouse.\nShe ate the cheese!\n");
   auto t = run_attnviz({"evaluate", "--model", out, "--text", text.string()});
@@ -228,6 +230,12 @@ TEST_CASE("heads: every head of a trained model measured, described and drawn; J
     CHECK(sum == Approx(1.0).epsilon(1e-5));
     if (i < 4) CHECK(first[i][4].get<double>() == 0.0);
   }
+  // --html: BertViz's model view, one row of heads per layer, each head as the page draws a weights stage.
+  auto page = run_attnviz({"heads", "--model", model, "--corpus", corpus, "--sentence", "the cat chased the mouse", "--html", "-"});
+  REQUIRE(page.exit_code == 0);
+  CHECK_THAT(page.out, Contains("<!DOCTYPE html>") && Contains("Layer 1 of 2") && Contains("Layer 2 of 2"));
+  CHECK_THAT(page.out, Contains("weights P · head 2 of 2"));
+  CHECK_FALSE(Catch::contains(page.out, "L1H1"));  // the terminal's table is not on standard output
   auto none = run_attnviz({"heads", "--model", model});
   CHECK(none.exit_code == 2);
   CHECK_THAT(none.err, Contains("--corpus"));

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "attnviz/matrix.hpp"
+#include "attnviz/model.hpp"
 #include "attnviz/render.hpp"
 #include "attnviz/trace.hpp"
 
@@ -53,5 +54,30 @@ CellExplanation explain_cell(const Trace& trace, int head, int query, int key);
 
 // The explanation as numbered steps, every number formatted as the tables format it.
 std::string render_explanation(const CellExplanation& e, const Trace& trace, const RenderOptions& options);
+
+// One entry of a projection, Q, K, V (of a head) or O: row `row` of its input (X, Xc for the keys and values
+// of cross-attention, the heads' concat for O) times column `col` of the weights, term by term, plus the
+// bias. The inputs and the result are the trace's; the weights and the bias the model's.
+struct ProjectionExplanation {
+  std::string stage, symbol;                 // "queries", "Q"
+  std::string input_symbol, weight_symbol, bias_symbol;  // "X", "W_q", "b_q"
+  int head = 0, row = 0, col = 0;
+  std::string token, column;                 // the row's token, the column's label ("q3")
+  std::vector<std::string> input_labels;     // the input's columns (the embeddings' dimensions, or a0 …)
+  std::vector<float> inputs, weights, products;  // input[row][k], W[k][col], their product (float32)
+  bool has_bias = false;
+  float bias = 0;
+  float value = 0;  // the trace's own entry: Σ products + bias, as the backend added them up
+};
+
+// InputError when `stage` is not a projection of the trace, or the cell or head is out of range.
+ProjectionExplanation explain_projection(const Trace& trace, const Model& model, const std::string& stage, int head, int row, int col);
+std::string render_projection(const ProjectionExplanation& e, const RenderOptions& options);
+
+// Any entry of a stage that is not an attention matrix, explained with the trace's numbers: a projection as
+// above; E as the word's row of the embeddings; PE by its sine or cosine; X as E + PE; concat as the head's
+// context. (The context A is the weighted sum of the values: render_explanation's last step, per key.)
+std::string render_entry(const Trace& trace, const Model& model, const std::string& stage, int head, int row, int col,
+                         const RenderOptions& options);
 
 }  // namespace attnviz

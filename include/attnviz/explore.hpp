@@ -58,6 +58,7 @@ struct State {
   bool scale = true, causal = false, sinusoidal = false, exclude_self = false;
   std::string stage = "weights";  // the stage shown (its name)
   int head = 0;                   // 0-based
+  int layer = 0;                  // 0-based (l / L)
   int row = 0;                    // the cursor: a query (attention stages) or a token
   int key = 0;                    // the cursor's column on the attention stages
   int dim = 0;                    // the cursor's column on the other stages
@@ -79,6 +80,9 @@ State initial_state(const Context& context, const std::string& sentence, int wid
 // The next state after `key`. Every change recomputes the trace; a change the options cannot take (x with
 // the causal mask leaves the first word nothing to attend to) keeps the state and says why in `message`.
 State press(const Context& context, State state, const Key& key);
+
+// The attention layers of the context's model (l / L move between them).
+int layer_count(const Context& context);
 
 // The stages the cursor moves through with Tab, in the trace's order (per-head stages once).
 std::vector<std::string> stage_names(const Trace& trace);

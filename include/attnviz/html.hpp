@@ -26,6 +26,8 @@ struct HtmlOptions {
   // Stages shown unfolded ("tokens" and stage names, as --stages takes them); empty: every stage. The
   // others are still on the page, folded, and print unfolded.
   std::vector<std::string> open_stages;
+  // run --head: of the per-head stages only this head's (0-based) are unfolded; the others fold.
+  std::optional<int> open_head;
   // Every cell carries its hover text (0.1–0.3 KB), and browsers crawl past a few hundred thousand cells:
   // a page with more cells than this is refused (InputError) rather than written.
   std::size_t max_cells = 250000;
@@ -52,5 +54,10 @@ std::string escape_html(std::string_view text);
 // the page would hold more than options.max_cells cells.
 std::string render_html(const Trace& trace, const HtmlOptions& options);
 std::string render_html(const std::vector<HtmlSection>& sections, const HtmlOptions& options);
+
+// BertViz's model view (attnviz heads --html): every head's weights for one sentence, one row of heads per
+// layer, each head drawn as the page draws any weights stage. `layers`: one trace per layer of a trained
+// model (run_attention with language_model_layer).
+std::string render_model_view_html(const std::vector<Trace>& layers, const HtmlOptions& options);
 
 }  // namespace attnviz

@@ -21,6 +21,7 @@ struct Neighbourhood {
 // Optional "options" of a lesson: how its sentences are run (the flags of `run` with the same names).
 struct LessonOptions {
   int heads = 0;                      // 0: the model's own (other values: the identity model's split)
+  int layer = 1;                      // a trained language model's layer to show (from 1)
   bool causal = false;
   double temperature = 1.0;
   bool no_scale = false;

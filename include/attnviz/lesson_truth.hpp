@@ -22,7 +22,7 @@ inline constexpr float kClaimThreshold = 0.05f;
 
 // Output row `row` of `trace` had its weights row been uniform over the keys the query may see (the mask:
 // -inf cells of scaled_scores, or the causal rule when that stage is absent): for each head, the mean of the
-// visible rows of X (or of the context's rows) through W_v and b_v, concatenated, through W_o and b_o.
+// visible rows of what attention reads (X, the context's rows, or a trained model's layer_norm) through W_v and b_v, concatenated, through W_o and b_o.
 Vector uniform_output_row(const Trace& trace, const Model& model, int row);
 
 // Which of several named cosines is largest, and by how much over the runner-up.

@@ -98,6 +98,26 @@ struct LmPrediction {
 };
 LmPrediction lm_predict(const LmConfig& config, const std::vector<float>& params, const RowMat<float>& embeddings, const std::vector<int>& ids);
 
+// Every activation of the forward pass of one sentence (1 to max_len tokens), as evaluate and generate
+// compute them: what `run` shows of a trained model (src/core/lm_trace.cpp).
+struct LmLayerActivations {
+  RowMat<float> x_in;     // T × C   the residual stream entering the layer
+  RowMat<float> a;        // T × C   LN₁(x_in): what attention reads
+  RowMat<float> q, k, v;  // T × HD
+  std::vector<RowMat<float>> attention;  // H × (T × T)
+  RowMat<float> x_mid;    // T × C   x_in + y W_o + b_o (the residual connection)
+  RowMat<float> mlp_out;  // T × C   GELU(LN₂(x_mid) W₁ + b₁) W₂ + b₂ (empty without an MLP)
+  RowMat<float> x_out;    // T × C   the layer's output (x_mid + mlp_out, or x_mid)
+};
+struct LmActivations {
+  RowMat<float> x0;                          // T × C   E[tokens] + P[0..T)
+  std::vector<LmLayerActivations> layers;
+  RowMat<float> f;                           // T × C   LN_f(last layer's output)
+  RowMat<float> logits;                      // T × V   f Eᵀ + b_out: row t predicts token t+1
+};
+LmActivations lm_activations(const LmConfig& config, const std::vector<float>& params, const RowMat<float>& embeddings,
+                             const std::vector<int>& ids);
+
 // Sets parameters as training starts: weights N(0, 0.02) (W_o and W_2 divided by √(2L)), positions
 // N(0, 0.02), gains 1 (LN_f's 0.1), biases 0, the output bias `out_bias` (log unigram frequencies). Deterministic.
 void lm_init(const LmConfig& config, std::vector<float>& params, std::uint64_t seed, const std::vector<float>& out_bias);

@@ -100,6 +100,13 @@ void check_attention_memory(const Backend& backend, double n, double m, int head
                             double output_bytes_per_cell = 0, const std::string& outputs_named = "",
                             const std::string& shorter = "a shorter sentence");
 
+// The stages after the embeddings, computed by `backend` on `in` with options.attention: refused (InputError)
+// before any work when they would exceed --max-memory or the backend cannot, and when a number overflows.
+std::vector<Stage> compute_stages(const Backend& backend, const Model& model, const AttentionInput& in, const PipelineOptions& options,
+                                  StageTimes& times);
+// The trace's configuration for `model` computed by `backend` with `options`.
+TraceConfig trace_config(const std::string& embeddings, const Model& model, const std::string& backend, const PipelineOptions& options);
+
 // Every stage of the catalogue (stages.hpp) for `sentence`. The model's d_model must equal the embeddings' dim.
 // With positions, three stages come first: token_embeddings (E, the words' own rows), positional_encoding
 // (PE) and embeddings (X = E + PE). With a context, context_embeddings (the key/value side's rows, its own

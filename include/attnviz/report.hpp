@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@ struct ReportOptions {
   std::vector<std::string> stages;  // which stages to print ("tokens" and stage names); empty = all
   int top_k = 3;                    // top keys listed under each weights table
   bool narrate = false;             // --narrate: a plain-language paragraph before each stage (narration.hpp)
+  std::optional<int> head;          // run --head: only this head's per-head stages (0-based); nullopt = every head
   // --step: called before each printed stage with the text rendered so far, which the callee shows and which
   // is then left out of render_report's result; returning false (the user quit) ends the report there.
   std::function<bool(const std::string& shown, const Stage& next)> before_stage;
@@ -49,7 +51,7 @@ std::string render_timings(const Trace& trace, const RenderOptions& options);
 // A multi-head trace on one screen: each head named by the rule of `attnviz heads` (describe_head: a
 // previous-word, self, first-word, broad or mixed head, from its weights), its strongest key per word, and
 // every head's pattern side by side (when it fits the width). Empty with one head. render_report prints it
-// after the stages when the weights are among them.
+// after the stages when the weights are among them and no single head was chosen (ReportOptions::head).
 std::string render_heads_summary(const Trace& trace, const RenderOptions& options);
 
 std::string render_word_order(const Trace& a, const Trace& b, const std::vector<OrderRow>& rows, const RenderOptions& options);

@@ -23,8 +23,11 @@ struct AttentionInput;
 namespace stage_name {
 inline constexpr std::string_view token_embeddings = "token_embeddings";
 inline constexpr std::string_view positional_encoding = "positional_encoding";
+inline constexpr std::string_view position_embeddings = "position_embeddings";
 inline constexpr std::string_view embeddings = "embeddings";
 inline constexpr std::string_view context_embeddings = "context_embeddings";
+inline constexpr std::string_view layer_input = "layer_input";
+inline constexpr std::string_view layer_norm = "layer_norm";
 inline constexpr std::string_view queries = "queries";
 inline constexpr std::string_view keys = "keys";
 inline constexpr std::string_view values = "values";
@@ -34,6 +37,11 @@ inline constexpr std::string_view weights = "weights";
 inline constexpr std::string_view context = "context";
 inline constexpr std::string_view concat = "concat";
 inline constexpr std::string_view output = "output";
+inline constexpr std::string_view residual = "residual";
+inline constexpr std::string_view mlp = "mlp";
+inline constexpr std::string_view layer_output = "layer_output";
+inline constexpr std::string_view final_norm = "final_norm";
+inline constexpr std::string_view predictions = "predictions";
 }  // namespace stage_name
 
 // Which tokens label a stage's rows, and what its columns are.
@@ -43,6 +51,7 @@ enum class Columns {
   numbered,    // column_prefix + 0, 1, ... ("q0", "q1")
   keys,        // the key tokens: an n × m attention matrix
   heads,       // every head's numbered columns side by side ("h1.a0"; "a0" with one head)
+  words,       // vocabulary words (a trained model's likeliest next words)
 };
 
 struct StageInfo {
@@ -52,13 +61,13 @@ struct StageInfo {
   RowTokens rows = RowTokens::queries;
   Columns columns = Columns::dimensions;
   std::string_view column_prefix;  // for Columns::numbered and Columns::heads
-  std::string_view width;          // how many columns: "d_model", "d_k", "d_v", "m" (keys) or "heads*d_v"
+  std::string_view width;          // how many columns: "d_model", "d_k", "d_v", "m" (keys), "heads*d_v" or "words" (as many as shown)
   std::string_view formula;        // how it is computed, in the notation of docs/math.md
   std::string_view narration;      // the --narrate paragraph: plain ASCII, for a student new to matrices
 
   // The trace's "row_axis" and "col_axis".
   std::string_view row_axis() const { return columns == Columns::keys ? "queries" : "tokens"; }
-  std::string_view col_axis() const { return columns == Columns::keys ? "keys" : "dimensions"; }
+  std::string_view col_axis() const { return columns == Columns::keys ? "keys" : columns == Columns::words ? "words" : "dimensions"; }
   bool attention_matrix() const { return columns == Columns::keys; }
 };
 
@@ -93,6 +102,8 @@ Stage make_stage(std::string_view name, std::optional<int> head, const Attention
 // A stage of the embedding side (token_embeddings … context_embeddings): rows `tokens`, columns `dims`.
 Stage make_embedding_stage(std::string_view name, const std::vector<std::string>& tokens, const std::vector<std::string>& dims,
                            Matrix data);
+// Any stage that is not per head, with its rows and columns labelled as given (a trained model's stages).
+Stage make_labelled_stage(std::string_view name, const std::vector<std::string>& rows, const std::vector<std::string>& cols, Matrix data);
 // The labelled stages after the embeddings, in trace order: per head Q, K, V, (S, S', P), A, then concat, O.
 std::vector<Stage> label_stages(const Model& model, const AttentionInput& in, AttentionNumbers numbers);
 

@@ -49,8 +49,10 @@ struct TraceConfig {
   bool causal = false;
   bool custom_mask = false;
   bool exclude_self = false;  // the diagonal masked (--exclude-self): no word attends to itself
-  std::string positions = "none";
+  std::string positions = "none";     // "none", "sinusoidal", or "learned" (a trained language model)
   std::optional<std::string> context;  // the context sentence of cross-attention
+  int layer = 0;   // a trained language model: the layer shown (from 1) of `layers`; 0 for a one-layer model
+  int layers = 0;
 };
 
 // What each step of a backend took, in the order they ran: (what, milliseconds). Backends that measure

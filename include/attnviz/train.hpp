@@ -35,7 +35,9 @@ struct TrainProgress {
   double loss = 0;                 // mean loss (nats a token) of the epoch so far
   double tokens_per_second = 0;
   double elapsed_seconds = 0, seconds_left = 0;
+  double dev_perplexity = 0;       // on the first kProgressDevSentences of dev, measured every tenth of the run (0: no dev)
 };
+inline constexpr std::size_t kProgressDevSentences = 1000;
 
 struct EpochResult {
   int epoch = 0;
@@ -81,6 +83,7 @@ struct LoadedLm {
   std::filesystem::path path;
   LanguageModel model;
   LmEmbeddings inputs;
+  Embeddings emb;  // the embeddings as loaded (words, vectors, dimension labels)
 };
 LoadedLm load_trained_model(const std::string& spec, const std::optional<std::string>& data_dir);
 

@@ -40,6 +40,7 @@ AttentionFlags lesson_flags(const LessonOptions& o, const AttentionFlags& user) 
   f.backend = user.backend;
   f.kernel = user.kernel;
   f.heads = o.heads;
+  f.layer = o.layer;
   f.causal = o.causal;
   f.temperature = o.temperature;
   f.no_scale = o.no_scale;
@@ -78,7 +79,8 @@ int demo(const DemoArgs& a) {
   const Embeddings emb = load_embeddings_for_sentences(data, lesson.embeddings, lesson.sentences, extra);
   // The lesson's model goes with the lesson's embeddings; with other embeddings, their default model.
   const std::string model_name = data.model.value_or(data.embeddings ? default_model_for(emb, data.data_dir) : lesson.model);
-  const Model model = resolve_model(model_name, emb.dim, lesson.options.heads, data.data_dir, data.gain);
+  const Model model = resolve_model(model_name, emb.dim, lesson.options.heads, data.data_dir,
+                                    model_name == lesson.model ? lesson.options.layer - 1 : 0, data.gain);
   const PipelineOptions& options = settings.pipeline;
   const bool shows_shift = !lesson.word.empty();
 

@@ -51,7 +51,8 @@ Command add_explore_command(CLI::App& app) {
       ->required()
       ->type_name("SENTENCE");
   // The options of run that change what is computed and how it looks; one screen, so no files and no --stages.
-  add_common_options(*cmd, args->common, {{Group::data, Group::attention, Group::display}, {"--stages", "--layout"}, {}});
+  // The heatmap is always the compact layout, whose cells are always shaded: no --layout, no --glyphs.
+  add_common_options(*cmd, args->common, {{Group::data, Group::attention, Group::display}, {"--stages", "--layout", "--glyphs"}, {}});
   cmd->add_option("--dump-after", args->dump_after,
                   "Press KEYS, print the final screen as text and exit (no terminal needed): characters are keys; <up> <down> "
                   "<left> <right> <tab> <s-tab> <enter> <esc> <bs> <space> <lt> <c-c> <c-u> <click:X,Y> <resize:WxH> name the others")

@@ -145,6 +145,10 @@ int flash(const FlashArgs& a) {
   const std::string sentence = join_words(a.sentence);
   // The same embeddings and default model as run (toy with toy, identity with other embeddings).
   const auto [emb, model] = load_embeddings_and_model(a.common, {sentence});
+  if (model.language_model)
+    throw InputError(fmt::format("flash walks one attention over the embeddings; the trained model '{}' has layers: use attnviz run "
+                                 "--model {} --backend flash",
+                                 model.name, model.name));
   if (a.head < 1 || a.head > model.heads)
     throw InputError(fmt::format("--head {} does not exist: the model '{}' has {} head{}", a.head, model.name, model.heads,
                                  model.heads == 1 ? "" : "s"));
@@ -254,7 +258,7 @@ Command add_flash_command(CLI::App& app) {
   // no other backend, no stage list, no page (and the masks it walks are --causal and --mask).
   add_common_options(*cmd, args->common,
                      {{Group::data, Group::attention, Group::display, Group::output},
-                      {"--backend", "--kernel", "--stages", "--html", "--html-range", "--exclude-self"},
+                      {"--backend", "--kernel", "--stages", "--html", "--html-range", "--exclude-self", "--layer"},
                       {}});
   cmd->footer(R"(Examples:
   attnviz flash "the cat chased the mouse" --block-rows 2 --block-cols 3

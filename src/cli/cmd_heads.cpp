@@ -7,6 +7,10 @@
 #include "attnviz/error.hpp"
 #include "attnviz/export.hpp"
 #include "attnviz/heads.hpp"
+#include "attnviz/html.hpp"
+#include "attnviz/lm_trace.hpp"
+#include "attnviz/output_file.hpp"
+#include "attnviz/pipeline.hpp"
 #include "attnviz/tokenizer.hpp"
 #include "attnviz/train.hpp"
 #include "common.hpp"
@@ -22,6 +26,7 @@ struct HeadsArgs {
   std::optional<std::string> text;
   std::string sentence = "the cat chased the mouse";
   std::optional<std::string> json;
+  std::optional<std::string> html;
   bool ascii = false;
   std::optional<std::string> data_dir;
 };
@@ -29,7 +34,13 @@ struct HeadsArgs {
 int heads(const HeadsArgs& a) {
   if (a.corpus.has_value() == a.text.has_value()) throw InputError("give either --corpus DIR (with --split, default dev) or --text FILE to measure the heads on");
   const Split split = parse_split(a.split);
-  const LoadedLm loaded = load_trained_model(a.model, a.data_dir);
+  if (a.json == "-" && a.html == "-") throw InputError("--json - and --html - both want standard output; give one of them a file name");
+  std::vector<NamedFile> outputs;
+  if (a.json) outputs.push_back({"--json", *a.json});
+  if (a.html) outputs.push_back({"--html", *a.html});
+  check_output_files(outputs, {{"--model", a.model}});
+  const auto shared = std::make_shared<const LoadedLm>(load_trained_model(a.model, a.data_dir));
+  const LoadedLm& loaded = *shared;
   const LmConfig& c = loaded.model.config;
   if (c.layers == 0 || c.mixing != Mixing::attention)
     throw InputError(fmt::format("{}: has no learned attention heads (mixing {}, {} layers)", loaded.path.string(), mixing_name(c.mixing), c.layers));
@@ -47,6 +58,15 @@ int heads(const HeadsArgs& a) {
   if (sentences.empty()) throw InputError("no sentence of two or more tokens to measure the heads on");
   const auto stats = measure_heads(c, loaded.model.params, loaded.inputs.E, sentences);
   const auto attention = lm_attention(c, loaded.model.params, loaded.inputs.E, ids);
+  // The page: each layer traced as run traces it (the model's own forward), its heads' weights side by side.
+  std::string page;
+  if (a.html) {
+    PipelineOptions options;
+    options.unknown = UnknownWords::zero;  // a word the model lacks is <unk>, as above
+    std::vector<Trace> layers;
+    for (int l = 0; l < c.layers; ++l) layers.push_back(run_attention(loaded.emb, language_model_layer(shared, l), a.sentence, options));
+    page = render_model_view_html(layers, HtmlOptions{});
+  }
   if (a.json) {
     auto doc = heads_json(stats, sentences.size());
     doc["sentence"] = {{"tokens", words}, {"attention", nlohmann::ordered_json::array()}};
@@ -56,7 +76,8 @@ int heads(const HeadsArgs& a) {
     }
     write_output(*a.json, to_pretty_json(doc));
   }
-  if (a.json == "-") return 0;
+  if (a.html) write_output(*a.html, page);
+  if (a.json == "-" || a.html == "-") return 0;
   std::cout << fmt::format("{}: {} layer(s) × {} head(s), measured on {} sentences ({})\n", loaded.path.string(), c.layers, c.heads,
                            sentences.size(), a.corpus ? fmt::format("{} split of {}", a.split, *a.corpus) : *a.text);
   std::cout << fmt::format("{:<6} {:>8} {:>6} {:>6} {:>6} {:>8}  {}\n", "head", "previous", "self", "first", "back", "entropy", "what it does");
@@ -81,12 +102,15 @@ Command add_heads_command(CLI::App& app) {
   cmd->add_option("--text", a.text, "A plain-text file to measure on instead, one sentence a line")->type_name("FILE");
   cmd->add_option("--sentence", a.sentence, "The sentence whose patterns are drawn (default \"the cat chased the mouse\")")->type_name("SENTENCE");
   cmd->add_option("--json", a.json, "Write the measurements and the sentence's weights as JSON to PATH ('-': standard output only)")->type_name("PATH|-");
+  cmd->add_option("--html", a.html, "Write the sentence's every head (one row of heads per layer) as one self-contained page to PATH ('-': standard output only)")
+      ->type_name("PATH|-");
   cmd->add_flag("--ascii", a.ascii, "Shade the grid with ASCII characters");
   cmd->add_option("--data-dir", a.data_dir, "Folder of the bundled data (default: found automatically; or ATTNVIZ_DATA)")->type_name("DIR");
   cmd->footer(R"(Examples:
   attnviz heads --model wordnet-lm --corpus corpus
   attnviz heads --model lm.json --corpus corpus --sentence "she sat on the bank of the river" --ascii
-  attnviz heads --model lm.json --text my-sentences.txt --json heads.json)");
+  attnviz heads --model lm.json --text my-sentences.txt --json heads.json
+  attnviz heads --corpus corpus --sentence "the computer mouse" --html heads.html   (BertViz's model view))");
   return {cmd, [args] { return heads(*args); }, reset_to_defaults(args)};
 }
 

@@ -1,8 +1,11 @@
 // attnviz run SENTENCE: every stage of one sentence.
 #include <iostream>
 
+#include <fmt/format.h>
+
 #include "attnviz/compare.hpp"
 #include "attnviz/data.hpp"
+#include "attnviz/error.hpp"
 #include "attnviz/explain.hpp"
 #include "attnviz/export.hpp"
 #include "attnviz/step.hpp"
@@ -17,6 +20,7 @@ struct RunArgs {
   CommonOptions common;
   ClassroomFlags classroom;
   int neighbours = 0;
+  std::optional<int> head;  // --head H, from 1
 };
 
 int run(const RunArgs& a) {
@@ -27,6 +31,10 @@ int run(const RunArgs& a) {
   const Trace trace = run_attention(emb, model, sentence, settings.pipeline);
   print_warnings(trace);
   if (a.classroom.query) find_token(trace.tokens, *a.classroom.query, "--query", trace.sentence);
+  if (a.head && *a.head > trace.config.heads)
+    throw InputError(fmt::format("--head {} does not exist: the model '{}' has {} head{}", *a.head, trace.config.model, trace.config.heads,
+                                 trace.config.heads == 1 ? "" : "s"));
+  if (a.head) report.head = settings.html.open_head = *a.head - 1;
   settings.output.write([&] { return trace_to_json(trace); }, [&] { return render_html(trace, settings.html); });
   if (!settings.output.tables()) return 0;
 
@@ -56,6 +64,9 @@ Command add_run_command(CLI::App& app) {
   cmd->add_option("--neighbours", args->neighbours, "Also list the K nearest vocabulary words of every token's output")
       ->check(CLI::Range(1, 1000))
       ->type_name("K");
+  cmd->add_option("--head", args->head, "Print only head H's per-head tables (from 1); the page keeps every head but unfolds only H's, the JSON keeps every head")
+      ->check(CLI::Range(1, 4096))
+      ->type_name("H");
   cmd->footer(R"(Examples:
   attnviz run "the cat chased the mouse"
   attnviz run "the cat chased the mouse" --stages weights,output --precision 2
@@ -67,6 +78,7 @@ Command add_run_command(CLI::App& app) {
   attnviz run "the cat sat" --embeddings ~/glove.6B.300d.txt --vocab-limit 20000
   attnviz run "the cat chased the mouse" --html cat.html   (one page, works offline)
   attnviz run "the cat chased the mouse" --backend cuda --timings
+  attnviz run "the computer mouse" --model wordnet-lm --layer 2 --head 1   (the trained model's own forward)
   attnviz "the cat chased the mouse"                 (run is the default command))");
   return {cmd, [args] { return run(*args); }, reset_to_defaults(args)};
 }

@@ -78,9 +78,10 @@ LanguageModel train_one(const TrainArgs& a, const LmConfig& config, const std::s
     // A terminal gets a line rewritten about once a second; a log gets one line every 10 seconds.
     if (now - last < std::chrono::seconds(tty ? 1 : 10) && p.step != p.steps) return;
     last = now;
-    std::cerr << fmt::format("{}{}: epoch {}/{}  step {}/{}  loss {:.3f}  {:.0f} tokens/s  time left {}{}", tty ? "\r" : "", name,
-                             p.epoch, p.epochs, p.step, p.steps, p.loss, p.tokens_per_second, duration(p.seconds_left),
-                             tty ? "\x1b[K" : "\n")
+    std::cerr << fmt::format("{}{}: epoch {}/{}  step {}/{}  loss {:.3f}{}  {:.0f} tokens/s  time left {}{}", tty ? "\r" : "", name,
+                             p.epoch, p.epochs, p.step, p.steps, p.loss,
+                             p.dev_perplexity > 0 ? fmt::format("  dev perplexity {:.1f}", p.dev_perplexity) : "", p.tokens_per_second,
+                             duration(p.seconds_left), tty ? "\x1b[K" : "\n")
               << std::flush;
   };
   const auto start = std::chrono::steady_clock::now();

@@ -16,6 +16,7 @@
 #include "attnviz/error.hpp"
 #include "attnviz/export.hpp"
 #include "attnviz/mask.hpp"
+#include "attnviz/train.hpp"
 
 namespace attnviz::cli {
 
@@ -165,6 +166,14 @@ const std::vector<SharedOption>& shared_options() {
          app.add_option("--heads", o.attention.heads, "Number of heads (the identity model: any divisor of the embedding size)")
              ->check(CLI::Range(1, 4096))
              ->type_name("H");
+       }},
+      {"--layer", Group::attention,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_option("--layer", o.attention.layer,
+                        "With a trained model (--model wordnet-lm): the layer whose attention to show, from 1 (default 1); "
+                        "the last layer also shows the next-word predictions")
+             ->check(CLI::Range(1, 64))
+             ->type_name("N");
        }},
       {"--causal", Group::attention,
        [](CLI::App& app, CommonOptions& o) {
@@ -381,10 +390,20 @@ Embeddings load_embeddings_for_sentences(const DataOptions& o, const std::string
 
 EmbeddingsAndModel load_embeddings_and_model(const CommonOptions& o, std::vector<std::string> sentences,
                                              const std::vector<std::string>& extra_words) {
+  // A trained language model reads its own embeddings (every word of them: its vocabulary).
+  if (o.data.model && *o.data.model != "identity" && !o.data.model->empty() &&
+      is_language_model_file(input_file("models", *o.data.model, o.data.data_dir))) {
+    Model model = resolve_model(*o.data.model, 0, o.attention.heads, o.data.data_dir, o.attention.layer - 1);
+    const LoadedLm& lm = *model.language_model;
+    if (o.data.embeddings && embeddings_alias(*o.data.embeddings) != lm.model.embeddings)
+      throw InputError(fmt::format("--embeddings {}: the trained model '{}' reads its own embeddings '{}'; leave out --embeddings",
+                                   *o.data.embeddings, model.name, lm.model.embeddings));
+    return {lm.emb, std::move(model)};
+  }
   if (o.attention.context) sentences.push_back(*o.attention.context);
   Embeddings emb = load_embeddings_for_sentences(o.data, "toy", sentences, extra_words);
-  Model model = resolve_model(o.data.model.value_or(default_model_for(emb, o.data.data_dir)), emb.dim, o.attention.heads,
-                              o.data.data_dir, o.data.gain);
+  Model model = resolve_model(o.data.model.value_or(default_model_for(emb, o.data.data_dir)), emb.dim, o.attention.heads, o.data.data_dir,
+                              o.attention.layer - 1, o.data.gain);
   return {std::move(emb), std::move(model)};
 }
 

@@ -35,6 +35,7 @@ struct DataOptions {
 // attention: what is computed, and where.
 struct AttentionFlags {
   int heads = 0;  // 0: the model's own
+  int layer = 1;  // --layer N: which layer of a trained language model (from 1)
   bool causal = false;
   std::optional<std::string> mask_file;
   double temperature = 1.0;  // checked, then narrowed to float32, in build_settings

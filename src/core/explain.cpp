@@ -102,4 +102,62 @@ CellExplanation explain_cell(const Trace& trace, int head, int query, int key) {
   return e;
 }
 
+ProjectionExplanation explain_projection(const Trace& trace, const Model& model, const std::string& stage, int head, int row, int col) {
+  // Which input, which weights: Q = X W_q + b_q, K and V from Xc with a context, O = concat W_o + b_o.
+  struct Projection {
+    std::string_view stage, symbol, weight, bias;
+    const Matrix* W;
+    const Vector* b;
+    int width;  // the per-head width of the weights' columns (0: all of them, for O)
+  };
+  const Projection kProjections[]{{stage_name::queries, "Q", "W_q", "b_q", &model.W_q, &model.b_q, model.d_k},
+                                  {stage_name::keys, "K", "W_k", "b_k", &model.W_k, &model.b_k, model.d_k},
+                                  {stage_name::values, "V", "W_v", "b_v", &model.W_v, &model.b_v, model.d_v},
+                                  {stage_name::output, "O", "W_o", "b_o", &model.W_o, &model.b_o, 0}};
+  const Projection* p = nullptr;
+  for (const Projection& candidate : kProjections)
+    if (candidate.stage == stage) p = &candidate;
+  if (!p) throw InputError(fmt::format("'{}' is not a projection (queries, keys, values or output)", stage));
+  const bool per_head = p->width > 0;
+  if (per_head && (head < 0 || head >= trace.config.heads))
+    throw InputError(fmt::format("head {} does not exist: the model has {} head{}", head + 1, trace.config.heads, trace.config.heads == 1 ? "" : "s"));
+  // What the projection reads: the heads' concat for O; for Q, K and V the embeddings, the context's for K
+  // and V of cross-attention, or a trained model's layer norm of the layer's input (the stage named so).
+  const bool cross = trace.config.context.has_value() && stage != stage_name::queries && stage != stage_name::output;
+  const std::string_view input_name = stage == stage_name::output       ? stage_name::concat
+                                      : cross                           ? stage_name::context_embeddings
+                                      : trace.find("layer_norm") != nullptr ? std::string_view("layer_norm")
+                                                                        : stage_name::embeddings;
+  const Stage* out = per_head ? trace.find(stage, head) : trace.find(stage);
+  const Stage* in = trace.find(input_name);
+  if (!out || !in) throw InputError(fmt::format("the trace has no {} stage to explain", !out ? std::string(stage) : std::string(input_name)));
+  if (row < 0 || row >= out->data.rows() || col < 0 || col >= out->data.cols())
+    throw InputError(fmt::format("cell ({}, {}) is outside the {} × {} {} matrix", row, col, out->data.rows(), out->data.cols(), stage));
+  const int w_col = per_head ? head * p->width + col : col;
+  if (p->W->rows() != in->data.cols() || w_col >= p->W->cols())
+    throw InputError(fmt::format("the model's {} is {} × {}, which does not fit the trace's {}", p->weight, p->W->rows(), p->W->cols(), input_name));
+
+  ProjectionExplanation e;
+  e.stage = stage;
+  e.symbol = p->symbol;
+  e.input_symbol = input_name == stage_name::concat ? std::string("concat") : in->symbol;
+  e.weight_symbol = p->weight;
+  e.bias_symbol = p->bias;
+  e.head = per_head ? head : 0;
+  e.row = row;
+  e.col = col;
+  e.token = out->row_labels[static_cast<std::size_t>(row)];
+  e.column = out->col_labels[static_cast<std::size_t>(col)];
+  e.input_labels = in->col_labels;
+  for (Eigen::Index k = 0; k < in->data.cols(); ++k) {
+    e.inputs.push_back(in->data(row, k));
+    e.weights.push_back((*p->W)(k, w_col));
+    e.products.push_back(e.inputs.back() * e.weights.back());
+  }
+  e.has_bias = model.has_biases;
+  e.bias = w_col < p->b->size() ? (*p->b)(w_col) : 0.0f;
+  e.value = out->data(row, col);
+  return e;
+}
+
 }  // namespace attnviz

@@ -18,7 +18,7 @@ namespace {
 
 LessonOptions lesson_options(const io::json& o, const std::string& source) {
   if (!o.is_object()) throw InputError(fmt::format("{}: \"options\" must be an object", source));
-  static const std::vector<std::string> known{"heads", "causal", "temperature", "no_scale", "positions", "word_order"};
+  static const std::vector<std::string> known{"heads", "causal", "temperature", "no_scale", "positions", "word_order", "layer"};
   for (const auto& [key, value] : o.items())
     if (std::find(known.begin(), known.end(), key) == known.end())
       throw InputError(fmt::format("{}: unknown lesson option \"{}\"; known: {}", source, key, fmt::join(known, ", ")));
@@ -30,6 +30,7 @@ LessonOptions lesson_options(const io::json& o, const std::string& source) {
   };
   LessonOptions l;
   if (o.contains("heads")) l.heads = io::get_positive_int(o, "heads", source);
+  if (o.contains("layer")) l.layer = io::get_positive_int(o, "layer", source);
   if (o.contains("temperature")) l.temperature = io::to_float(o.at("temperature"), "options.temperature", source);
   l.causal = flag("causal");
   l.no_scale = flag("no_scale");

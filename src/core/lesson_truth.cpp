@@ -34,7 +34,9 @@ float margin_growth(const std::vector<float>& from, const std::vector<float>& to
 }  // namespace
 
 Vector uniform_output_row(const Trace& trace, const Model& model, int row) {
+  // What attention reads: the context's rows, a trained model's layer norm, or the embeddings.
   const Stage* kv = trace.find("context_embeddings");
+  if (!kv) kv = trace.find("layer_norm");
   if (!kv) kv = trace.find("embeddings");
   if (!kv) throw Error("the trace lacks the embeddings stage");
   const bool cross = trace.find("context_embeddings") != nullptr;

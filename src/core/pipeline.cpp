@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include "attnviz/error.hpp"
+#include "attnviz/lm_trace.hpp"
 #include "attnviz/tokenizer.hpp"
 #include "attnviz/stages.hpp"
 
@@ -444,24 +445,22 @@ std::optional<std::string> identity_flat_note(const Trace& trace, double current
 
 }  // namespace
 
-Trace run_attention(const Embeddings& emb, const Model& model, const std::string& sentence, const PipelineOptions& given) {
-  const PipelineOptions options = given.exclude_self ? without_self(emb, sentence, given) : given;
-  Trace trace;
-  const AttentionInput in = prepare_input(emb, model, sentence, options, trace);
-  auto backend = make_backend(options.backend);
-  check_attention_memory(*backend, static_cast<double>(in.X.rows()), static_cast<double>(in.X_kv.rows()), model.heads,
+std::vector<Stage> compute_stages(const Backend& backend, const Model& model, const AttentionInput& in, const PipelineOptions& options,
+                                  StageTimes& times) {
+  check_attention_memory(backend, static_cast<double>(in.X.rows()), static_cast<double>(in.X_kv.rows()), model.heads,
                          options.max_memory_bytes, options.output_bytes_per_cell, options.outputs_named);
-  if (auto why = backend->unsupported(model, in, options.attention)) throw InputError(*why);
-
-  auto stages = backend->compute_timed(model, in, options.attention, trace.timings);
+  if (auto why = backend.unsupported(model, in, options.attention)) throw InputError(*why);
+  auto stages = backend.compute_timed(model, in, options.attention, times);
   check_finite(stages, options);
-  for (auto& s : stages) trace.stages.push_back(std::move(s));
+  return stages;
+}
 
-  TraceConfig& c = trace.config;
-  c.embeddings = emb.name;
+TraceConfig trace_config(const std::string& embeddings, const Model& model, const std::string& backend, const PipelineOptions& options) {
+  TraceConfig c;
+  c.embeddings = embeddings;
   c.model = model.name;
   c.weights_origin = model.origin;
-  c.backend = backend->name();
+  c.backend = backend;
   c.heads = model.heads;
   c.d_model = model.d_model;
   c.d_k = model.d_k;
@@ -469,10 +468,22 @@ Trace run_attention(const Embeddings& emb, const Model& model, const std::string
   c.scale = options.attention.scale ? 1.0f / std::sqrt(static_cast<float>(model.d_k)) : 1.0f;
   c.temperature = options.attention.temperature;
   c.causal = options.attention.causal;
-  c.custom_mask = given.attention.mask.has_value();
-  c.exclude_self = given.exclude_self;
+  c.custom_mask = options.attention.mask.has_value();  // run_attention corrects it for --exclude-self's own mask
+  c.exclude_self = options.exclude_self;
   c.positions = options.positions;
   c.context = options.context;
+  return c;
+}
+
+Trace run_attention(const Embeddings& emb, const Model& model, const std::string& sentence, const PipelineOptions& given) {
+  if (model.language_model) return run_language_model(emb, model, sentence, given);  // its own forward (lm_trace.hpp)
+  const PipelineOptions options = given.exclude_self ? without_self(emb, sentence, given) : given;
+  Trace trace;
+  const AttentionInput in = prepare_input(emb, model, sentence, options, trace);
+  auto backend = make_backend(options.backend);
+  for (auto& st : compute_stages(*backend, model, in, options, trace.timings)) trace.stages.push_back(std::move(st));
+  trace.config = trace_config(emb.name, model, backend->name(), options);
+  trace.config.custom_mask = given.attention.mask.has_value();
   // The export carries the notes, so a reader of the JSON also learns which tokens were split or zeroed.
   for (const auto& w : trace.warnings) trace.notes.push_back(w);
   if (!backend->stores_attention_matrices())

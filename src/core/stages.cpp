@@ -21,7 +21,10 @@ const std::vector<StageInfo>& stage_catalogue() {
        "Attention on its own cannot tell word order: shuffle the words and every token would get the same result. So each "
        "token gets a pattern of waves (sines and cosines) that depends only on its position, and the pattern is added to "
        "its embedding. Row p of this table is what is added to the token at position p."},
-      {stage_name::embeddings, "X", false, RowTokens::queries, Columns::dimensions, "", "d_model", "X = E (+ PE with --positions sinusoidal)",
+      {stage_name::position_embeddings, "P", false, RowTokens::queries, Columns::dimensions, "", "d_model", "P = the learned row of each position (a trained model)",
+       "A trained model learns its own position patterns instead of using waves: one row of numbers per position, "
+       "adjusted in training like every other weight. Row p is what is added to the word at position p, whatever the word."},
+      {stage_name::embeddings, "X", false, RowTokens::queries, Columns::dimensions, "", "d_model", "X = E (+ PE with --positions sinusoidal; + P in a trained model)",
        "Each token is looked up in a dictionary of vectors. A vector is just a list of numbers, one per dimension, and "
        "words with similar meanings have similar lists. The toy dimensions have names (animal, cartoon, ...) so you can "
        "read them. Note: a word gets the same numbers in every sentence. That is the problem attention solves. (With "
@@ -29,6 +32,15 @@ const std::vector<StageInfo>& stage_catalogue() {
       {stage_name::context_embeddings, "Xc", false, RowTokens::keys, Columns::dimensions, "", "d_model", "Xc = the context's embeddings (+ its PE)",
        "With cross-attention there is a second sentence, the context. The questions (queries) still come from the first "
        "sentence, but the keys and values come from the context: these are the context's vectors, one row per token."},
+      {stage_name::layer_input, "x", false, RowTokens::queries, Columns::dimensions, "", "d_model", "x = the output of the layer before (the residual stream)",
+       "A trained model stacks layers. This layer does not start from the dictionary vectors: it reads what the layers "
+       "before it made of them. Each row is still one token, now carrying what the earlier layers added from the words "
+       "around it. This running sum is called the residual stream."},
+      {stage_name::layer_norm, "a", false, RowTokens::queries, Columns::dimensions, "", "d_model", "a = (x − mean) / √(variance + 10⁻⁵) ∘ γ + β, per row",
+       "Before attention reads a row, the row is normalised: subtract the row's average, divide by its spread, so every "
+       "row has average 0 and spread 1; then every dimension is stretched and shifted by two learned lists (gain and "
+       "bias). Long or short rows are put on one scale, so no token shouts over the others. This is layer norm; the "
+       "queries, keys and values below are made from these rows."},
       {stage_name::queries, "Q", true, RowTokens::queries, Columns::numbered, "q", "d_k", "Q = X W_q + b_q",
        "Each token now asks a question. Its query is a new list of numbers made from its embedding: every entry is a "
        "weighted sum of the embedding's entries, with weights (W_q) {origin}. Think of the query as "
@@ -61,6 +73,25 @@ const std::vector<StageInfo>& stage_catalogue() {
        "A last table of weights (W_o) mixes the result back to the size of an embedding. This is the contextualized "
        "embedding: the same word now has different numbers in different sentences, because it has absorbed what it "
        "attended to. Compare it with the embeddings table above."},
+      {stage_name::residual, "x'", false, RowTokens::queries, Columns::dimensions, "", "d_model", "x' = x + O (the residual connection)",
+       "A trained model does not replace a token's row with the attention output: it adds the output to the row it "
+       "already had. So each token keeps its own word and gains what it read from the others. This addition is the "
+       "residual connection; it is why deep models can be trained at all."},
+      {stage_name::mlp, "M", false, RowTokens::queries, Columns::dimensions, "", "d_model", "M = GELU(LN₂(x') W₁ + b₁) W₂ + b₂",
+       "Then each token is worked on alone, with no look at the others: its row is normalised again, multiplied by a "
+       "wide table of weights, bent by a smooth function (GELU, which lets positive numbers through and squashes "
+       "negative ones), and multiplied back to the row's size. This small network is the MLP."},
+      {stage_name::layer_output, "x''", false, RowTokens::queries, Columns::dimensions, "", "d_model", "x'' = x' + M",
+       "The MLP's result is added to the row too (another residual connection). This is what the layer hands to the "
+       "next one."},
+      {stage_name::final_norm, "f", false, RowTokens::queries, Columns::dimensions, "", "d_model", "f = LN_f(x), the last layer's output normalised",
+       "After the last layer every row is normalised once more (a last layer norm with its own gain and bias). Each row "
+       "is now the model's summary of the sentence up to that word, ready to be compared with every word of the "
+       "vocabulary."},
+      {stage_name::predictions, "p", false, RowTokens::queries, Columns::words, "", "words", "p = softmax(f Eᵀ + b_out) over every word of the vocabulary",
+       "Finally each row is compared with every word's dictionary vector (the same vectors the model started from), "
+       "plus a learned bias per word, and softmax turns the comparisons into probabilities for the next word. Row "
+       "\"computer\" holds what the model expects right after \"computer\". Only each row's likeliest words are shown."},
   };
   return catalogue;
 }
@@ -98,6 +129,7 @@ Stage make_stage(std::string_view name, std::optional<int> head, const Attention
     case Columns::dimensions: cols = in.dim_labels; break;
     case Columns::numbered: cols = numbered(info.column_prefix, data.cols()); break;
     case Columns::keys: cols = in.key_tokens; break;
+    case Columns::words: throw std::logic_error(fmt::format("'{}' has word columns: make it with make_labelled_stage", name));
     case Columns::heads:
       for (int h = 0; h < heads; ++h)
         for (Eigen::Index c = 0; c < data.cols() / heads; ++c)
@@ -109,11 +141,15 @@ Stage make_stage(std::string_view name, std::optional<int> head, const Attention
                info.rows == RowTokens::queries ? in.query_tokens : in.key_tokens, std::move(cols), std::move(data)};
 }
 
-Stage make_embedding_stage(std::string_view name, const std::vector<std::string>& tokens, const std::vector<std::string>& dims,
-                           Matrix data) {
+Stage make_labelled_stage(std::string_view name, const std::vector<std::string>& rows, const std::vector<std::string>& cols, Matrix data) {
   const StageInfo& info = stage_info(name);
   return Stage{std::string(info.name), std::string(info.symbol), std::nullopt, std::string(info.row_axis()),
-               std::string(info.col_axis()), tokens, dims, std::move(data)};
+               std::string(info.col_axis()), rows, cols, std::move(data)};
+}
+
+Stage make_embedding_stage(std::string_view name, const std::vector<std::string>& tokens, const std::vector<std::string>& dims,
+                           Matrix data) {
+  return make_labelled_stage(name, tokens, dims, std::move(data));
 }
 
 std::vector<Stage> label_stages(const Model& model, const AttentionInput& in, AttentionNumbers numbers) {

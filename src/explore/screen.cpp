@@ -11,6 +11,7 @@
 #include "attnviz/compare.hpp"
 #include "attnviz/explain.hpp"
 #include "attnviz/explore.hpp"
+#include "attnviz/stages.hpp"
 #include "attnviz/tokenizer.hpp"
 
 namespace attnviz::explore {
@@ -20,7 +21,7 @@ namespace {
 // The heatmap takes what the panel leaves; the panel keeps at least this many columns.
 constexpr int kPanelMin = 36;
 constexpr int kGap = 2;
-constexpr int kMaxLabel = 8;
+constexpr int kLegendWidth = 44;  // the heatmap's columns at least, for its legend, when the screen has them
 
 // `text` cut to `width` terminal columns (plain text: no escapes).
 std::string cut(const std::string& text, int width) {
@@ -123,26 +124,6 @@ const Stage* shown_stage(const State& s) {
 
 int cursor_col(const State& s, const Stage& st) { return st.is_attention() ? s.key : s.dim; }
 
-// Where the heatmap sits and which part of the matrix it shows.
-struct Grid {
-  const Stage* stage = nullptr;
-  bool numbers = true;  // numbers in the cells, else one shading character per cell
-  int precision = 2;
-  int number_width = 0;  // of the printed numbers
-  int cell = 0;          // columns a cell takes, without its separator
-  int label = 0;         // the row labels' column, with the cursor mark
-  int row0 = 0, rows = 0, col0 = 0, cols = 0;  // the rows and columns in view
-  int top = 3, left = 0;                       // the screen row of the first matrix row, the column of the first cell
-  int width = 0;                               // the heatmap's columns on screen
-};
-
-bool shading(const Context& context) { return context.render.glyphs || (context.render.color != ColorDepth::ansi256 && context.render.color != ColorDepth::truecolor); }
-
-std::string row_label(const Stage& st, int r) {
-  const std::string name = r < static_cast<int>(st.row_labels.size()) ? st.row_labels[static_cast<std::size_t>(r)] : std::to_string(r);
-  return cut(fmt::format("{} {}", r, render_detail::sanitize(name)), kMaxLabel + 3);
-}
-
 // The first index of a window of `shown` out of `total` that keeps `cursor` in view, centred when it can.
 int window_start(int cursor, int shown, int total) {
   if (shown >= total) return 0;
@@ -159,96 +140,107 @@ int panel_need(const std::vector<std::string>& panel) {
   return std::min(need, 64);
 }
 
+// The heatmap is the compact layout (src/render/compact.cpp) of the stage shown, with the cursor's cell,
+// a window of the matrix that keeps the cursor in view, and in a guess the row hidden.
+struct Grid {
+  const Stage* stage = nullptr;
+  RenderOptions options;                  // the compact layout's: its width is the heatmap's
+  render_detail::CompactView view;
+  render_detail::CompactGeometry geometry;
+  std::vector<std::string> legend;        // wrapped to the heatmap's width
+  int top = 0;                            // the screen row of the first matrix row
+};
+
+constexpr int kBodyTop = 2;  // the configuration and the title come first
+
 Grid grid_of(const Context& context, const State& s) {
   Grid g;
   g.stage = shown_stage(s);
   if (!g.stage) return g;
   const Stage& st = *g.stage;
   const int n = static_cast<int>(st.data.rows()), m = static_cast<int>(st.data.cols());
-  for (int r = 0; r < n; ++r) g.label = std::max(g.label, display_width(row_label(st, r)));
-  g.label += 2;  // "▸ " before the cursor's row
-  g.precision = std::min(context.render.precision, 2);
-  for (int r = 0; r < n; ++r)
-    for (int c = 0; c < m; ++c)
-      g.number_width = std::max(g.number_width, display_width(format_number(st.data(r, c), g.precision, context.render.unicode)));
-  const int glyph = shading(context) ? 1 : 0;
-  g.cell = g.number_width + glyph;
-  // Numbers in the cells when they fit beside the panel's tables; else one shaded character per cell.
-  // The heatmap leaves the panel the columns its tables need; a wide matrix scrolls (at least 8 columns shown).
+  g.view.cursor = std::pair{s.row, cursor_col(s, st)};
+  if (s.mode == Mode::guess && st.name == "weights") g.view.hidden_row = s.row;
+  g.view.numbers = "[ ] = the cell explained beside";
+  g.options = context.render;
+  g.options.layout = Layout::compact;
+  // The heatmap takes what it needs (every column at its widest, or the legend's width) when the panel keeps
+  // the columns its tables need; else what they leave, but at least 8 columns of cells.
   const int room = s.width - panel_need(panel_content(context, s)) - kGap;
-  if (g.label + m * (g.cell + 1) + 1 > room) {
-    g.numbers = false;
-    g.cell = 1;
-  }
-  const int max_width = std::min(s.width - kPanelMin - kGap, std::max(room, g.label + 1 + 8 * (g.cell + 1)));
-  g.cols = std::max(1, std::min(m, (max_width - g.label - 1) / (g.cell + 1)));
-  g.rows = std::max(1, std::min(n, s.height - 7));  // config, title, header, legend (2), message, help
-  g.col0 = window_start(cursor_col(s, st), g.cols, m);
-  g.row0 = window_start(s.row, g.rows, n);
-  g.left = g.label + 1;
-  g.width = g.label + g.cols * (g.cell + 1) + 1;
+  g.options.width = 1000;
+  const int label = render_detail::compact_geometry(st, g.options, g.view).label_width;
+  const int want = std::max(label + 1 + 3 * m + 1, kLegendWidth);
+  g.options.width = std::min({want, std::max(room, label + 1 + 8 * 2 + 1), s.width - kPanelMin - kGap});
+  g.geometry = render_detail::compact_geometry(st, g.options, g.view);
+  g.view.cols = std::min(m, g.geometry.per_block);
+  g.view.col0 = window_start(cursor_col(s, st), g.view.cols, m);
+  const auto scale = render_detail::scale_of(st, context.render.palette);
+  g.legend = wrap_lines(split_lines(render_detail::compact_legend(st, scale, g.options, g.view)), g.options.width);
+  // The rows: what the body leaves after the column numbers and the legend (at least 3).
+  const int body = s.height - kBodyTop - 2;  // the message and help lines close the screen
+  g.view.rows = std::clamp(body - g.geometry.header_lines - static_cast<int>(g.legend.size()), std::min(n, 3), n);
+  g.view.row0 = window_start(s.row, g.view.rows, n);
+  g.top = kBodyTop + g.geometry.header_lines;
   return g;
 }
 
-std::string cell_text(const Context& context, const State& s, const Grid& g, int r, int c) {
-  const Stage& st = *g.stage;
-  const float v = st.data(r, c);
-  const bool hidden = s.mode == Mode::guess && r == s.row && st.name == "weights";
-  if (hidden) return pad("?", g.cell, true);
-  const auto scale = render_detail::scale_of(st, context.render.palette);
-  std::string text = g.numbers ? pad(format_number(v, g.precision, context.render.unicode), g.number_width, true) : "";
-  if (shading(context) || !g.numbers) text += shading(context) ? std::string(render_detail::shade_glyph(scale, v, context.render.unicode)) : " ";
-  return render_detail::paint_value(text, scale, v, context.render.color);
-}
-
-std::vector<std::string> heatmap_lines(const Context& context, const State& s, const Grid& g) {
-  const Stage& st = *g.stage;
-  const int cur_col = cursor_col(s, st);
-  const bool unicode = context.render.unicode;
-  std::vector<std::string> lines;
-  // The column labels, cut to the cell (numbers only: a shading cell has room for one digit of the index).
-  std::string header(static_cast<std::size_t>(g.label), ' ');
-  for (int c = g.col0; c < g.col0 + g.cols; ++c) {
-    const std::string name = g.numbers ? render_detail::sanitize(st.col_labels[static_cast<std::size_t>(c)]) : std::to_string(c % 10);
-    header += ' ' + pad(cut(name, g.cell), g.cell, true);
-  }
-  lines.push_back(header);
-  for (int r = g.row0; r < g.row0 + g.rows; ++r) {
-    std::string line = pad((r == s.row ? (unicode ? "▸ " : "> ") : "  ") + row_label(st, r), g.label);
-    for (int c = g.col0; c < g.col0 + g.cols; ++c) {
-      const bool cursor = r == s.row && c == cur_col;
-      line += cursor ? "[" : (r == s.row && c == cur_col + 1) ? "]" : " ";
-      line += cell_text(context, s, g, r, c);
-    }
-    line += (r == s.row && cur_col == g.col0 + g.cols - 1) ? "]" : " ";
-    lines.push_back(line);
-  }
+std::vector<std::string> heatmap_lines(const Context& context, const Grid& g) {
+  const auto scale = render_detail::scale_of(*g.stage, context.render.palette);
+  std::vector<std::string> lines = split_lines(render_detail::compact_grid(*g.stage, scale, g.options, g.view));
+  lines.insert(lines.end(), g.legend.begin(), g.legend.end());
   return lines;
 }
 
+// The first line: the sentence (and the context of cross-attention) and every setting that shapes the
+// numbers: embeddings, model, head, layer, temperature, scale, mask, positions, backend. In three lengths;
+// the longest that leaves the sentence whole, else the shortest with the sentence cut.
 std::string config_line(const Context& context, const State& s) {
   const TraceConfig& c = s.trace.config;
   const bool unicode = context.render.unicode;
   const std::string dot = unicode ? " · " : " | ";
-  std::string mask = c.causal ? "causal" : "none";
-  if (context.pipeline.attention.mask) mask = c.causal ? "causal + file" : "file";
-  if (s.exclude_self) mask += " + no self";
-  const std::string scale = !s.scale ? "scale off" : unicode ? fmt::format("scale 1/√{}", c.d_k) : fmt::format("scale 1/sqrt({})", c.d_k);
-  std::string config = fmt::format("embeddings {}{}model {}{}head {}/{}{}layer 1/1{}T {:.4g}{}{}{}mask {}{}positions {}{}{}", c.embeddings, dot, c.model, dot,
-                                   s.head + 1, c.heads, dot, dot, s.temperature(context), dot, scale, dot, mask, dot, c.positions, dot,
-                                   c.backend);
-  const std::string sentence_full = render_detail::sanitize(s.sentence);
-  const auto fits = [&](const std::string& candidate) { return display_width(candidate) + display_width(sentence_full) + display_width(dot) + 2 <= s.width; };
-  if (!fits(config))  // the short form
-    config = fmt::format("{}/{}{}head {}/{}{}layer 1/1{}T {:.4g}{}{}{}mask {}{}pos {}{}{}", c.embeddings, c.model, dot, s.head + 1, c.heads, dot,
-                         dot, s.temperature(context), dot, !s.scale ? "unscaled" : scale, dot, mask, dot, c.positions, dot, c.backend);
-  if (!fits(config))  // the shortest: the sentence matters more than the separators
-    config = fmt::format("{}/{} h{}/{} L1/1 T={:.4g} {} mask:{} pos:{} {}", c.embeddings, c.model, s.head + 1, c.heads, s.temperature(context),
-                         !s.scale ? "unscaled" : scale.substr(6), mask, c.positions, c.backend);
-  const int room = s.width - display_width(config) - display_width(dot) - 2;
-  std::string sentence = render_detail::sanitize(s.sentence);
-  if (display_width(sentence) > room) sentence = cut(sentence, std::max(1, room - 1)) + (unicode ? "…" : "~");
-  return cut(fmt::format("\"{}\"{}{}", sentence, dot, config), s.width);
+  std::vector<std::string> masks;
+  if (s.causal) masks.push_back("causal");
+  if (context.pipeline.attention.mask) masks.push_back("file");  // --mask (x adds the diagonal, not a file)
+  if (s.exclude_self) masks.push_back("no self");
+  std::string mask;
+  for (const auto& m : masks) mask += (mask.empty() ? "" : "+") + m;
+  if (mask.empty()) mask = "none";
+  const std::string root = unicode ? fmt::format("1/√{}", c.d_k) : fmt::format("1/sqrt({})", c.d_k);
+  const std::string temperature = fmt::format("{:.4g}", s.temperature(context));
+  const std::string emb = render_detail::sanitize(c.embeddings), model = render_detail::sanitize(c.model);
+  const std::string layer = fmt::format("{}/{}", s.layer + 1, layer_count(context));
+  const std::string forms[]{
+      fmt::format("embeddings {}{}model {}{}head {}/{}{}layer {}{}T {}{}scale {}{}mask {}{}positions {}{}backend {}", emb, dot, model, dot,
+                  s.head + 1, c.heads, dot, layer, dot, temperature, dot, s.scale ? root : "off", dot, mask, dot, c.positions, dot, c.backend),
+      fmt::format("{}/{}{}head {}/{}{}layer {}{}T {}{}{}{}mask {}{}pos {}{}{}", emb, model, dot, s.head + 1, c.heads, dot, layer, dot,
+                  temperature, dot, s.scale ? "scale " + root : "unscaled", dot, mask, dot, c.positions, dot, c.backend),
+      fmt::format("{}/{} h{}/{} L{} T={} {} mask:{} pos:{} {}", render_detail::fit_label(emb, 12, unicode), render_detail::fit_label(model, 12, unicode),
+                  s.head + 1, c.heads, layer, temperature, s.scale ? root : "unscaled", mask, c.positions, c.backend)};
+  // The sentence, and the context's sentence as "→ context" (the keys' and values' side).
+  const std::string sentence = render_detail::sanitize(s.sentence);
+  const std::string context_sentence = c.context ? render_detail::sanitize(*c.context) : "";
+  const std::string arrow = unicode ? " ← " : " <- ";
+  const int quotes = 2 + (c.context ? 2 + display_width(arrow) : 0);
+  const int text = display_width(sentence) + display_width(context_sentence) + quotes;
+  std::string config = forms[2];
+  for (const std::string& form : forms)
+    if (text + display_width(dot) + display_width(form) <= s.width) {
+      config = form;
+      break;
+    }
+  // What is left for the sentence(s); cut with an ellipsis, the context getting at most half.
+  const std::string ellipsis = unicode ? "…" : "~";
+  auto shorten_to = [&](const std::string& t, int room) { return display_width(t) <= room ? t : cut(t, std::max(1, room - 1)) + ellipsis; };
+  const int room = s.width - display_width(config) - display_width(dot) - quotes;
+  std::string out;
+  if (c.context) {
+    const int context_room = std::max(display_width(context_sentence) <= room / 2 ? display_width(context_sentence) : room / 2, 1);
+    const std::string shown_context = shorten_to(context_sentence, context_room);
+    out = fmt::format("\"{}\"{}\"{}\"", shorten_to(sentence, std::max(1, room - display_width(shown_context))), arrow, shown_context);
+  } else {
+    out = fmt::format("\"{}\"", shorten_to(sentence, room));
+  }
+  return cut(out + dot + config, s.width);
 }
 
 std::string title_line(const Context& context, const State& s, const Grid& g) {
@@ -256,12 +248,16 @@ std::string title_line(const Context& context, const State& s, const Grid& g) {
   const std::vector<std::string> names = stage_names(s.trace);
   const auto at = std::find(names.begin(), names.end(), st.name) - names.begin();
   const std::string dot = context.render.unicode ? " · " : " | ";
-  std::string out = fmt::format("{} {}{}{} {} {}{}rows: {}, columns: {}{}stage {}/{} (Tab)", st.name, st.symbol, dot, st.data.rows(),
-                                context.render.unicode ? "×" : "x", st.data.cols(), dot, st.row_axis, st.col_axis, dot, at + 1,
-                                names.size());
-  if (g.rows < st.data.rows() || g.cols < st.data.cols())
-    out += fmt::format("{}showing rows {}-{}, columns {}-{}", dot, g.row0, g.row0 + g.rows - 1, g.col0, g.col0 + g.cols - 1);
-  return cut(out, s.width);
+  const std::string name = fmt::format("{} {}{}{} {} {}", st.name, st.symbol, dot, st.data.rows(), context.render.unicode ? "×" : "x", st.data.cols());
+  const std::string axes = fmt::format("{}rows: {}, columns: {}", dot, st.row_axis, st.col_axis);
+  const std::string stage = fmt::format("{}stage {}/{} (Tab)", dot, at + 1, names.size());
+  std::string window;
+  const auto& v = g.view;
+  if (v.rows < st.data.rows() || v.cols < st.data.cols())
+    window = fmt::format("{}showing rows {}-{}, columns {}-{}", dot, v.row0, v.row0 + v.rows - 1, v.col0, v.col0 + v.cols - 1);
+  // The window matters more than the axes' names when the line is short.
+  if (display_width(name + axes + stage + window) > s.width) return cut(name + stage + window, s.width);
+  return name + axes + stage + window;
 }
 
 // The steps of explain's text that belong to a stage: scores 1, scaled scores 2-3, weights 4-7.
@@ -311,20 +307,10 @@ std::vector<std::string> explanation(const Context& context, const State& s, int
     lines.push_back(fmt::format("   A = {} (the trace's context row)", num(context_value)));
     return lines;
   }
-  lines.push_back(fmt::format("value {} = {}", st.symbol.empty() ? st.name : st.symbol, num(st.data(s.row, s.dim))));
-  static const std::vector<std::pair<std::string, std::string>> kFormulas{
-      {"token_embeddings", "E: the word's own vector from the embeddings"},
-      {"positional_encoding", "PE: sin and cos of the position at falling frequencies"},
-      {"embeddings", "X: the vector attention starts from (E + PE with positions)"},
-      {"context_embeddings", "the context sentence's vectors: the keys' and values' side"},
-      {"queries", "Q = X W_q: what each word looks for"},
-      {"keys", "K = X W_k: what each word offers to be found by"},
-      {"values", "V = X W_v: what each word hands on when attended to"},
-      {"concat", "the heads' context rows side by side"},
-      {"output", "O = A W_o: the word's new, contextualized vector"}};
-  for (const auto& [name, formula] : kFormulas)
-    if (name == st.name) lines.push_back(formula);
-  lines.push_back("Tab to scores, scaled_scores, weights or context: their cells are explained step by step");
+  // The other stages: a projection's dot product term by term, E, PE, X = E + PE, the heads' concat, by
+  // explain's renderer, under the stage's formula from the catalogue.
+  if (const StageInfo* info = find_stage_info(st.name)) lines.push_back(std::string(info->formula));
+  for (const std::string& line : split_lines(render_entry(s.trace, *context.model, st.name, s.head, s.row, s.dim, options))) lines.push_back(line);
   return lines;
 }
 
@@ -408,16 +394,11 @@ std::string compose_screen(const Context& context, const State& s) {
   std::vector<std::string> screen(static_cast<std::size_t>(s.height));
   screen[0] = config_line(context, s);
   screen[1] = title_line(context, s, g);
-  const int body_top = 2, body_bottom = s.height - 2;  // [body_top, body_bottom)
+  const int body_top = kBodyTop, body_bottom = s.height - 2;  // [body_top, body_bottom)
   // Left: the heatmap and its legend.
-  std::vector<std::string> left = heatmap_lines(context, s, g);
-  RenderOptions legend_options = context.render;
-  legend_options.width = g.width;
-  legend_options.glyphs = shading(context);
-  legend_options.precision = g.precision;
-  for (const auto& line : split_lines(render_detail::stage_legend(*g.stage, legend_options))) left.push_back(line);
+  const std::vector<std::string> left = heatmap_lines(context, g);
   // Right: the explanation, the nearest words or the keys.
-  const int panel_width = s.width - g.width - kGap;
+  const int panel_width = s.width - g.options.width - kGap;
   std::vector<std::string> panel = panel_content(context, s);
   const int rows = body_bottom - body_top;
   std::vector<std::string> wrapped = wrap_lines(panel, panel_width);
@@ -430,7 +411,7 @@ std::string compose_screen(const Context& context, const State& s) {
   for (int y = body_top; y < body_bottom; ++y) {
     const auto i = static_cast<std::size_t>(y - body_top);
     std::string line = i < left.size() ? left[i] : "";
-    if (i < panel.size()) line = pad(line, g.width + kGap) + panel[i];
+    if (i < panel.size()) line = pad(line, g.options.width + kGap) + panel[i];
     screen[static_cast<std::size_t>(y)] = line;
   }
   screen[static_cast<std::size_t>(s.height - 2)] = cut(s.mode == Mode::edit ? edit_line(context, s) : s.message, s.width);
@@ -448,11 +429,10 @@ std::optional<std::pair<int, int>> cell_at(const Context& context, const State& 
   if (s.width < kMinWidth || s.height < kMinHeight) return std::nullopt;
   const Grid g = grid_of(context, s);
   if (!g.stage) return std::nullopt;
-  const int r = y - g.top, c = x - g.left;
-  if (r < 0 || r >= g.rows || c < 0 || c >= g.cols * (g.cell + 1)) return std::nullopt;
-  const int within = c % (g.cell + 1);
-  if (within == g.cell) return std::nullopt;  // a separator
-  return std::pair{g.row0 + r, g.col0 + c / (g.cell + 1)};
+  // A row's cells follow its label, each `cell` columns: the separator (or a bracket of the cursor) and glyphs.
+  const int r = y - g.top, c = x - g.geometry.label_width;
+  if (r < 0 || r >= g.view.rows || c < 0 || c >= g.view.cols * g.geometry.cell) return std::nullopt;
+  return std::pair{g.view.row0 + r, g.view.col0 + c / g.geometry.cell};
 }
 
 }  // namespace attnviz::explore

@@ -130,6 +130,11 @@ double State::temperature(const Context& context) const {
                                     : given * std::ldexp(1.0, (temperature_steps - 1) / 2) * std::sqrt(2.0);
 }
 
+int layer_count(const Context& context) {
+  (void)context;
+  return 1;  // the run pipeline computes one attention layer
+}
+
 std::vector<std::string> stage_names(const Trace& trace) {
   std::vector<std::string> names;
   for (const Stage& st : trace.stages)

@@ -89,6 +89,10 @@ ojson trace_to_json(const Trace& trace) {
                   {"causal", c.causal},         {"custom_mask", c.custom_mask}, {"positions", c.positions}};
   if (c.exclude_self) config["exclude_self"] = true;
   if (c.context) config["context"] = *c.context;
+  if (c.layers > 0) {
+    config["layer"] = c.layer;
+    config["layers"] = c.layers;
+  }
 
   ojson doc = {{"format", "attnviz-trace"},
                {"version", 1},

@@ -7,11 +7,23 @@
 
 namespace attnviz {
 
+namespace {
+
+// Checked field by field: json::value throws a type error when "format" or "version" has another type.
+bool is_version_2(const io::json& doc) {
+  const auto field_is = [&](const char* key, const io::json& want) { return doc.is_object() && doc.contains(key) && doc[key] == want; };
+  return field_is("format", "attnviz-model") && field_is("version", 2);
+}
+
+}  // namespace
+
+bool is_language_model_file(const std::filesystem::path& path) {
+  return is_version_2(io::parse_json(io::read_file(path, "model file"), path.string()));
+}
+
 Model parse_model(const std::string& text, const std::string& source) {
   const io::json doc = io::parse_json(text, source);
-  // Checked field by field: json::value throws a type error when "format" or "version" has another type.
-  const auto field_is = [&](const char* key, const io::json& want) { return doc.is_object() && doc.contains(key) && doc[key] == want; };
-  if (field_is("format", "attnviz-model") && field_is("version", 2))
+  if (is_version_2(doc))
     throw InputError(fmt::format("{}: a trained language model (attnviz-model version 2): use it with attnviz evaluate "
                                  "(docs/training.md); run, explain and compare read version 1 models",
                                  source));

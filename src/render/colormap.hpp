@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "attnviz/render.hpp"
 
@@ -67,20 +69,30 @@ std::string paint_at(const std::string& text, ColorMap map, float t, ColorDepth 
 // A label made safe (sanitize) and cut to `width` columns with an ellipsis.
 std::string fit_label(std::string_view text, int width, bool unicode);
 
+// What the explorer adds to the compact layout (the report's tables leave it at its defaults).
+struct CompactView {
+  int row0 = 0, rows = 0;  // the rows shown: [row0, row0 + rows); 0 rows: all
+  int col0 = 0, cols = 0;  // the columns shown, in one block; 0 columns: all, in blocks that fit the width
+  std::optional<std::pair<int, int>> cursor;  // {row, column}: "▸ " before its row's label, [ ] around its cell
+  std::optional<int> hidden_row;              // its cells drawn as '?', unpainted (the class guesses them)
+  std::string numbers = "numbers: --layout full";  // where the legend sends the reader for the numbers
+};
+
+// Where the grid's parts are, for a caller that places it on a screen (the explorer's mouse clicks): a row
+// is `label_width` columns of label, then per cell a separator and cell − 1 columns of glyphs.
+struct CompactGeometry {
+  int label_width = 0;   // the row labels, the cursor mark included
+  int cell = 3;          // columns per cell with its separator: 3 (two glyphs) when every column fits, else 2
+  int per_block = 1;     // the columns that fit options.width
+  int header_lines = 1;  // the lines of column numbers above the first row
+};
+CompactGeometry compact_geometry(const Stage& stage, const RenderOptions& options, const CompactView& view = {});
+
 // The compact layout of a stage (compact.cpp): the grid of shaded cells, keys by number, and its legend;
 // `scale` is the stage's (scale_of). The title and axes come before it, from render_stage.
-std::string render_compact(const Stage& stage, const ValueScale& scale, const RenderOptions& options);
-
-}  // namespace attnviz::render_detail
-
-// Pieces of the terminal tables (terminal.cpp) for other terminal views, e.g. the explorer's heatmap.
-namespace attnviz::render_detail {
-
-// `text` painted as a table cell of `value` is (the map's colour, black or white text) at `depth`.
-std::string paint_value(const std::string& text, const ValueScale& scale, float value, ColorDepth depth);
-// The shading character of `value` (light to dark; a space for −∞), as the tables print it.
-std::string_view shade_glyph(const ValueScale& scale, float value, bool unicode);
-// The legend line(s) of a stage's table: the range, the colour map or the shading, the masked cells.
-std::string stage_legend(const Stage& stage, const RenderOptions& options);
+std::string render_compact(const Stage& stage, const ValueScale& scale, const RenderOptions& options, const CompactView& view = {});
+// Its two parts: the column numbers and the rows; the legend (and the columns' names when they are not the rows').
+std::string compact_grid(const Stage& stage, const ValueScale& scale, const RenderOptions& options, const CompactView& view = {});
+std::string compact_legend(const Stage& stage, const ValueScale& scale, const RenderOptions& options, const CompactView& view = {});
 
 }  // namespace attnviz::render_detail

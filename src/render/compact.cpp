@@ -1,6 +1,7 @@
 // The compact layout of a matrix: one shaded cell per value, columns by number, so a whole attention
 // pattern fits a projector's terminal (16 × 16 within 80 columns, 30 × 30 within 120). The numbers are one
-// flag away (--layout full) and the weights' top keys are still listed under the table.
+// flag away (--layout full) and the weights' top keys are still listed under the table. The explorer draws
+// its heatmap with it too, through a CompactView: a window of the matrix, a cursor cell, a hidden row.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -29,42 +30,74 @@ float largest(const Stage& stage) {
   return m;
 }
 
-struct Grid {
-  int label_width = 0;  // "12 mickey"
-  int cell = 3;         // columns per cell: two glyphs and a space, or one and a space
+// The row labels, "12 mickey", padded to one width; with a cursor, "▸ " marks its row and "  " the others.
+std::vector<std::string> row_labels(const Stage& stage, const RenderOptions& options, const CompactView& view) {
+  const Eigen::Index rows = stage.data.rows();
+  const int index_width = digits(rows - 1);
   std::vector<std::string> labels;
-};
+  int width = 0;
+  for (Eigen::Index r = 0; r < rows; ++r) {
+    const std::string label = r < static_cast<Eigen::Index>(stage.row_labels.size()) ? stage.row_labels[static_cast<std::size_t>(r)] : "";
+    std::string mark;
+    if (view.cursor) mark = view.cursor->first == r ? (options.unicode ? "▸ " : "> ") : "  ";
+    labels.push_back(fmt::format("{}{:>{}} {}", mark, r, index_width, fit_label(label, label_limit(options.width), options.unicode)));
+    width = std::max(width, display_width(labels.back()));
+  }
+  for (auto& l : labels) l += std::string(static_cast<std::size_t>(width - display_width(l)), ' ');
+  return labels;
+}
+
+CompactGeometry geometry_of(const Stage& stage, const RenderOptions& options, const std::vector<std::string>& labels) {
+  CompactGeometry g;
+  const auto cols = static_cast<int>(stage.data.cols());
+  g.label_width = labels.empty() ? 0 : display_width(labels.front());
+  const int room = options.width - g.label_width - 1;
+  g.cell = room >= 3 * cols ? 3 : 2;
+  g.per_block = std::max(1, room / g.cell);
+  g.header_lines = digits(stage.data.cols() - 1);
+  return g;
+}
 
 }  // namespace
 
-std::string render_compact(const Stage& stage, const ValueScale& scale, const RenderOptions& options) {
+CompactGeometry compact_geometry(const Stage& stage, const RenderOptions& options, const CompactView& view) {
+  return geometry_of(stage, options, row_labels(stage, options, view));
+}
+
+std::string compact_grid(const Stage& stage, const ValueScale& scale, const RenderOptions& options, const CompactView& view) {
   const auto& levels = options.unicode ? kUnicodeLevels : kAsciiLevels;
   const std::string_view masked_glyph = options.unicode ? "×" : "x";
   const Eigen::Index rows = stage.data.rows(), cols = stage.data.cols();
   const float top = largest(stage);
-
-  Grid g;
-  const int index_width = digits(rows - 1);
-  for (Eigen::Index r = 0; r < rows; ++r) {
-    const std::string label = r < static_cast<Eigen::Index>(stage.row_labels.size()) ? stage.row_labels[static_cast<std::size_t>(r)] : "";
-    g.labels.push_back(fmt::format("{:>{}} {}", r, index_width, fit_label(label, label_limit(options.width), options.unicode)));
-    g.label_width = std::max(g.label_width, display_width(g.labels.back()));
-  }
-  for (auto& l : g.labels) l += std::string(static_cast<std::size_t>(g.label_width - display_width(l)), ' ');
-  const int room = options.width - g.label_width - 1;
-  g.cell = room >= 3 * cols ? 3 : 2;
-  const auto per_block = static_cast<Eigen::Index>(std::max(1, room / g.cell));
+  const std::vector<std::string> labels = row_labels(stage, options, view);
+  const CompactGeometry g = geometry_of(stage, options, labels);
+  // A window shows one block of its columns; without one, blocks of what fits the width.
+  const bool window = view.cols > 0;
+  const Eigen::Index per_block = window ? view.cols : g.per_block;
+  const Eigen::Index col_begin = window ? view.col0 : 0, col_end = window ? std::min<Eigen::Index>(cols, view.col0 + view.cols) : cols;
+  const Eigen::Index row_begin = view.rows > 0 ? view.row0 : 0, row_end = view.rows > 0 ? std::min<Eigen::Index>(rows, view.row0 + view.rows) : rows;
 
   auto strength = [&](float v) { return top > 0 ? std::min(1.0f, std::fabs(v) / top) : 0.0f; };
   // Colour follows the same per-matrix range: a probability by its share of the largest, a signed value by
   // its position on the diverging map (already relative to the largest magnitude).
   auto colour_t = [&](float v) { return scale.sequential ? strength(v) : scale.position(v); };
+  // One cell's glyph(s), padded to the cell less its separator.
+  auto glyph_of = [&](Eigen::Index r, float v) {
+    std::string glyph;
+    if (view.hidden_row && *view.hidden_row == r) glyph = "?";
+    else if (!std::isfinite(v)) glyph = std::string(masked_glyph);
+    else glyph = std::string(levels[static_cast<std::size_t>(std::lround(strength(v) * 4.0f))]);
+    if (g.cell == 3) glyph += glyph == masked_glyph || glyph == "?" ? " " : glyph;
+    return glyph;
+  };
+  const bool has_cursor = view.cursor.has_value();
+  const Eigen::Index cursor_row = has_cursor ? view.cursor->first : -1, cursor_col = has_cursor ? view.cursor->second : -1;
 
   std::string out;
   const int column_digits = digits(cols - 1);
-  for (Eigen::Index first = 0; first < cols; first += per_block) {
-    const Eigen::Index last = std::min(cols, first + per_block);
-    if (per_block < cols)
+  for (Eigen::Index first = col_begin; first < col_end; first += per_block) {
+    const Eigen::Index last = std::min(col_end, first + per_block);
+    if (!window && per_block < cols)
       out += fmt::format("{}columns {}{}{} of {}\n", first ? "\n" : "", first, options.unicode ? "–" : "-", last - 1, cols);
     // The column numbers, one digit per line, over each cell.
     for (int d = column_digits - 1; d >= 0; --d) {
@@ -78,25 +111,29 @@ std::string render_compact(const Stage& stage, const ValueScale& scale, const Re
       line.erase(line.find_last_not_of(' ') + 1);
       out += line + "\n";
     }
-    for (Eigen::Index r = 0; r < rows; ++r) {
-      std::string line = g.labels[static_cast<std::size_t>(r)] + " ";
+    for (Eigen::Index r = row_begin; r < row_end; ++r) {
+      std::string line = labels[static_cast<std::size_t>(r)];
+      const bool cursor_row_here = r == cursor_row;
       for (Eigen::Index c = first; c < last; ++c) {
         const float v = stage.data(r, c);
-        std::string glyph;
-        if (!std::isfinite(v)) {
-          glyph = std::string(masked_glyph);
-        } else {
-          const auto level = static_cast<std::size_t>(std::lround(strength(v) * 4.0f));
-          glyph = std::string(levels[level]);
-        }
-        if (g.cell == 3) glyph += glyph == masked_glyph ? " " : glyph;
-        line += paint_at(glyph, scale.map, std::isfinite(v) ? colour_t(v) : NAN, options.color) + " ";
+        // The separator before the cell: "[" opens the cursor's cell, "]" closes the one before.
+        line += cursor_row_here && c == cursor_col ? "[" : cursor_row_here && c == cursor_col + 1 ? "]" : " ";
+        const bool hidden = view.hidden_row && *view.hidden_row == r;  // unpainted: its colour would tell
+        line += hidden ? glyph_of(r, v) : paint_at(glyph_of(r, v), scale.map, std::isfinite(v) ? colour_t(v) : NAN, options.color);
       }
+      if (cursor_row_here && cursor_col == last - 1) line += "]";
       line.erase(line.find_last_not_of(' ') + 1);
       out += line + "\n";
     }
   }
+  return out;
+}
 
+std::string compact_legend(const Stage& stage, const ValueScale& scale, const RenderOptions& options, const CompactView& view) {
+  const auto& levels = options.unicode ? kUnicodeLevels : kAsciiLevels;
+  const std::string_view masked_glyph = options.unicode ? "×" : "x";
+  const Eigen::Index cols = stage.data.cols();
+  const float top = largest(stage);
   // What a cell means, and where the numbers are.
   auto number = [&](float v) { return format_number(v, options.precision, options.unicode); };
   std::string shades;
@@ -108,19 +145,25 @@ std::string render_compact(const Stage& stage, const ValueScale& scale, const Re
                                              scale.sequential ? "" : "|value| ", number(top), sign)};
   items.push_back(fmt::format("blank = under {}", number(top / 8)));
   if (scale.any_masked) items.push_back(fmt::format("{} = masked", masked_glyph));
+  if (view.hidden_row) items.push_back("? = hidden");
   items.push_back(scale.any_finite ? fmt::format("range: {} {} {}", number(scale.min), options.unicode ? "…" : "..", number(scale.max))
                                    : std::string("range: no finite values"));
-  items.push_back("numbers: --layout full");
-  out += join_wrapped(items, options.unicode ? " · " : "; ", options.width, 2);
-  // The columns by name, when they are not the rows' words.
+  items.push_back(view.numbers);
+  std::string out = join_wrapped(items, options.unicode ? " · " : "; ", options.width, 2);
+  // The columns by name, when they are not the rows' words (a window: its columns).
   if (stage.col_labels != stage.row_labels) {
     std::vector<std::string> names{"columns:"};
-    for (Eigen::Index c = 0; c < cols; ++c)
+    const Eigen::Index begin = view.cols > 0 ? view.col0 : 0, end = view.cols > 0 ? std::min<Eigen::Index>(cols, view.col0 + view.cols) : cols;
+    for (Eigen::Index c = begin; c < end; ++c)
       names.push_back(fmt::format("{} {}", c, fit_label(c < static_cast<Eigen::Index>(stage.col_labels.size()) ? stage.col_labels[static_cast<std::size_t>(c)] : "",
                                                         label_limit(options.width), options.unicode)));
     out += join_wrapped(names, "  ", options.width, 2);
   }
   return out;
+}
+
+std::string render_compact(const Stage& stage, const ValueScale& scale, const RenderOptions& options, const CompactView& view) {
+  return compact_grid(stage, scale, options, view) + compact_legend(stage, scale, options, view);
 }
 
 }  // namespace attnviz::render_detail

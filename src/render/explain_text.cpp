@@ -1,7 +1,11 @@
 // attnviz explain as text: the steps from qᵢ·kⱼ to the weight and its share of the context row.
+#include <cmath>
+
 #include <fmt/format.h>
 
+#include "attnviz/error.hpp"
 #include "attnviz/explain.hpp"
+#include "attnviz/stages.hpp"
 #include "text_table.hpp"
 
 namespace attnviz {
@@ -30,6 +34,10 @@ std::string render_explanation(const CellExplanation& e, const Trace& trace, con
                                 e.query, k, e.key, e.head + 1, trace.config.heads);
   out += fmt::format("sentence: \"{}\"\n", trace.sentence);
   if (trace.config.context) out += fmt::format("context:  \"{}\" (the keys and values)\n", *trace.config.context);
+  if (trace.config.layers > 0)
+    out += fmt::format("model:    {}, layer {} of {}: q and k are made from the layer norm of the layer's input (stage layer_norm), "
+                       "and the mask is causal\n",
+                       trace.config.model, trace.config.layer, trace.config.layers);
 
   // 1. The raw score, term by term.
   out += fmt::format("\n1. score: multiply the query of {} and the key of {} dimension by dimension, then add (S = q {} k)\n", q, k, M.dot);
@@ -99,6 +107,66 @@ std::string render_explanation(const CellExplanation& e, const Trace& trace, con
     rows.push_back({at(e.v_labels, static_cast<std::size_t>(c)), num(e.v(c)), num(e.share(c)), num(e.context(c))});
   out += text_table(rows, 3);
   return out;
+}
+
+std::string render_projection(const ProjectionExplanation& e, const RenderOptions& options) {
+  const Math& M = options.unicode ? kUnicode : kAscii;
+  auto num = [&](float v) { return format_number(v, options.precision, options.unicode); };
+  const std::string cell = fmt::format("{}[\"{}\"][{}]", e.symbol, e.token, e.column);
+  std::string out = fmt::format("{} = {} over the {} columns of {}: {}[\"{}\"][k] {} {}[k][{}]{}\n", cell, M.sum, e.inputs.size(),
+                                e.input_symbol, e.input_symbol, e.token, M.times, e.weight_symbol, e.column,
+                                e.has_bias ? fmt::format(", plus {}[{}]", e.bias_symbol, e.column) : "");
+  std::vector<std::vector<std::string>> rows{{"k", e.input_symbol, e.weight_symbol, fmt::format("{} {} {}", e.input_symbol, M.times, e.weight_symbol)}};
+  for (std::size_t k = 0; k < e.inputs.size(); ++k)
+    rows.push_back({at(e.input_labels, k), num(e.inputs[k]), num(e.weights[k]), num(e.products[k])});
+  out += render_detail::text_table(rows, 3);
+  if (e.has_bias) out += fmt::format("   + {}[{}] = {}\n", e.bias_symbol, e.column, num(e.bias));
+  out += fmt::format("   {} = {} {} {} {}{} = {} (the trace's own entry)\n", e.symbol, M.sum, e.input_symbol, M.times, e.weight_symbol,
+                     e.has_bias ? " + " + e.bias_symbol : "", num(e.value));
+  return out;
+}
+
+std::string render_entry(const Trace& trace, const Model& model, const std::string& stage, int head, int row, int col,
+                         const RenderOptions& options) {
+  if (stage == stage_name::queries || stage == stage_name::keys || stage == stage_name::values || stage == stage_name::output)
+    return render_projection(explain_projection(trace, model, stage, head, row, col), options);
+  auto num = [&](float v) { return format_number(v, options.precision, options.unicode); };
+  const Stage* st = trace.find(stage);
+  if (!st || row < 0 || row >= st->data.rows() || col < 0 || col >= st->data.cols())
+    throw InputError(fmt::format("the trace has no cell ({}, {}) of a {} stage", row, col, stage));
+  const std::string token = st->row_labels[static_cast<std::size_t>(row)], column = st->col_labels[static_cast<std::size_t>(col)];
+  const float value = st->data(row, col);
+  const std::string cell = fmt::format("{}[\"{}\"][{}]", stage == stage_name::concat ? std::string("concat") : st->symbol, token, column);
+  const bool positions = trace.config.positions == "sinusoidal";
+  if (stage == stage_name::token_embeddings || ((stage == stage_name::embeddings || stage == stage_name::context_embeddings) && !positions))
+    return fmt::format("{} = {}: the word's own vector, row \"{}\" of the {} embeddings, its {} entry; the same in every sentence\n", cell,
+                       num(value), token, trace.config.embeddings, column);
+  if (stage == stage_name::positional_encoding) {
+    // PE(p, c) = sin or cos of p / 10000^(2i/d), 2i = c rounded down to even: the pipeline's own formula.
+    const int d = static_cast<int>(st->data.cols()), pair = col - col % 2;
+    const double angle = row / std::pow(10000.0, static_cast<double>(pair) / d);
+    return fmt::format("{} = {}(p / 10000^({}/{})) with position p = {}\n   = {}({}) = {}: the same for every word at position {}\n", cell,
+                       col % 2 == 0 ? "sin" : "cos", pair, d, row, col % 2 == 0 ? "sin" : "cos",
+                       format_number(static_cast<float>(angle), std::max(options.precision, 4), options.unicode), num(value), row);
+  }
+  if (stage == stage_name::embeddings) {
+    const Stage* E = trace.find(stage_name::token_embeddings);
+    const Stage* PE = trace.find(stage_name::positional_encoding);
+    if (E && PE)
+      return fmt::format("{} = E + PE = {} + {} = {}: the word's vector plus its position's pattern\n", cell, num(E->data(row, col)),
+                         num(PE->data(row, col)), num(value));
+  }
+  if (stage == stage_name::context_embeddings)  // positions: the context's own, counted from 0
+    return fmt::format("{} = {}: the context word's vector plus the pattern of its position {} in the context\n", cell, num(value), row);
+  if (stage == stage_name::concat) {
+    const int d_v = trace.config.d_v, h = col / std::max(1, d_v);
+    const Stage* A = trace.find(stage_name::context, h);
+    if (A)
+      return fmt::format("{} = A[\"{}\"][{}] of head {} = {}: the heads' context rows side by side, head {} in columns {}{}{}\n", cell, token,
+                         A->col_labels[static_cast<std::size_t>(col % d_v)], h + 1, num(A->data(row, col % d_v)), h + 1, h * d_v,
+                         options.unicode ? "–" : "-", h * d_v + d_v - 1);
+  }
+  return fmt::format("{} = {}\n", cell, num(value));
 }
 
 }  // namespace attnviz

@@ -65,6 +65,9 @@ table.shift th:first-child, table.shift td:first-child { text-align: left; }
 footer { margin-top: 2rem; color: #666; font-size: .85rem; }
 pre.text { font: 14px/1.35 ui-monospace, "DejaVu Sans Mono", monospace; white-space: pre-wrap; background: #f7f7f7; padding: .5rem .8rem; }
 .print-only { display: none; }
+div.heads { display: grid; gap: 0 .8rem; align-items: start; }
+div.heads table.heatmap { font-size: 11px; }
+div.heads details.stage > summary { font-size: .95rem; }
 @media print {
   .print-only { display: block; }
   .screen-only { display: none; }
@@ -317,7 +320,9 @@ std::string stage_html(const Trace& trace, const Stage& stage, std::size_t secti
 
   std::string out = fmt::format(R"(<details class="stage" id="{}" data-stage="{}" data-head="{}"{}>)", escape_html(stage_id(section, stage)),
                                 escape_html(stage.name), stage.head ? std::to_string(*stage.head) : "",
-                                is_open(options, stage.name) ? " open" : "");
+                                is_open(options, stage.name) && (!options.open_head || !stage.head || *stage.head == *options.open_head)
+                                    ? " open"
+                                    : "");
   out += fmt::format("<summary>{}</summary>\n", escape_html(summary));
   if (stage.data.rows() == 0 || stage.data.cols() == 0) return out + "<p>(empty)</p></details>\n";
 
@@ -358,7 +363,8 @@ std::string config_html(const TraceConfig& c) {
   };
   std::string out = R"(<dl class="config">)";
   out += item("embeddings", fmt::format("{} ({} dimensions)", c.embeddings, c.d_model));
-  out += item("model", fmt::format("{} ({} head{}, d_k {}, d_v {})", c.model, c.heads, c.heads == 1 ? "" : "s", c.d_k, c.d_v));
+  out += item("model", fmt::format("{} ({}{} head{}, d_k {}, d_v {})", c.model, c.layers > 0 ? fmt::format("layer {} of {}, ", c.layer, c.layers) : "",
+                                   c.heads, c.heads == 1 ? "" : "s", c.d_k, c.d_v));
   out += item("backend", c.backend);
   out += item("scale", c.scale == 1.0f ? "none (1)" : fmt::format("1/√{} = {}", c.d_k, exact(c.scale)));
   out += item("temperature", exact(c.temperature));
@@ -448,6 +454,11 @@ std::size_t utf8_length(std::string_view s, std::size_t i) {
   return n;
 }
 
+// The page's head, heading and lead paragraph (options.title and description, when given, before the
+// defaults), and its end: one layout for every page attnviz writes.
+std::string page_begin(const HtmlOptions& options, const std::string& default_heading, const std::string& default_title, const std::string& lead);
+std::string page_end();
+
 }  // namespace
 
 std::string escape_html(std::string_view text) {
@@ -481,6 +492,28 @@ std::string escape_html(std::string_view text) {
   return out;
 }
 
+namespace {
+
+std::string page_begin(const HtmlOptions& options, const std::string& default_heading, const std::string& default_title, const std::string& lead) {
+  const std::string heading = !options.title.empty() ? options.title : default_heading;
+  const std::string page_title = !options.title.empty() ? "attnviz: " + options.title : default_title;
+  std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  out += fmt::format("<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n", kContentSecurityPolicy);
+  out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  out += fmt::format("<meta name=\"generator\" content=\"attnviz {}\">\n", kVersion);
+  out += fmt::format("<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n", escape_html(page_title), kStyle);
+  out += fmt::format("<header><h1>{}</h1>\n", escape_html(heading));
+  if (!options.description.empty()) out += fmt::format("<p class=\"lead\">{}</p>\n", escape_html(options.description));
+  return out + fmt::format("<p class=\"lead\">{}</p>\n</header>\n", lead);  // `lead` is HTML
+}
+
+std::string page_end() {
+  return fmt::format("<footer>Made by attnviz {}. This page is one file: it loads nothing and runs no script.</footer>\n</body>\n</html>\n",
+                     kVersion);
+}
+
+}  // namespace
+
 std::string render_html(const Trace& trace, const HtmlOptions& options) {
   return render_html(std::vector<HtmlSection>{HtmlSection{trace, {}, {}}}, options);
 }
@@ -493,27 +526,47 @@ std::string render_html(const std::vector<HtmlSection>& sections, const HtmlOpti
     throw InputError(fmt::format("--html: the page would hold {} table cells, more than a browser shows comfortably ({}); "
                                  "use a shorter sentence, or --json for the data", cells, options.max_cells));
   const std::string first_sentence = sections.empty() ? std::string() : sections.front().trace.sentence;
-  const std::string heading = !options.title.empty() ? options.title : "Attention, stage by stage";
-  const std::string page_title =
-      !options.title.empty() ? "attnviz: " + options.title : fmt::format("attnviz: “{}”", first_sentence);
-
-  std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
-  out += fmt::format("<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n", kContentSecurityPolicy);
-  out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-  out += fmt::format("<meta name=\"generator\" content=\"attnviz {}\">\n", kVersion);
-  out += fmt::format("<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n", escape_html(page_title), kStyle);
-  out += fmt::format("<header><h1>{}</h1>\n", escape_html(heading));
-  if (!options.description.empty()) out += fmt::format("<p class=\"lead\">{}</p>\n", escape_html(options.description));
-  out += "<p class=\"lead\">Each table is one stage of attention, computed on the sentence below. Rows of the n × n "
-         "tables are queries (the token that is looking), columns are keys (the tokens looked at). A cell's colour is its "
-         "value; hover over it to see the number exactly and how it was computed. Click a stage's title to fold it.</p>\n"
-         "</header>\n";
+  std::string out = page_begin(options, "Attention, stage by stage", fmt::format("attnviz: “{}”", first_sentence),
+                               "Each table is one stage of attention, computed on the sentence below. Rows of the n × n "
+                               "tables are queries (the token that is looking), columns are keys (the tokens looked at). A cell's colour is its "
+                               "value; hover over it to see the number exactly and how it was computed. Click a stage's title to fold it.");
   for (std::size_t i = 0; i < sections.size(); ++i) out += section_html(sections[i], i, sections.size(), options);
   if (!options.closing.empty())
     out += "<section class=\"closing\"><h2>Summary</h2>\n" + text_html(options.closing) + "</section>\n";
-  out += fmt::format("<footer>Made by attnviz {}. This page is one file: it loads nothing and runs no script.</footer>\n",
-                     kVersion);
-  return out + "</body>\n</html>\n";
+  return out + page_end();
+}
+
+std::string render_model_view_html(const std::vector<Trace>& layers, const HtmlOptions& options) {
+  std::size_t cells = 0;
+  for (const Trace& t : layers)
+    for (const Stage& stage : t.stages)
+      if (stage.name == stage_name::weights) cells += static_cast<std::size_t>(stage.data.size());
+  if (cells > options.max_cells)
+    throw InputError(fmt::format("--html: the page would hold {} table cells, more than a browser shows comfortably ({}); use a shorter sentence",
+                                 cells, options.max_cells));
+  const std::string sentence = layers.empty() ? std::string() : layers.front().sentence;
+  std::string out = page_begin(options, "Every head, one sentence", fmt::format("attnviz: every head of “{}”", sentence),
+                               "Each table is one head's attention weights on the sentence below, one row of heads per layer "
+                               "(BertViz's model view). Rows are queries (the word that is looking), columns keys (the words "
+                               "looked at); a word sees only itself and the words before it. Hover over a cell for its number and "
+                               "its arithmetic.");
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    const Trace& t = layers[l];
+    out += fmt::format(R"(<section class="trace" id="s{}">)", l + 1);
+    out += fmt::format("\n<h2>Layer {} of {}</h2>\n", t.config.layer, t.config.layers);
+    if (l == 0) {
+      out += fmt::format("<p class=\"sentence\">“{}”</p>\n", escape_html(t.sentence));
+      out += config_html(t.config);
+    }
+    out += fmt::format(R"html(<div class="heads" style="grid-template-columns: repeat({}, minmax(0, 1fr))">)html", t.config.heads);
+    out += "\n";
+    HtmlOptions open = options;
+    open.open_stages.clear();  // every head unfolded
+    for (const Stage& stage : t.stages)
+      if (stage.name == stage_name::weights) out += stage_html(t, stage, l, open);
+    out += "</div>\n</section>\n";
+  }
+  return out + page_end();
 }
 
 }  // namespace attnviz

@@ -176,7 +176,9 @@ std::string render_report(const Trace& trace, const ReportOptions& options) {
   std::string scale = c.scale == 1.0f ? "no scaling" : fmt::format("scale 1/√{} = {}", c.d_k, format_number(c.scale, 4, ro.unicode));
   if (!ro.unicode && c.scale != 1.0f) scale = fmt::format("scale 1/sqrt({}) = {}", c.d_k, format_number(c.scale, 4, false));
   out += join_wrapped({fmt::format("embeddings: {} ({} dims)", c.embeddings, c.d_model),
-                       fmt::format("model: {} ({} head{}, d_k {}, d_v {})", c.model, c.heads, c.heads == 1 ? "" : "s", c.d_k, c.d_v),
+                       fmt::format("model: {} ({}{} head{}, d_k {}, d_v {})", c.model,
+                                   c.layers > 0 ? fmt::format("layer {} of {}, ", c.layer, c.layers) : "", c.heads, c.heads == 1 ? "" : "s",
+                                   c.d_k, c.d_v),
                        fmt::format("backend: {}", c.backend), scale, fmt::format("temperature {}", c.temperature),
                        mask_summary(c),
                        fmt::format("positions: {}", c.positions)},
@@ -191,6 +193,7 @@ std::string render_report(const Trace& trace, const ReportOptions& options) {
   }
   for (const Stage& stage : trace.stages) {
     if (!selected(options, stage.name)) continue;
+    if (options.head && stage.head && *stage.head != *options.head) continue;
     if (!begin_stage(out, stage, c, options)) return out;
     out += "\n" + render_stage(stage, c.heads, ro);
     if (stage.name == stage_name::weights) {
@@ -199,7 +202,8 @@ std::string render_report(const Trace& trace, const ReportOptions& options) {
       if (options.top_k > 0) out += render_top_keys(stage, options.top_k, c.heads, ro, scaled);
     }
   }
-  if (c.heads > 1 && selected(options, std::string(stage_name::weights))) {
+  // With several heads (and no single one chosen with --head), what each does, on one screen.
+  if (c.heads > 1 && !options.head && selected(options, std::string(stage_name::weights))) {
     const std::string heads = render_heads_summary(trace, ro);
     if (!heads.empty()) out += "\n" + heads;
   }

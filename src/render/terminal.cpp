@@ -621,19 +621,4 @@ std::string sanitize(std::string_view text) {
 
 }  // namespace render_detail
 
-// -------------------------------------------------------------------------------------------------------
-// Pieces of the tables for other terminal views (the explorer's heatmap): the same colours, shades and legend.
-
-namespace render_detail {
-
-std::string paint_value(const std::string& text, const ValueScale& scale, float value, ColorDepth depth) {
-  return paint(text, swatch_of(scale, value), depth);
-}
-
-std::string_view shade_glyph(const ValueScale& scale, float value, bool unicode) { return shade(scale, value, symbols(unicode)); }
-
-std::string stage_legend(const Stage& stage, const RenderOptions& options) { return legend(scale_of(stage, options.palette), options); }
-
-}  // namespace render_detail
-
 }  // namespace attnviz

@@ -153,6 +153,7 @@ struct LayerActs {
   RowMat<S> bn, xhat2;            // T × C   LN₂(x_mid)
   std::vector<S> rstd2;           // T
   RowMat<S> hpre, hact;           // T × F   before and after GELU
+  RowMat<S> mlp_out;              // T × C   hact W₂ + b₂
 };
 
 template <typename S>
@@ -219,8 +220,9 @@ void forward_sentence(const LmConfig& c, const LmLayout& lay, const S* p, const 
       A.hpre = A.bn * W(LmLayout::W_1);
       A.hpre.rowwise() += W(LmLayout::b_1).row(0);
       A.hact = A.hpre.unaryExpr([](S z) { return gelu(z); });
-      x += A.hact * W(LmLayout::W_2);
-      x.rowwise() += W(LmLayout::b_2).row(0);
+      A.mlp_out = A.hact * W(LmLayout::W_2);
+      A.mlp_out.rowwise() += W(LmLayout::b_2).row(0);
+      x += A.mlp_out;
     }
   }
   s.x_out = std::move(x);
@@ -363,14 +365,54 @@ LmLoss lm_forward_backward(const LmConfig& c, const S* p, const RowMat<S>& E, co
   return loss;
 }
 
-LmPrediction lm_predict(const LmConfig& c, const std::vector<float>& params, const RowMat<float>& E, const std::vector<int>& ids) {
+namespace {
+
+// The forward pass of one sentence for inference (predict, run): ids checked, then forward_sentence.
+SentenceActs<float> forward_one(const LmConfig& c, const LmLayout& lay, const std::vector<float>& params, const RowMat<float>& E,
+                                const std::vector<int>& ids) {
   if (ids.empty() || static_cast<int>(ids.size()) > c.max_len)
     throw InputError(fmt::format("a sentence of {} tokens: the model reads 1 to {}", ids.size(), c.max_len));
   for (int id : ids)
     if (id < 0 || id >= c.vocab) throw InputError(fmt::format("token id {} is outside the vocabulary of {}", id, c.vocab));
-  const LmLayout lay(c);
+  if (E.rows() != c.vocab || E.cols() != c.d_model)
+    throw InputError(fmt::format("the embeddings are {} × {}, the model expects {} × {}", E.rows(), E.cols(), c.vocab, c.d_model));
   SentenceActs<float> acts;
   forward_sentence(c, lay, params.data(), E, ids, acts);
+  return acts;
+}
+
+}  // namespace
+
+LmActivations lm_activations(const LmConfig& c, const std::vector<float>& params, const RowMat<float>& E, const std::vector<int>& ids) {
+  const LmLayout lay(c);
+  SentenceActs<float> acts = forward_one(c, lay, params, E, ids);
+  LmActivations out;
+  out.x0 = acts.layers.empty() ? acts.x_out : acts.layers[0].x_in;  // x⁰ = E[tokens] + P: the first layer's input
+  for (std::size_t l = 0; l < acts.layers.size(); ++l) {
+    LayerActs<float>& A = acts.layers[l];
+    LmLayerActivations L;
+    L.x_in = std::move(A.x_in);
+    L.a = std::move(A.a);
+    L.q = std::move(A.q);
+    L.k = std::move(A.k);
+    L.v = std::move(A.v);
+    L.attention = std::move(A.att);
+    L.x_mid = std::move(A.x_mid);
+    L.mlp_out = std::move(A.mlp_out);
+    // The layer's output is the next layer's input (or, after the last, what LN_f reads).
+    L.x_out = l + 1 < acts.layers.size() ? acts.layers[l + 1].x_in : acts.x_out;
+    out.layers.push_back(std::move(L));
+  }
+  // logits = f Eᵀ + b_out                                       T × V
+  out.logits = acts.f * E.transpose();
+  out.logits.rowwise() += view(params.data(), lay.out_bias()).row(0);
+  out.f = std::move(acts.f);
+  return out;
+}
+
+LmPrediction lm_predict(const LmConfig& c, const std::vector<float>& params, const RowMat<float>& E, const std::vector<int>& ids) {
+  const LmLayout lay(c);
+  SentenceActs<float> acts = forward_one(c, lay, params, E, ids);
   LmPrediction out;
   // logits = f_{T−1} Eᵀ + b_out                                   1 × V
   out.logits = acts.f.row(acts.f.rows() - 1) * E.transpose() + view(params.data(), lay.out_bias()).row(0);

@@ -95,6 +95,9 @@ std::vector<EpochResult> train_lm(const LmConfig& c, std::vector<float>& params,
   const auto start = std::chrono::steady_clock::now();
   std::size_t step = 0, tokens_seen = 0;
   std::vector<EpochResult> results;
+  const Sentences dev_sample(dev.begin(), dev.begin() + static_cast<std::ptrdiff_t>(std::min(dev.size(), kProgressDevSentences)));
+  const std::size_t dev_every = std::max<std::size_t>(1, total_steps / 10);
+  double dev_now = 0;
   for (int epoch = 1; epoch <= o.epochs; ++epoch) {
     std::iota(order.begin(), order.end(), std::size_t{0});
     // Fisher–Yates with the generator's raw output: the same order on every standard library.
@@ -129,6 +132,10 @@ std::vector<EpochResult> train_lm(const LmConfig& c, std::vector<float>& params,
       epoch_tokens += loss.tokens;
       tokens_seen += loss.tokens;
       if (cb.progress) {
+        // The dev perplexity of the progress line: on the first sentences of dev, every tenth of the run
+        // (the full dev split is measured after each epoch). Reading the weights changes none of them.
+        if (!dev_sample.empty() && (step == 1 || step % dev_every == 0 || step == total_steps))
+          dev_now = perplexity(c, params, E, dev_sample, threads).perplexity;
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         TrainProgress p;
         p.epoch = epoch;
@@ -138,6 +145,7 @@ std::vector<EpochResult> train_lm(const LmConfig& c, std::vector<float>& params,
         p.loss = epoch_nll / static_cast<double>(std::max<std::size_t>(1, epoch_tokens));
         p.tokens_per_second = elapsed > 0 ? static_cast<double>(tokens_seen) / elapsed : 0;
         p.elapsed_seconds = elapsed;
+        p.dev_perplexity = dev_now;
         p.seconds_left = elapsed / static_cast<double>(step) * static_cast<double>(total_steps - step);
         cb.progress(p);
       }
@@ -175,12 +183,12 @@ LmEmbeddings lm_embeddings(const Embeddings& emb) {
 LoadedLm load_trained_model(const std::string& spec, const std::optional<std::string>& data_dir) {
   const auto path = input_file("models", spec, data_dir);
   LanguageModel model = load_language_model(path);
-  const Embeddings emb = resolve_embeddings(model.embeddings, data_dir);
+  Embeddings emb = resolve_embeddings(model.embeddings, data_dir);
   LmEmbeddings inputs = lm_embeddings(emb);
   if (inputs.vocab.size() != model.config.vocab || emb.dim != model.config.d_model)
     throw InputError(fmt::format("{}: the model expects {} words of width {}, its embeddings '{}' have {} of width {}", path.string(),
                                  model.config.vocab, model.config.d_model, model.embeddings, inputs.vocab.size(), emb.dim));
-  return {path, std::move(model), std::move(inputs)};
+  return {path, std::move(model), std::move(inputs), std::move(emb)};
 }
 
 LanguageModel unigram_model(const std::vector<float>& log_probs, int d_model, int max_len, const std::string& embeddings) {
