@@ -1,5 +1,6 @@
-// The explorer's frame: one key that recomputes the trace (t, then T: the temperature down and up by √2)
-// and the screen composed again, for a 30-token sentence. The target is one frame at 60 Hz (16 ms).
+// The explorer's frame: one key that recomputes the trace (t, then T: the temperature down and up by √2;
+// with the trained model, whose temperature is fixed, l then L: its other layer) and the screen composed
+// again, for a 30-token sentence. The target is one frame at 60 Hz (16 ms).
 // Built as attnviz_bench_explore; run: build/release/attnviz_bench_explore [FRAMES]
 // Prints, per embeddings and screen size, the median, 90th percentile and largest time of press + compose
 // (writing the frame to the terminal is left out: the terminal emulator's time, not attnviz's).
@@ -16,6 +17,7 @@
 
 #include "attnviz/data.hpp"
 #include "attnviz/explore.hpp"
+#include "attnviz/train.hpp"
 
 using namespace attnviz;
 
@@ -34,18 +36,27 @@ int main(int argc, char** argv) {
   const std::string sentence =
       "clever little mouse and the hungry cat watched the dog in the kitchen as mickey and donald drew the cartoon on the "
       "computer screen at night by the river bank";
-  fmt::print("sentence: {} words; {} frames each (a frame: t or T pressed, the trace recomputed, the screen composed)\n",
+  fmt::print("sentence: {} words; {} frames each (a frame: t or T pressed, l or L for wordnet-lm, the trace recomputed, the screen composed)\n",
              std::count(sentence.begin(), sentence.end(), ' ') + 1, frames);
   fmt::print("{:<12} {:>9} {:>7} |       {:>9} {:>9} {:>9} |      {:>9} {:>9}\n", "embeddings", "screen", "colour", "wall med", "p90", "max",
              "CPU med", "p90");
-  for (const std::string name : {"toy", "glove"}) {
-    const Embeddings emb = resolve_embeddings(name, std::nullopt);
-    const Model model = resolve_model(name == "toy" ? "toy" : "identity", emb.dim, 0, std::nullopt);
+  for (const std::string name : {"toy", "glove", "wordnet-lm"}) {
+    const bool trained = name == "wordnet-lm";  // the trained model reads its own embeddings
+    Embeddings emb;
+    Model model;
+    if (trained) {
+      model = resolve_model(name, 0, 0, std::nullopt);
+      emb = model.language_model->emb;
+    } else {
+      emb = resolve_embeddings(name, std::nullopt);
+      model = resolve_model(name == "toy" ? "toy" : "identity", emb.dim, 0, std::nullopt);
+    }
     for (const auto& [width, height, color] : std::vector<std::tuple<int, int, ColorDepth>>{
              {80, 24, ColorDepth::none}, {160, 50, ColorDepth::truecolor}}) {
       explore::Context context;
       context.embeddings = &emb;
       context.model = &model;
+      context.layers = explore::model_layers(model);
       context.render.color = color;
       explore::State state = explore::initial_state(context, sentence, width, height);
       state = explore::press(context, state, explore::Key{explore::KeyCode::down, "", 0, 0});
@@ -54,7 +65,7 @@ int main(int argc, char** argv) {
       for (int i = 0; i < frames; ++i) {
         const auto start = std::chrono::steady_clock::now();
         const double cpu_start = cpu_ms();
-        state = explore::press(context, std::move(state), explore::Key::character(i % 2 ? "T" : "t"));
+        state = explore::press(context, std::move(state), explore::Key::character(trained ? (i % 2 ? "L" : "l") : (i % 2 ? "T" : "t")));
         const std::string screen = explore::compose_screen(context, state);
         ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
         cpu.push_back(cpu_ms() - cpu_start);
@@ -62,7 +73,7 @@ int main(int argc, char** argv) {
       }
       std::sort(ms.begin(), ms.end());
       std::sort(cpu.begin(), cpu.end());
-      fmt::print("{:<12} {:>9} {:>7} | wall: {:>7.3f}ms {:>7.3f}ms {:>7.3f}ms | CPU: {:>7.3f}ms {:>7.3f}ms   ({} bytes a screen)\n", emb.name,
+      fmt::print("{:<12} {:>9} {:>7} | wall: {:>7.3f}ms {:>7.3f}ms {:>7.3f}ms | CPU: {:>7.3f}ms {:>7.3f}ms   ({} bytes a screen)\n", trained ? name : emb.name,
                  fmt::format("{}x{}", width, height), color == ColorDepth::none ? "none" : "24-bit", ms[ms.size() / 2], ms[ms.size() * 9 / 10],
                  ms.back(), cpu[cpu.size() / 2], cpu[cpu.size() * 9 / 10], bytes / ms.size());
     }

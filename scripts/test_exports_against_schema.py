@@ -56,6 +56,7 @@ def main(argv):
     exe, root = Path(argv[1]), Path(argv[2])
     checks = Checks()
 
+    lm_trace = None
     with tempfile.TemporaryDirectory(prefix="attnviz-schema-") as tmp:
         # 1. Real exports of the golden cases (every head count, causal, temperature, no-scale).
         for case_dir in sorted(p for p in (root / "tests" / "golden").iterdir() if (p / "case.json").exists()):
@@ -92,6 +93,8 @@ def main(argv):
                 checks.fail(what, [f"{' '.join(cmd)} exited {proc.returncode}", *proc.stderr.strip().splitlines()])
             else:
                 checks.valid(what, validate.validate_file(out))
+                if label == "lm-layer2":
+                    lm_trace = json.loads(out.read_text(encoding="utf-8"))
 
         # 3. Standard output export (`--json -`) is the same format.
         case_dir = root / "tests" / "golden" / "h2_n7_d8"
@@ -110,7 +113,7 @@ def main(argv):
                 checks.valid(what, validate.validate_file(stdout_file))
 
         # 3b. demo and compare add a "lesson" object to each trace of their array.
-        for what, args in (("demo mouse --json", ["demo", "mouse"]),
+        for what, args in (("demo mouse --json", ["demo", "mouse"]), ("demo mouse-lm --json", ["demo", "mouse-lm"]),
                            ("compare --json", ["compare", "the cat chased the mouse", "a computer mouse", "--word", "mouse"])):
             proc = subprocess.run([str(exe), *args, "--json", "-"], capture_output=True, text=True, timeout=120,
                                   env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
@@ -187,6 +190,19 @@ def main(argv):
         ("lesson with an unknown claim field", broken(lesson, lambda d: d["claims"][0].update(guess="river"))),
         ("trace whose lesson has no claim key", broken(trace, lambda d: d.update(lesson={"word": "w"}))),
     ]
+    if lm_trace is not None:
+        rejections += [
+            ("a trained model's last-layer trace without predictions",
+             broken(lm_trace, lambda d: d.update(stages=[x for x in d["stages"] if x["name"] != "predictions"]))),
+            ("a trained model's trace without residual",
+             broken(lm_trace, lambda d: d.update(stages=[x for x in d["stages"] if x["name"] != "residual"]))),
+            ("predictions with col_axis dimensions",
+             broken(lm_trace, lambda d: [x.update(col_axis="dimensions") for x in d["stages"] if x["name"] == "predictions"])),
+            ("layer_norm after the heads",
+             broken(lm_trace, lambda d: d["stages"].append(next(x for x in d["stages"] if x["name"] == "layer_norm")))),
+        ]
+    else:
+        checks.fail("rejections of a trained model's trace", ["no export of wordnet-lm --layer 2 to break"])
     for what, doc in rejections:
         problems = validate.validate_document(doc)
         if problems:

@@ -11,6 +11,8 @@
 #include "attnviz/data.hpp"
 #include "attnviz/explain.hpp"
 #include "attnviz/explore.hpp"
+#include "attnviz/lm_trace.hpp"
+#include "attnviz/train.hpp"
 #include "support.hpp"
 
 using namespace attnviz;
@@ -391,4 +393,52 @@ TEST_CASE("Explore: a cell of Q, K, V or O is its projection, term by term, with
   CHECK_THAT(dump("p<tab><tab><tab><tab><tab><tab><down><down><right><right><right>", {}, "200").out,
              Contains(fmt::format("X[\"chased\"][device] = E + PE = {} + {} = {}", num(t.find("token_embeddings")->data(2, 3)), num(pe),
                                   num(t.find("embeddings")->data(2, 3)))));
+}
+
+TEST_CASE("Explore: l and L move between the layers of the trained model, with run's and explain's numbers", "[explore][lm]") {
+  const Model given = resolve_model("wordnet-lm", 0, 0, test::data_dir().string());
+  REQUIRE(given.layers == 2);
+  explore::Context context;
+  context.embeddings = &given.language_model->emb;
+  context.model = &given;
+  context.layers = explore::model_layers(given);
+  REQUIRE(context.layers.size() == 2);
+  CHECK(explore::layer_count(context) == 2);
+  CHECK(explore::model_layers(Toy().model).empty());
+  const auto after = [&](const std::string& keys) {
+    explore::State s = explore::initial_state(context, kSentence, 120, 30);
+    for (const Key& k : explore::parse_key_script(keys)) s = explore::press(context, s, k);
+    return s;
+  };
+  for (const auto& [keys, layer] : std::vector<std::pair<std::string, int>>{{"", 0}, {"l", 1}, {"ll", 0}, {"L", 1}, {"lL", 0}}) {
+    INFO(keys);
+    const explore::State s = after(keys);
+    CHECK(s.layer == layer);
+    // Every head's weights are those of run --layer N.
+    const Model m = resolve_model("wordnet-lm", 0, 0, test::data_dir().string(), layer);
+    const Trace run = run_attention(given.language_model->emb, m, kSentence, {});
+    for (int h = 0; h < m.heads; ++h) CHECK(s.trace.find("weights", h)->data == run.find("weights", h)->data);
+    CHECK(s.trace.config.layer == layer + 1);
+  }
+  CHECK(after("l").message == "layer 2 of 2");
+  CHECK_THAT(after("c").message, Contains("is causal, as it was trained, and takes no other mask"));
+  CHECK_THAT(after("x").message, Contains("is causal, as it was trained, and takes no other mask"));
+  CHECK_THAT(after("t").message, Contains("not changed: --temperature"));
+
+  // The real executable: the top line, the layer's heads and explain --layer's numbers.
+  const std::vector<std::string> lm{"--model", "wordnet-lm"};
+  const auto second = dump("hl<down><down><down><down><right>", lm, "200");
+  REQUIRE(second.exit_code == 0);
+  CHECK_THAT(second.out, Contains("model wordnet-lm · head 2/4 · layer 2/2"));
+  const auto explained =
+      test::run_attnviz({"explain", kSentence, "--model", "wordnet-lm", "--layer", "2", "--head", "2", "--query", "mouse", "--key", "cat"});
+  REQUIRE(explained.exit_code == 0);
+  for (const std::string step : {"7. the weight: P =", "5. exp:"})
+    CHECK(test::text_from(second.out, step) == line_starting(explained.out, step));
+  CHECK_THAT(dump("", {"--model", "wordnet-lm", "--layer", "2"}, "200").out, Contains("layer 2/2"));
+  CHECK_THAT(dump("l", {"--model", "wordnet-lm", "--layer", "2"}, "200").out, Contains("layer 1/2"));
+  // After the last layer, the next-word predictions: a cell says how likely its word comes next.
+  const auto predictions = dump("l<tab><tab><tab><tab><tab><tab><down>", lm, "200");  // weights, A, concat, O, residual, f, p
+  CHECK_THAT(predictions.out, Contains("predictions p"));
+  CHECK_THAT(predictions.out, Contains("as the word after \"cat\""));
 }

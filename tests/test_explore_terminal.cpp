@@ -141,3 +141,44 @@ TEST_CASE("Explore in a terminal: NO_COLOR and 16 colours shade the cells with c
     check_restored(term, "EXIT=0");
   }
 }
+
+TEST_CASE("Explore in a terminal: the compact heatmap's cursor follows the keys, a Q cell is its dot product, the top line has the context",
+          "[explore][tmux]") {
+  if (skip()) return;
+  Tmux term(explore_command("--color never --context 'the dog chased the cat'"), 140, 30);
+  std::string s = term.wait_for("\"the cat chased the mouse\" ← \"the dog chased the cat\" · toy/toy · head 1/1 · layer 1/1 · T 1 · "
+                                "scale 1/√8 · mask none · pos none · cpu");
+  CHECK_THAT(s, Contains("▸ 0 the   [▒▒]▒▒ ▒▒ ▒▒ ▒▒"));
+  term.keys("Down Right");
+  s = term.wait_for("query \"cat\" (1) → key \"dog\" (1)");
+  CHECK_THAT(s, Contains("▸ 1 cat"));
+  CHECK(test::text_from(s, "1 cat").find('[') != std::string::npos);
+  CHECK(test::text_from(s, "0 the").find('[') == std::string::npos);
+  term.keys("BTab BTab BTab BTab BTab");  // weights → scaled_scores → scores → values → keys → queries
+  term.wait_for("queries Q · 5 × 8");
+  term.keys("Right");  // the column of the stage shown: q1
+  s = term.wait_for("cell: token \"cat\" (1), column q1 (1)");
+  CHECK_THAT(s, Contains("Q[\"cat\"][q1] = Σ over the 8 columns of X: X[\"cat\"][k] × W_q[k][q1]"));
+  CHECK_THAT(s, Contains("cartoon     0.200  3.500    0.700"));
+  term.keys("q");
+  check_restored(term, "EXIT=0");
+}
+
+TEST_CASE("Explore in a terminal: l and L switch the trained model's layers, with explain --layer's numbers", "[explore][tmux][lm]") {
+  if (skip()) return;
+  Tmux term(explore_command("--color never --model wordnet-lm"), 140, 30);
+  term.wait_for("layer 1/2");
+  term.keys("Down Down Down Down Right");
+  term.wait_for("query \"mouse\" (4) → key \"cat\" (1)");
+  term.keys("l");
+  std::string s = term.wait_for("layer 2 of 2");
+  CHECK_THAT(s, Contains("layer 2/2"));
+  CHECK(test::text_from(s, "7. the weight: P =") ==
+        explained({"--model", "wordnet-lm", "--layer", "2", "--query", "mouse", "--key", "cat"}, "7. the weight: P ="));
+  term.keys("L");
+  s = term.wait_for("layer 1 of 2");
+  CHECK(test::text_from(s, "7. the weight: P =") ==
+        explained({"--model", "wordnet-lm", "--layer", "1", "--query", "mouse", "--key", "cat"}, "7. the weight: P ="));
+  term.keys("q");
+  check_restored(term, "EXIT=0");
+}

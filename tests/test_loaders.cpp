@@ -5,6 +5,7 @@
 #include "attnviz/embeddings.hpp"
 #include "attnviz/error.hpp"
 #include "attnviz/model.hpp"
+#include "attnviz/word_lookup.hpp"
 #include "support.hpp"
 
 using namespace attnviz;

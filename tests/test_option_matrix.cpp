@@ -33,8 +33,8 @@ const std::map<std::string, std::string> kNoVisibleEffect{
 
 // What the probe of an option adds: `setup` (in both runs) and `option` (in the second only).
 struct Probe {
-  Args setup, option;
-  std::optional<Args> base;  // instead of the command's base (a per-command probe of an option the base names)
+  Args setup{}, option{};
+  std::optional<Args> base{};  // instead of the command's base (a per-command probe of an option the base names)
 };
 
 struct Fixture {

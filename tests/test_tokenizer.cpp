@@ -27,6 +27,22 @@ TEST_CASE("Tokenizer: a hyphenated word is whole when known, else its parts", "[
   CHECK(tok("Hand-Held", {"hand-held"}) == std::vector<std::string>{"hand-held"});
 }
 
+TEST_CASE("Tokenizer: a sentence is read once into candidates, then resolved against a vocabulary", "[tokenizer]") {
+  const auto words = attnviz::word_candidates("Co-Created, --in-- 1928 ---");
+  REQUIRE(words.size() == 3);  // "---" is no word
+  CHECK(words[0].whole == "co-created");
+  CHECK(words[0].parts == std::vector<std::string>{"co", "created"});
+  CHECK(words[1].whole == "in");
+  CHECK(words[1].parts == std::vector<std::string>{"in"});
+  CHECK(words[2].whole == "1928");
+  // Resolving the same candidates against two vocabularies, without reading the sentence again.
+  auto known = [](const std::string& w) { return w == "co-created"; };
+  auto unknown = [](const std::string&) { return false; };
+  CHECK(attnviz::resolve_words(words, known) == std::vector<std::string>{"co-created", "in", "1928"});
+  CHECK(attnviz::resolve_words(words, unknown) == std::vector<std::string>{"co", "created", "in", "1928"});
+  CHECK(attnviz::resolve_words(words, known) == tok("Co-Created, --in-- 1928 ---", {"co-created"}));
+}
+
 TEST_CASE("Tokenizer: Unicode punctuation and spaces, Latin-1 capitals", "[tokenizer]") {
   CHECK(tok("“Café” — ÉCOLE\xC2\xA0ok") == std::vector<std::string>{"café", "école", "ok"});
 }

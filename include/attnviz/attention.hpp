@@ -40,7 +40,7 @@ struct AttentionInput {
 };
 
 // True where query i may attend to key j (n × m), from the causal flag and the custom mask.
-// Throws InputError when a query row has no allowed key at all (its softmax would be 0/0).
+// Checks the mask first (check_mask in limits.hpp: InputError for a wrong shape or a row without a key).
 std::vector<std::vector<bool>> allowed_cells(const AttentionOptions& options, int n, int m);
 
 // The factor applied to the raw scores: (scale ? 1/√d_k : 1) / temperature.

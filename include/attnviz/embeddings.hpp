@@ -54,7 +54,4 @@ Embeddings load_embeddings_for(const std::filesystem::path& path, const std::vec
 Embeddings parse_embeddings_for(std::string_view text, const std::string& source, const std::vector<std::string>& words_needed,
                                 std::size_t vocab_limit = kDefaultVocabLimit);
 
-// Up to `count` known words closest to `word` by edit distance (for "did you mean" hints).
-std::vector<std::string> suggest_words(const Embeddings& emb, const std::string& word, std::size_t count = 3);
-
 }  // namespace attnviz

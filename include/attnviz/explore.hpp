@@ -45,7 +45,8 @@ std::vector<Key> parse_key_script(std::string_view script);
 // What does not change while exploring: the data, the model, the options of run, how to draw.
 struct Context {
   const Embeddings* embeddings = nullptr;
-  const Model* model = nullptr;
+  const Model* model = nullptr;  // as given (a trained model: its --layer)
+  std::vector<Model> layers;     // a trained model's every layer (model_layers), for l / L; empty for one layer
   PipelineOptions pipeline;  // the options of run as given (temperature, scale, mask, positions, ...)
   RenderOptions render;      // colour, Unicode, precision
 };
@@ -81,8 +82,15 @@ State initial_state(const Context& context, const std::string& sentence, int wid
 // the causal mask leaves the first word nothing to attend to) keeps the state and says why in `message`.
 State press(const Context& context, State state, const Key& key);
 
-// The attention layers of the context's model (l / L move between them).
+// Every layer of a trained language model as the Model of that layer (language_model_layer), from the
+// first; empty for a model of one layer. The explorer's l / L move between them.
+std::vector<Model> model_layers(const Model& model);
+
+// The attention layers of the context's model (1 unless it is a trained model with several).
 int layer_count(const Context& context);
+
+// The model whose attention the state shows: its layer's when the context has layers.
+const Model& model_of(const Context& context, const State& state);
 
 // The stages the cursor moves through with Tab, in the trace's order (per-head stages once).
 std::vector<std::string> stage_names(const Trace& trace);

@@ -10,7 +10,19 @@
 
 namespace attnviz {
 
-// `known` says whether the vocabulary has a word (used only to keep hyphenated words whole).
+// One word of a sentence as read: lower-cased, punctuation dropped, outer hyphens trimmed (`whole`), and its
+// non-empty parts between hyphens (`parts`: just `whole` when it has no hyphen).
+struct WordCandidate {
+  std::string whole;
+  std::vector<std::string> parts;
+};
+// The sentence read once: its words in order. Which form a word takes depends on the vocabulary (resolve_words).
+std::vector<WordCandidate> word_candidates(std::string_view sentence);
+// The tokens of words read by word_candidates: each whole when `known` has it, else its parts.
+std::vector<std::string> resolve_words(const std::vector<WordCandidate>& words, const std::function<bool(const std::string&)>& known);
+
+// word_candidates then resolve_words: `known` says whether the vocabulary has a word (used only to keep
+// hyphenated words whole).
 std::vector<std::string> tokenize(std::string_view sentence, const std::function<bool(const std::string&)>& known);
 
 // Appends the UTF-8 encoding of code point `cp`.

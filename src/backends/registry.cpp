@@ -4,25 +4,21 @@
 #include <fmt/ranges.h>
 
 #include "attnviz/error.hpp"
+#include "attnviz/limits.hpp"
 #include "backends.hpp"
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace attnviz {
 
 std::vector<std::vector<bool>> allowed_cells(const AttentionOptions& options, int n, int m) {
+  check_mask(options, n, m, "the mask", {}, n != m);  // the pipeline checked it already, naming the tokens
   std::vector<std::vector<bool>> allowed(static_cast<std::size_t>(n), std::vector<bool>(static_cast<std::size_t>(m), true));
-  if (options.mask && (options.mask->rows() != n || options.mask->cols() != m))
-    throw InputError(fmt::format("--mask is {} × {} but the attention matrix is {} × {} (queries × keys)",
-                                 options.mask->rows(), options.mask->cols(), n, m));
-  for (int i = 0; i < n; ++i) {
-    bool any = false;
-    for (int j = 0; j < m; ++j) {
-      bool ok = !(options.causal && j > i) && !(options.mask && (*options.mask)(i, j) == 0.0f);
-      allowed[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)] = ok;
-      any = any || ok;
-    }
-    if (!any)
-      throw InputError(fmt::format("query row {} has every key masked, so its softmax is undefined; allow at least one key in each row", i));
-  }
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < m; ++j)
+      allowed[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)] = !(options.causal && j > i) && !(options.mask && (*options.mask)(i, j) == 0.0f);
   return allowed;
 }
 
@@ -61,7 +57,28 @@ std::vector<std::string> backend_names() {
   return names;
 }
 
+namespace {
+
+// Each compute allocates its matrices anew (the reference's S, S' and P are 12 MiB at n = 1024) and the trace
+// takes them. glibc gives blocks of that size fresh pages from the system and returns them on free, so every
+// run paid a page fault and the zeroing of a page for each 4 KiB it wrote: at n = 1024 three times the
+// attention itself (docs/benchmarks.md). Keeping freed memory for the next allocation, as ONNX Runtime's and
+// PyTorch's allocators do, removes that; the peak (what the process ever touched) does not change.
+void keep_freed_memory_for_reuse() {
+#if defined(__GLIBC__)
+  static const bool once = [] {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // blocks below 32 MiB (glibc's largest allowed) from the heap
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);  // keep up to 64 MiB freed at the heap's top instead of returning it
+    return true;
+  }();
+  (void)once;
+#endif
+}
+
+}  // namespace
+
 std::unique_ptr<Backend> make_backend(std::string_view name) {
+  keep_freed_memory_for_reuse();
   if (name == "cpu") return make_cpu_backend();
   if (name == "flash") return make_flash_backend();
 #if ATTNVIZ_WITH_CUDA

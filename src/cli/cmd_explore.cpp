@@ -28,6 +28,7 @@ int explore_command(const ExploreArgs& a) {
   explore::Context context;
   context.embeddings = &emb;
   context.model = &model;
+  context.layers = explore::model_layers(model);
   context.pipeline = settings.pipeline;
   context.render = settings.report.render;
   if (a.dump_after) {
@@ -65,8 +66,10 @@ Examples:
   attnviz explore "the cat chased the mouse"
   attnviz explore "the cat chased the mouse" --model identity --heads 2 --causal
   attnviz explore "the mouse clicked on the screen" --embeddings glove
+  attnviz explore "the cat chased the mouse" --model wordnet-lm --layer 2
   attnviz explore "the cat chased the mouse" --dump-after "<right><down>tt" --color never
-The terminal must be at least 80 x 24; NO_COLOR or a 16-colour terminal shades the cells with characters.)");
+The terminal must be at least 80 x 24. The heatmap is the compact layout: its cells are shaded with characters,
+and coloured where the terminal has colours (not with NO_COLOR or --color never).)");
   return {cmd, [args] { return explore_command(*args); }, reset_to_defaults(args)};
 }
 

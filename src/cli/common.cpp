@@ -4,7 +4,6 @@
 #include <cctype>
 #include <cmath>
 #include <iostream>
-#include <limits>
 
 #include <unistd.h>
 
@@ -304,15 +303,6 @@ Matrix mask_option(const std::string& path) {
   }
 }
 
-// --temperature as typed (a double), so a message shows the user's value, not its float32 rounding.
-float temperature_of(double t) {
-  if (!std::isfinite(t) || !(t > 0.0)) throw InputError(fmt::format("--temperature must be a finite number > 0, got {}", t));
-  if (t < std::numeric_limits<float>::min() || t > std::numeric_limits<float>::max())
-    throw InputError(fmt::format("--temperature {} is outside the float32 range the computation uses ({} to {})", t,
-                                 std::numeric_limits<float>::min(), std::numeric_limits<float>::max()));
-  return static_cast<float>(t);
-}
-
 PipelineOptions pipeline_options(const CommonOptions& o) {
   const AttentionFlags& f = o.attention;
   PipelineOptions p;
@@ -322,7 +312,7 @@ PipelineOptions pipeline_options(const CommonOptions& o) {
     throw InputError(fmt::format("--kernel picks a kernel of --backend cuda-flash, but this run uses --backend {}", f.backend));
   p.attention.kernel = f.kernel;
   p.attention.causal = f.causal;
-  p.attention.temperature = temperature_of(f.temperature);
+  p.attention.temperature = checked_temperature(f.temperature);
   p.attention.scale = !f.no_scale;
   if (f.mask_file) {
     p.attention.mask = mask_option(*f.mask_file);

@@ -126,7 +126,7 @@ ProjectionExplanation explain_projection(const Trace& trace, const Model& model,
   const bool cross = trace.config.context.has_value() && stage != stage_name::queries && stage != stage_name::output;
   const std::string_view input_name = stage == stage_name::output       ? stage_name::concat
                                       : cross                           ? stage_name::context_embeddings
-                                      : trace.find("layer_norm") != nullptr ? std::string_view("layer_norm")
+                                      : trace.find(stage_name::layer_norm) ? stage_name::layer_norm
                                                                         : stage_name::embeddings;
   const Stage* out = per_head ? trace.find(stage, head) : trace.find(stage);
   const Stage* in = trace.find(input_name);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 
 namespace attnviz {
 
@@ -68,22 +69,20 @@ char32_t to_lower(char32_t c) {
   return c;
 }
 
-// A word with internal hyphens: whole when known, else its non-empty parts.
-void emit_word(const std::string& word, const std::function<bool(const std::string&)>& known, std::vector<std::string>& out) {
+// A word with internal hyphens (outer ones dropped) and its non-empty parts; nothing for a word of hyphens only.
+void add_candidate(const std::string& word, std::vector<WordCandidate>& out) {
   const std::size_t first = word.find_first_not_of('-');
   if (first == std::string::npos) return;
-  const std::string trimmed = word.substr(first, word.find_last_not_of('-') + 1 - first);  // outer hyphens dropped
-  if (trimmed.find('-') == std::string::npos || known(trimmed)) {
-    out.push_back(trimmed);
-    return;
-  }
+  WordCandidate w;
+  w.whole = word.substr(first, word.find_last_not_of('-') + 1 - first);
   std::size_t start = 0;
-  while (start <= trimmed.size()) {
-    std::size_t end = trimmed.find('-', start);
-    if (end == std::string::npos) end = trimmed.size();
-    if (end > start) out.push_back(trimmed.substr(start, end - start));
+  while (start <= w.whole.size()) {
+    std::size_t end = w.whole.find('-', start);
+    if (end == std::string::npos) end = w.whole.size();
+    if (end > start) w.parts.push_back(w.whole.substr(start, end - start));
     start = end + 1;
   }
+  out.push_back(std::move(w));
 }
 
 }  // namespace
@@ -127,13 +126,13 @@ std::string lower_case(std::string_view word) {
   return out;
 }
 
-std::vector<std::string> tokenize(std::string_view sentence, const std::function<bool(const std::string&)>& known) {
-  std::vector<std::string> tokens;
+std::vector<WordCandidate> word_candidates(std::string_view sentence) {
+  std::vector<WordCandidate> words;
   std::string word;
   for (std::size_t i = 0; i < sentence.size();) {
     char32_t c = next_code_point(sentence, i);
     if (is_space(c)) {
-      emit_word(word, known, tokens);
+      add_candidate(word, words);
       word.clear();
     } else if (is_hyphen(c)) {
       word += '-';
@@ -141,8 +140,22 @@ std::vector<std::string> tokenize(std::string_view sentence, const std::function
       append_utf8(word, to_lower(c));
     }
   }
-  emit_word(word, known, tokens);
+  add_candidate(word, words);
+  return words;
+}
+
+std::vector<std::string> resolve_words(const std::vector<WordCandidate>& words, const std::function<bool(const std::string&)>& known) {
+  std::vector<std::string> tokens;
+  for (const auto& w : words) {
+    if (w.parts.size() == 1 && w.parts[0] == w.whole) tokens.push_back(w.whole);  // no hyphen inside
+    else if (known(w.whole)) tokens.push_back(w.whole);
+    else tokens.insert(tokens.end(), w.parts.begin(), w.parts.end());
+  }
   return tokens;
+}
+
+std::vector<std::string> tokenize(std::string_view sentence, const std::function<bool(const std::string&)>& known) {
+  return resolve_words(word_candidates(sentence), known);
 }
 
 }  // namespace attnviz

@@ -199,7 +199,7 @@ std::string config_line(const Context& context, const State& s) {
   const bool unicode = context.render.unicode;
   const std::string dot = unicode ? " · " : " | ";
   std::vector<std::string> masks;
-  if (s.causal) masks.push_back("causal");
+  if (c.causal) masks.push_back("causal");  // the trace's: a trained model is causal whatever the key
   if (context.pipeline.attention.mask) masks.push_back("file");  // --mask (x adds the diagonal, not a file)
   if (s.exclude_self) masks.push_back("no self");
   std::string mask;
@@ -310,7 +310,7 @@ std::vector<std::string> explanation(const Context& context, const State& s, int
   // The other stages: a projection's dot product term by term, E, PE, X = E + PE, the heads' concat, by
   // explain's renderer, under the stage's formula from the catalogue.
   if (const StageInfo* info = find_stage_info(st.name)) lines.push_back(std::string(info->formula));
-  for (const std::string& line : split_lines(render_entry(s.trace, *context.model, st.name, s.head, s.row, s.dim, options))) lines.push_back(line);
+  for (const std::string& line : split_lines(render_entry(s.trace, model_of(context, s), st.name, s.head, s.row, s.dim, options))) lines.push_back(line);
   return lines;
 }
 
@@ -374,7 +374,7 @@ std::string key_help() {
   return R"(arrows       move the cell (a mouse click selects one too)
 Tab          next stage      Shift-Tab  previous stage
 h / H        next / previous head
-l / L        next / previous layer (models with layers)
+l / L        next / previous layer (a trained model: --model wordnet-lm)
 t / T        temperature down / up by a factor of √2
 s            toggle the 1/√d_k scale
 c            toggle the causal mask

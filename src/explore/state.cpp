@@ -7,6 +7,7 @@
 
 #include "attnviz/error.hpp"
 #include "attnviz/explore.hpp"
+#include "attnviz/lm_trace.hpp"
 
 namespace attnviz::explore {
 
@@ -36,7 +37,7 @@ Trace compute(const Context& context, const State& s) {
   PipelineOptions options = options_of(context, s);
   if (s.exclude_self && options.context)
     throw InputError("x (exclude the word itself) applies to self-attention, not to --context");
-  Trace trace = run_attention(*context.embeddings, *context.model, s.sentence, options);
+  Trace trace = run_attention(*context.embeddings, model_of(context, s), s.sentence, options);
   if (!trace.find("weights", 0))
     throw InputError(fmt::format("the {} backend does not keep the attention matrices that explore shows; use --backend cpu",
                                  trace.config.backend));
@@ -130,9 +131,18 @@ double State::temperature(const Context& context) const {
                                     : given * std::ldexp(1.0, (temperature_steps - 1) / 2) * std::sqrt(2.0);
 }
 
-int layer_count(const Context& context) {
-  (void)context;
-  return 1;  // the run pipeline computes one attention layer
+std::vector<Model> model_layers(const Model& model) {
+  std::vector<Model> layers;
+  if (model.language_model && model.layers > 1)
+    for (int l = 0; l < model.layers; ++l) layers.push_back(language_model_layer(model.language_model, l));
+  return layers;
+}
+
+int layer_count(const Context& context) { return context.layers.empty() ? 1 : static_cast<int>(context.layers.size()); }
+
+const Model& model_of(const Context& context, const State& state) {
+  if (context.layers.empty()) return *context.model;
+  return context.layers[static_cast<std::size_t>(std::clamp(state.layer, 0, layer_count(context) - 1))];
 }
 
 std::vector<std::string> stage_names(const Trace& trace) {
@@ -149,6 +159,7 @@ State initial_state(const Context& context, const std::string& sentence, int wid
   s.causal = context.pipeline.attention.causal;
   s.sinusoidal = context.pipeline.positions == "sinusoidal";
   s.exclude_self = context.pipeline.exclude_self;
+  s.layer = context.layers.empty() ? 0 : context.model->layer;
   s.width = width;
   s.height = height;
   s.trace = compute(context, s);
@@ -229,7 +240,16 @@ State press(const Context& context, State s, const Key& key) {
       s.message = fmt::format("head {} of {}", s.head + 1, heads);
       return s;
     case 'l':
-    case 'L': s.message = "the model has one layer (l/L move between the layers of models that have several)"; return s;
+    case 'L': {
+      const int layers = layer_count(context);
+      if (layers == 1) {
+        s.message = "the model has one layer (l/L move between the layers of a trained model: --model wordnet-lm)";
+        return s;
+      }
+      State next = s;
+      next.layer = (s.layer + (ch == 'l' ? 1 : layers - 1)) % layers;
+      return recomputed(context, old, next, fmt::format("layer {} of {}", next.layer + 1, layers));
+    }
     case 't':
     case 'T': {
       State next = s;
@@ -238,10 +258,15 @@ State press(const Context& context, State s, const Key& key) {
                         fmt::format("temperature {} {:.4g}: {}", ch == 't' ? "down to" : "up to", next.temperature(context),
                                     ch == 't' ? "sharper weights" : "flatter weights"));
     }
-    case 's':
     case 'c':
-    case 'p':
-    case 'x': {
+    case 'x':
+      if (context.model->language_model) {  // its forward has one mask: the causal one it was trained with
+        s.message = fmt::format("not changed: the trained model '{}' is causal, as it was trained, and takes no other mask", context.model->name);
+        return s;
+      }
+      [[fallthrough]];
+    case 's':
+    case 'p': {
       // The four switches of the attention: which flag, and what its new value means.
       struct Toggle {
         char key;

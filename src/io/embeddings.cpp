@@ -1,7 +1,6 @@
 #include "attnviz/embeddings.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -136,85 +135,6 @@ Embeddings parse_embeddings_for(std::string_view text, const std::string& source
                                 std::size_t vocab_limit) {
   io::BlockReader in(text);
   return read_any(in, source, source, request_for(words_needed, vocab_limit));
-}
-
-namespace {
-
-// Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours ("cta" is
-// one edit from "cat"), the typos people make. Three rolling rows of the dynamic programme, kept in `rows`
-// between calls (a vocabulary of 50,000 words is compared with every unknown word). Stops early with
-// limit + 1 once two consecutive rows exceed `limit` everywhere (a swap reaches back two rows, so one row
-// alone is not enough): the distance can then only be larger.
-std::size_t edit_distance(const std::string& a, const std::string& b, std::size_t limit, std::vector<std::size_t>& rows) {
-  const std::size_t w = b.size() + 1;
-  rows.assign(3 * w, 0);
-  std::size_t* before = rows.data();     // row i − 2
-  std::size_t* previous = before + w;    // row i − 1
-  std::size_t* current = previous + w;   // row i
-  for (std::size_t j = 0; j < w; ++j) previous[j] = j;
-  std::size_t previous_min = 0;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    current[0] = i;
-    std::size_t row_min = i;
-    for (std::size_t j = 1; j < w; ++j) {
-      std::size_t d = std::min(std::min(previous[j], current[j - 1]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d = std::min(d, before[j - 2] + 1);
-      current[j] = d;
-      row_min = std::min(row_min, d);
-    }
-    if (row_min > limit && previous_min > limit) return limit + 1;
-    previous_min = row_min;
-    std::swap(before, previous);  // the old row i − 2 is overwritten next
-    std::swap(previous, current);
-  }
-  return previous[w - 1];
-}
-
-// Whether the bag distance of `a` and `b` exceeds `limit`. The bag distance is how many bytes one word has
-// that the other lacks, counted with repetition, the larger of the two counts. Every edit changes it by at
-// most 1 (a swap not at all), so it is a lower bound of edit_distance, found in linear time, and here
-// stops as soon as the answer is known. `counts` holds the byte counts of `a` on entry and on exit.
-bool bag_distance_exceeds(const std::string& a, const std::string& b, std::size_t limit, std::array<int, 256>& counts) {
-  std::size_t common = 0;  // bytes of b[0, k) matched by a byte of a
-  std::size_t k = 0;
-  bool exceeds = false;
-  while (k < b.size()) {
-    if (counts[static_cast<unsigned char>(b[k++])]-- > 0) ++common;
-    // b's unmatched bytes so far, or a's bytes that the rest of b cannot all match, are already too many.
-    if (k - common > limit || a.size() > common + (b.size() - k) + limit) {
-      exceeds = true;
-      break;
-    }
-  }
-  for (std::size_t i = 0; i < k; ++i) ++counts[static_cast<unsigned char>(b[i])];
-  return exceeds || std::max(a.size(), b.size()) - common > limit;  // (b empty: the loop checked nothing)
-}
-
-}  // namespace
-
-std::vector<std::string> suggest_words(const Embeddings& emb, const std::string& word, std::size_t count) {
-  // Only words within a third of the length (at least 2 edits) are worth suggesting.
-  if (word.size() > 64) return {};
-  std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
-  std::array<int, 256> counts{};
-  for (const char c : word) ++counts[static_cast<unsigned char>(c)];
-  std::vector<std::pair<std::size_t, std::string>> scored;
-  std::vector<std::size_t> rows;
-  for (const auto& w : emb.words) {
-    // Cheap lower bounds first (the length gap, then the bag distance): the full distance only for the
-    // words that may still be within the limit.
-    const std::size_t gap = w.size() > word.size() ? w.size() - word.size() : word.size() - w.size();
-    if (gap > limit || bag_distance_exceeds(word, w, limit, counts)) continue;
-    if (auto d = edit_distance(word, w, limit, rows); d <= limit) {
-      scored.emplace_back(d, w);
-      limit = d;  // only the closest words are shown: a farther one can be skipped from now on
-    }
-  }
-  std::sort(scored.begin(), scored.end());
-  // Only the closest words: a one-edit typo should not be answered with two-edit guesses.
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < scored.size() && i < count && scored[i].first == scored[0].first; ++i) out.push_back(scored[i].second);
-  return out;
 }
 
 }  // namespace attnviz

@@ -150,8 +150,17 @@ std::string compact_legend(const Stage& stage, const ValueScale& scale, const Re
                                    : std::string("range: no finite values"));
   items.push_back(view.numbers);
   std::string out = join_wrapped(items, options.unicode ? " · " : "; ", options.width, 2);
-  // The columns by name, when they are not the rows' words (a window: its columns).
-  if (stage.col_labels != stage.row_labels) {
+  // The columns by name, when they are not the rows' words and say more than their number (q0, q1, …: the
+  // header has them already). A window: its columns.
+  const auto numbered = [&] {
+    for (std::size_t c = 0; c < stage.col_labels.size(); ++c) {
+      const std::string& label = stage.col_labels[c];
+      const std::size_t digits_at = label.find_first_of("0123456789");
+      if (digits_at == std::string::npos || label.substr(digits_at) != std::to_string(c)) return false;
+    }
+    return true;
+  };
+  if (stage.col_labels != stage.row_labels && !numbered()) {
     std::vector<std::string> names{"columns:"};
     const Eigen::Index begin = view.cols > 0 ? view.col0 : 0, end = view.cols > 0 ? std::min<Eigen::Index>(cols, view.col0 + view.cols) : cols;
     for (Eigen::Index c = begin; c < end; ++c)

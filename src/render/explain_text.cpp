@@ -137,7 +137,7 @@ std::string render_entry(const Trace& trace, const Model& model, const std::stri
   const std::string token = st->row_labels[static_cast<std::size_t>(row)], column = st->col_labels[static_cast<std::size_t>(col)];
   const float value = st->data(row, col);
   const std::string cell = fmt::format("{}[\"{}\"][{}]", stage == stage_name::concat ? std::string("concat") : st->symbol, token, column);
-  const bool positions = trace.config.positions == "sinusoidal";
+  const bool positions = trace.config.positions != "none";  // sinusoidal, or a trained model's learned ones
   if (stage == stage_name::token_embeddings || ((stage == stage_name::embeddings || stage == stage_name::context_embeddings) && !positions))
     return fmt::format("{} = {}: the word's own vector, row \"{}\" of the {} embeddings, its {} entry; the same in every sentence\n", cell,
                        num(value), token, trace.config.embeddings, column);
@@ -150,11 +150,13 @@ std::string render_entry(const Trace& trace, const Model& model, const std::stri
                        format_number(static_cast<float>(angle), std::max(options.precision, 4), options.unicode), num(value), row);
   }
   if (stage == stage_name::embeddings) {
+    // X = E + PE (sinusoidal positions) or E + P (a trained model's learned positions).
     const Stage* E = trace.find(stage_name::token_embeddings);
     const Stage* PE = trace.find(stage_name::positional_encoding);
+    if (!PE) PE = trace.find(stage_name::position_embeddings);
     if (E && PE)
-      return fmt::format("{} = E + PE = {} + {} = {}: the word's vector plus its position's pattern\n", cell, num(E->data(row, col)),
-                         num(PE->data(row, col)), num(value));
+      return fmt::format("{} = E + {} = {} + {} = {}: the word's vector plus its position's {}\n", cell, PE->symbol, num(E->data(row, col)),
+                         num(PE->data(row, col)), num(value), PE->name == stage_name::positional_encoding ? "pattern" : "learned row");
   }
   if (stage == stage_name::context_embeddings)  // positions: the context's own, counted from 0
     return fmt::format("{} = {}: the context word's vector plus the pattern of its position {} in the context\n", cell, num(value), row);
@@ -166,7 +168,22 @@ std::string render_entry(const Trace& trace, const Model& model, const std::stri
                          A->col_labels[static_cast<std::size_t>(col % d_v)], h + 1, num(A->data(row, col % d_v)), h + 1, h * d_v,
                          options.unicode ? "–" : "-", h * d_v + d_v - 1);
   }
-  return fmt::format("{} = {}\n", cell, num(value));
+  // A trained model's residual connections: a sum of two stages of the trace.
+  const auto sum = [&](std::string_view a, std::string_view b, const std::string& what) -> std::string {
+    const Stage* A = trace.find(a);
+    const Stage* B = trace.find(b);
+    if (!A || !B) return "";
+    return fmt::format("{} = {} + {} = {} + {} = {}: {}\n", cell, A->symbol, B->symbol, num(A->data(row, col)), num(B->data(row, col)),
+                       num(value), what);
+  };
+  std::string out;
+  if (stage == stage_name::residual)  // the layer's input: the first layer's is X
+    out = sum(trace.find(stage_name::layer_input) ? stage_name::layer_input : stage_name::embeddings, stage_name::output,
+              "the layer's input plus what attention added");
+  if (stage == stage_name::layer_output) out = sum(stage_name::residual, stage_name::mlp, "the row after attention plus what the MLP added");
+  if (stage == stage_name::predictions)
+    out = fmt::format("{} = {}: how likely the model finds \"{}\" as the word after \"{}\"\n", cell, num(value), column, token);
+  return out.empty() ? fmt::format("{} = {}\n", cell, num(value)) : out;
 }
 
 }  // namespace attnviz

@@ -1,0 +1,42 @@
+// The checks of a run's inputs and sizes, each once: the temperature, the mask against the tokens, the memory
+// the n × m stages would take, and float32 overflow in the results.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "attnviz/attention.hpp"
+#include "attnviz/trace.hpp"
+
+namespace attnviz {
+
+// Memory one n × m cell costs beyond its float32 when it is also written out, measured on `attnviz run` with
+// 2000 tokens (docs/reliability.md), rounded up: as JSON (the document tree and its text), as terminal
+// tables (text with colour escapes).
+inline constexpr double kJsonBytesPerCell = 40;
+inline constexpr double kTableBytesPerCell = 64;
+
+// "512 KiB", "1.5 GiB": a size for messages.
+std::string format_bytes(double bytes);
+
+// --temperature as typed (a double, so a message shows the user's value, not its float32 rounding): the
+// float32 the computation uses; InputError unless finite, > 0 and within float32's range.
+float checked_temperature(double t);
+
+// The one check of a mask (options.mask; nothing to check without one) against n queries and m keys: its
+// shape, and no query row left without a key (its softmax would be 0/0). Messages name the mask by `source`
+// ("--mask FILE") and, when `queries` are given, the query's token; `cross` words the shape for a context.
+void check_mask(const AttentionOptions& options, long n, long m, const std::string& source = "the mask",
+                const std::vector<std::string>& queries = {}, bool cross = false);
+
+// InputError when `backend` would store n × m matrices (scores, scaled scores, weights, per head) that, with
+// `output_bytes_per_cell` more for each cell written out (`outputs_named`), exceed `max_memory_bytes`;
+// suggests --backend flash, `shorter` or --max-memory. Called before anything n × m is allocated.
+void check_attention_memory(const Backend& backend, double n, double m, int heads, double max_memory_bytes,
+                            double output_bytes_per_cell = 0, const std::string& outputs_named = "",
+                            const std::string& shorter = "a shorter sentence");
+
+// InputError when a stage overflowed float32 (a −inf is allowed only in a masked cell of scaled_scores).
+void check_finite(const std::vector<Stage>& stages, const AttentionOptions& options);
+
+}  // namespace attnviz

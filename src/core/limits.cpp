@@ -1,0 +1,94 @@
+#include "attnviz/limits.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "attnviz/error.hpp"
+#include "attnviz/stages.hpp"
+
+namespace attnviz {
+
+float checked_temperature(double t) {
+  if (!std::isfinite(t) || !(t > 0.0)) throw InputError(fmt::format("--temperature must be a finite number > 0, got {}", t));
+  if (t < std::numeric_limits<float>::min() || t > std::numeric_limits<float>::max())
+    throw InputError(fmt::format("--temperature {} is outside the float32 range the computation uses ({} to {})", t,
+                                 std::numeric_limits<float>::min(), std::numeric_limits<float>::max()));
+  return static_cast<float>(t);
+}
+
+void check_mask(const AttentionOptions& options, long n, long m, const std::string& source, const std::vector<std::string>& queries,
+                bool cross) {
+  const auto& mask = options.mask;
+  if (!mask) return;
+  if (mask->rows() != n || mask->cols() != m)
+    throw InputError(cross ? fmt::format("{} is {} × {} but the sentence has {} tokens and the context {} ({} × {} needed: "
+                                         "a row per sentence token, a column per context token)",
+                                         source, mask->rows(), mask->cols(), n, m, n, m)
+                           : fmt::format("{} is {} × {} but the sentence has {} tokens ({} × {} needed)", source,
+                                         mask->rows(), mask->cols(), n, n, n));
+  for (Eigen::Index i = 0; i < n; ++i) {
+    bool any = false;
+    for (Eigen::Index j = 0; j < m; ++j) any = any || ((*mask)(i, j) != 0.0f && !(options.causal && j > i));
+    if (!any)
+      throw InputError(fmt::format("{}{} every key of row {}{}, so its softmax would be 0/0; "
+                                   "allow at least one key (a 1{}) in every row",
+                                   source, options.causal ? " with --causal masks" : " masks", i,
+                                   static_cast<std::size_t>(i) < queries.size()
+                                       ? fmt::format(" (query '{}')", queries[static_cast<std::size_t>(i)]) : "",
+                                   options.causal ? " at or left of the diagonal" : ""));
+  }
+}
+
+// float32 can overflow with extreme inputs or a tiny temperature: +inf − +inf in the softmax is NaN. Refuse
+// rather than print NaN. A −inf is legitimate only in a masked cell of scaled_scores: the trace, its export
+// (null) and explain read −inf there as "masked", so an unmasked score that overflowed to −inf is refused too.
+void check_finite(const std::vector<Stage>& stages, const AttentionOptions& options) {
+  const AttentionOptions& a = options;
+  auto masked = [&](Eigen::Index i, Eigen::Index j) { return (a.causal && j > i) || (a.mask && (*a.mask)(i, j) == 0.0f); };
+  for (const Stage& s : stages) {
+    const bool may_be_minus_inf = s.name == stage_name::scaled_scores;
+    for (Eigen::Index i = 0; i < s.data.rows(); ++i)
+      for (Eigen::Index j = 0; j < s.data.cols(); ++j) {
+        const float v = s.data(i, j);
+        if (std::isfinite(v) || (may_be_minus_inf && v < 0.0f && masked(i, j))) continue;
+        throw InputError(fmt::format(
+            "the {} stage{} overflows float32 (row {}, column {}); the inputs are too large{}",
+            s.name, s.head ? fmt::format(" of head {}", *s.head + 1) : "", i, j,
+            s.name == stage_name::scaled_scores || s.name == stage_name::weights
+                ? fmt::format(" for --temperature {}{}: use a larger temperature", options.temperature,
+                              options.scale ? "" : " with --no-scale")
+                : ": scale the embeddings or the weights down"));
+      }
+  }
+}
+
+
+std::string format_bytes(double bytes) {
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 4) {
+    bytes /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{:.0f} bytes", bytes) : fmt::format("{:.3g} {}", bytes, units[u]);
+}
+
+void check_attention_memory(const Backend& backend, double n, double m, int heads, double max_memory_bytes,
+                            double output_bytes_per_cell, const std::string& outputs_named, const std::string& shorter) {
+  if (!backend.stores_attention_matrices()) return;
+  // Three n × m float32 stages per head are kept (scores, scaled scores, weights), and each cell may be
+  // written out too.
+  const double cells = 3.0 * n * m * heads;
+  const double bytes = cells * (sizeof(float) + output_bytes_per_cell);
+  if (bytes > max_memory_bytes)
+    throw InputError(fmt::format("{} × {} tokens ({} head{}) need about {} for the {} backend's n × n matrices{}, more than "
+                                 "--max-memory allows ({})\n"
+                                 "hint: use --backend flash, which never stores them, or {}, or raise --max-memory",
+                                 n, m, heads, heads == 1 ? "" : "s", format_bytes(bytes), backend.name(),
+                                 output_bytes_per_cell > 0 && !outputs_named.empty() ? " and " + outputs_named : "",
+                                 format_bytes(max_memory_bytes), shorter));
+}
+
+}  // namespace attnviz
