@@ -206,9 +206,12 @@ TEST_CASE("LM trace: run, explain and compare with --model wordnet-lm, --layer a
   REQUIRE(masked.exit_code == 0);  // causal: a later word gets weight exactly 0
 
   const auto compare = run_attnviz({"compare", "the computer mouse", "mickey mouse", "--word", "mouse", "--model", "wordnet-lm", "--layer", "2",
-                                    "--color", "never"});
+                                    "--head", "1", "--color", "never"});
   REQUIRE(compare.exit_code == 0);
-  CHECK_THAT(compare.out, Contains("mouse"));
+  // --head 1: what mouse reads in each sentence, the trace's weights (0.958 and 0.983, tests above).
+  CHECK_THAT(compare.out, Contains("what \"mouse\" attends to in head 1 of 4 (layer 2 of 2)"));
+  CHECK_THAT(compare.out, Contains("sentence 1: computer 0.958, mouse 0.042, the 0.000"));
+  CHECK_THAT(compare.out, Contains("sentence 2: mickey 0.983, mouse 0.017\n"));  // only the two keys it may see
 }
 
 TEST_CASE("LM trace: bad --layer, --head and options exit 2 with a message", "[lm_trace][cli]") {
@@ -225,6 +228,10 @@ TEST_CASE("LM trace: bad --layer, --head and options exit 2 with a message", "[l
       {{"run", kSentence, "--model", "wordnet-lm", "--context", "the cat"}, "--context"},
       {{"explain", kSentence, "--model", "wordnet-lm", "--temperature", "2", "--query", "mouse", "--key", "the"}, "--temperature"},
       {{"flash", kSentence, "--model", "wordnet-lm"}, "use attnviz run"},
+      {{"compare", "the computer mouse", "mickey mouse", "--word", "mouse", "--model", "wordnet-lm", "--head", "5"}, "--head 5 does not exist"},
+      {{"compare", "the computer mouse", "mickey mouse", "--word", "mouse", "--model", "wordnet-lm", "--head", "1", "--backend", "flash"},
+       "keeps no weights"},
+      {{"demo", "mouse", "--model", "wordnet-lm"}, "reads its own embeddings 'glove-100d' (--embeddings glove), not 'toy'"},
   };
   for (const auto& c : cases) {
     INFO(fmt::format("{}", fmt::join(c.args, " ")));

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "attnviz/utf8.hpp"
+
 namespace attnviz {
 
 // One word of a sentence as read: lower-cased, punctuation dropped, outer hyphens trimmed (`whole`), and its
@@ -25,14 +27,8 @@ std::vector<std::string> resolve_words(const std::vector<WordCandidate>& words, 
 // hyphenated words whole).
 std::vector<std::string> tokenize(std::string_view sentence, const std::function<bool(const std::string&)>& known);
 
-// Appends the UTF-8 encoding of code point `cp`.
-void append_utf8(std::string& out, char32_t cp);
-
 // A word lower-cased as the tokenizer lower-cases it (ASCII and Latin-1 capitals), so a word typed on the
 // command line ("Mickey") matches its token ("mickey").
 std::string lower_case(std::string_view word);
-
-// Replaces every invalid UTF-8 sequence by U+FFFD.
-std::string sanitize_utf8(std::string_view text);
 
 }  // namespace attnviz

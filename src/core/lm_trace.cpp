@@ -113,8 +113,8 @@ Trace run_language_model(const Embeddings& emb, const Model& model, const std::s
   const LmConfig& c = lm.model.config;
   check_language_model_options(model, options);
   if (emb.name != lm.emb.name || emb.dim != lm.emb.dim || emb.words.size() != lm.emb.words.size())
-    throw InputError(fmt::format("the trained model '{}' reads the embeddings '{}', not '{}'; leave out --embeddings (or give {})", model.name,
-                                 lm.emb.name, emb.name, lm.model.embeddings));
+    throw InputError(fmt::format("the trained model '{}' reads its own embeddings '{}' (--embeddings {}), not '{}'", model.name,
+                                 lm.emb.name, lm.model.embeddings, emb.name));
   Trace trace;
   trace.sentence = sanitize_utf8(sentence);
   // The model's vocabulary is its embeddings' words plus <unk> (a zero row): --unknown zero reads a word it

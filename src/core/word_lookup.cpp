@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "attnviz/error.hpp"
+#include "attnviz/utf8.hpp"
 
 namespace attnviz {
 
@@ -18,8 +19,6 @@ UnknownWords parse_unknown_words(const std::string& name) {
 }
 
 namespace {
-
-bool starts_code_point(const std::string& s, std::size_t i) { return i >= s.size() || (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80; }
 
 // `word` for a note or a warning: whole up to 40 bytes, else its first 32 bytes (cut between code points)
 // and "…". A pasted 100 KB word split into 100,000 pieces must not make 100,000 notes of 100 KB each.

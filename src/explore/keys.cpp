@@ -5,18 +5,11 @@
 
 #include "attnviz/error.hpp"
 #include "attnviz/explore.hpp"
+#include "attnviz/utf8.hpp"
 
 namespace attnviz::explore {
 
 namespace {
-
-// Bytes in the UTF-8 character that starts with `lead` (1 for a stray continuation byte).
-std::size_t utf8_length(unsigned char lead) {
-  if (lead >= 0xF0 && lead < 0xF8) return 4;
-  if (lead >= 0xE0) return lead < 0xF0 ? 3 : 1;
-  if (lead >= 0xC0) return 2;
-  return 1;
-}
 
 Key make(KeyCode code) { return {code, "", 0, 0}; }
 
@@ -88,7 +81,7 @@ std::vector<Key> decode_input(std::string& pending, bool final) {
     else if (c == 0x15) keys.push_back(make(KeyCode::ctrl_u));
     else if (c < 0x20) continue;  // other control keys do nothing
     else {
-      const std::size_t length = utf8_length(c);
+      const std::size_t length = utf8_sequence_length(c);
       if (i - 1 + length > s.size()) {
         if (!final) {
           --i;
@@ -108,7 +101,7 @@ std::vector<Key> parse_key_script(std::string_view script) {
   std::vector<Key> keys;
   for (std::size_t i = 0; i < script.size();) {
     if (script[i] != '<') {
-      const std::size_t length = std::min(utf8_length(static_cast<unsigned char>(script[i])), script.size() - i);
+      const std::size_t length = std::min(utf8_sequence_length(static_cast<unsigned char>(script[i])), script.size() - i);
       keys.push_back(Key::character(script.substr(i, length)));
       i += length;
       continue;

@@ -13,6 +13,7 @@
 #include "attnviz/explore.hpp"
 #include "attnviz/stages.hpp"
 #include "attnviz/tokenizer.hpp"
+#include "attnviz/utf8.hpp"
 
 namespace attnviz::explore {
 
@@ -28,8 +29,7 @@ std::string cut(const std::string& text, int width) {
   if (display_width(text) <= width) return text;
   std::string out;
   for (std::size_t i = 0; i < text.size();) {
-    std::size_t len = 1;
-    while (i + len < text.size() && (static_cast<unsigned char>(text[i + len]) & 0xC0) == 0x80) ++len;
+    const std::size_t len = next_code_point_start(text, i) - i;
     if (display_width(out + text.substr(i, len)) > width) break;
     out += text.substr(i, len);
     i += len;

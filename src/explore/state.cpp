@@ -7,6 +7,7 @@
 
 #include "attnviz/error.hpp"
 #include "attnviz/explore.hpp"
+#include "attnviz/utf8.hpp"
 #include "attnviz/lm_trace.hpp"
 
 namespace attnviz::explore {
@@ -102,11 +103,7 @@ State edit_key(const Context& context, const State& s, const Key& key) {
       next.message = "edit cancelled: the sentence is unchanged";
       return next;
     case KeyCode::backspace:
-      while (!next.edit_text.empty()) {  // one UTF-8 character
-        const auto c = static_cast<unsigned char>(next.edit_text.back());
-        next.edit_text.pop_back();
-        if ((c & 0xC0) != 0x80) break;
-      }
+      next.edit_text.erase(previous_code_point_start(next.edit_text, next.edit_text.size()));  // one UTF-8 character
       return next;
     case KeyCode::ctrl_u: next.edit_text.clear(); return next;
     case KeyCode::character: next.edit_text += key.text; return next;

@@ -47,7 +47,7 @@ ValueScale scale_of(const Stage& stage, Palette palette, bool matrix_range = fal
 std::string_view map_name(ColorMap map, bool unicode);
 
 // A label or token as we may show it: control characters (a newline, an ESC from a crafted file) and
-// invalid UTF-8 become '?', so data can neither break a table nor drive the terminal (terminal.cpp).
+// invalid UTF-8 become '?', so data can neither break a table nor drive the terminal (ansi.cpp).
 std::string sanitize(std::string_view text);
 
 // The nearest xterm-256 colour among the 6×6×6 cube (16–231) and the grey ramp (232–255). Indices 0–15
@@ -64,7 +64,7 @@ Rgb ansi16_rgb(int index);  // xterm's default palette, used only to choose blac
 inline constexpr int kMaskedAnsi16 = 8;  // "bright black": the dark grey of most palettes
 
 // `text` painted with `map`'s colour at t in [0, 1] (a non-finite t: the masked grey), nothing at
-// ColorDepth::none (terminal.cpp).
+// ColorDepth::none (ansi.cpp).
 std::string paint_at(const std::string& text, ColorMap map, float t, ColorDepth depth);
 // A label made safe (sanitize) and cut to `width` columns with an ellipsis.
 std::string fit_label(std::string_view text, int width, bool unicode);

@@ -17,6 +17,7 @@
 #include "attnviz/report.hpp"
 #include "attnviz/softmax.hpp"
 #include "attnviz/stages.hpp"
+#include "attnviz/utf8.hpp"
 #include "attnviz/version.hpp"
 #include "colormap.hpp"
 
@@ -440,20 +441,6 @@ std::string section_html(const HtmlSection& s, std::size_t index, std::size_t co
   return out + "</section>\n";
 }
 
-// The bytes of one UTF-8 code point at s[i], or 0 when the sequence there is invalid (overlong forms,
-// surrogates and values past U+10FFFF included).
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) return 1;
-  const std::size_t n = b0 >= 0xC2 && b0 <= 0xDF ? 2 : b0 >= 0xE0 && b0 <= 0xEF ? 3 : b0 >= 0xF0 && b0 <= 0xF4 ? 4 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k)
-    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
-  const auto b1 = static_cast<unsigned char>(s[i + 1]);
-  if ((b0 == 0xE0 && b1 < 0xA0) || (b0 == 0xED && b1 > 0x9F) || (b0 == 0xF0 && b1 < 0x90) || (b0 == 0xF4 && b1 > 0x8F)) return 0;
-  return n;
-}
-
 // The page's head, heading and lead paragraph (options.title and description, when given, before the
 // defaults), and its end: one layout for every page attnviz writes.
 std::string page_begin(const HtmlOptions& options, const std::string& default_heading, const std::string& default_title, const std::string& lead);
@@ -462,18 +449,13 @@ std::string page_end();
 }  // namespace
 
 std::string escape_html(std::string_view text) {
-  // First make the text safe to show at all (the terminal's rule: control characters and invalid UTF-8
-  // become '?'), then strict about UTF-8 (the terminal's decoder lets surrogates through; a page must not).
+  // First make the text safe to show at all (the terminal's rule: control characters and invalid UTF-8,
+  // surrogates included, become '?').
   const std::string safe = render_detail::sanitize(text);
   std::string out;
   out.reserve(safe.size() + safe.size() / 8);
   for (std::size_t i = 0; i < safe.size();) {
-    const std::size_t n = utf8_length(safe, i);
-    if (n == 0) {
-      out += '?';
-      ++i;
-      continue;
-    }
+    const std::size_t n = decode_utf8(safe, i).length;  // valid: sanitize made it so
     if (n > 1) {
       out.append(safe, i, n);
       i += n;

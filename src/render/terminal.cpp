@@ -1,21 +1,15 @@
-// Terminal rendering (docs/architecture.md): the colour, locale and width policies, and each stage as a titled,
-// labelled table with numbers always printed, colour as a second channel and glyph shading as a third.
-#include <fcntl.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
-
+// Terminal layout (docs/architecture.md): each stage as a titled, labelled table with numbers always printed,
+// colour as a second channel (ansi.cpp) and glyph shading as a third. The policies: terminal_policy.cpp.
 #include <algorithm>
 #include <array>
-#include <cctype>
-#include <charconv>
 #include <cmath>
-#include <cstdlib>
 #include <fmt/format.h>
 #include <limits>
 #include <string_view>
 
 #include "attnviz/error.hpp"
 #include "attnviz/render.hpp"
+#include "ansi.hpp"
 #include "colormap.hpp"
 
 namespace attnviz {
@@ -23,19 +17,6 @@ namespace {
 
 // ---------------------------------------------------------------------------------------------------
 // Small string helpers
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool non_empty(const std::optional<std::string>& value) { return value && !value->empty(); }
-
-std::optional<std::string> environment(const char* name) {
-  const char* value = std::getenv(name);
-  return value ? std::optional<std::string>(value) : std::nullopt;
-}
 
 std::string repeat(std::string_view piece, int times) {
   std::string out;
@@ -48,115 +29,14 @@ std::string rstrip(std::string text) {
   return text;
 }
 
-// ---------------------------------------------------------------------------------------------------
-// UTF-8 and terminal columns
-
-struct CodePoint {
-  char32_t value = 0;
-  std::size_t length = 1;
-  bool valid = false;
-};
-
-CodePoint decode_utf8(std::string_view s, std::size_t i) {
-  auto lead = static_cast<unsigned char>(s[i]);
-  if (lead < 0x80) return {lead, 1, true};
-  std::size_t length = lead >= 0xF5 ? 0 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC2 ? 2 : 0;
-  if (length == 0 || i + length > s.size()) return {};
-  auto value = static_cast<char32_t>(lead & (0x7F >> length));
-  for (std::size_t k = 1; k < length; ++k) {
-    auto next = static_cast<unsigned char>(s[i + k]);
-    if ((next & 0xC0) != 0x80) return {};
-    value = (value << 6) | (next & 0x3Fu);
-  }
-  return {value, length, true};
-}
-
-struct Range {
-  char32_t first, last;
-};
-
-// Zero-width code points: combining marks, zero-width spaces and joiners, variation selectors.
-constexpr std::array<Range, 9> kZeroWidth{{{0x0300, 0x036F}, {0x0483, 0x0489}, {0x1AB0, 0x1AFF},
-                                           {0x1DC0, 0x1DFF}, {0x200B, 0x200F}, {0x20D0, 0x20FF},
-                                           {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F}, {0xFEFF, 0xFEFF}}};
-
-// East Asian wide and fullwidth blocks (a cheap approximation of Unicode's EastAsianWidth W and F), and
-// the emoji blocks that terminals draw two columns wide.
-constexpr std::array<Range, 13> kWide{{{0x1100, 0x115F},
-                                       {0x2E80, 0x303E},
-                                       {0x3041, 0x33FF},
-                                       {0x3400, 0x4DBF},
-                                       {0x4E00, 0x9FFF},
-                                       {0xA000, 0xA4CF},
-                                       {0xAC00, 0xD7A3},
-                                       {0xF900, 0xFAFF},
-                                       {0xFE30, 0xFE4F},
-                                       {0xFF00, 0xFF60},
-                                       {0xFFE0, 0xFFE6},
-                                       {0x1F300, 0x1FAFF},
-                                       {0x20000, 0x3FFFD}}};
-
-bool in_ranges(char32_t c, auto const& ranges) {
-  return std::any_of(ranges.begin(), ranges.end(), [c](Range r) { return c >= r.first && c <= r.last; });
-}
-
-bool is_control(char32_t c) { return c < 0x20 || (c >= 0x7F && c <= 0x9F); }
-
-int codepoint_width(char32_t c) {
-  if (is_control(c) || in_ranges(c, kZeroWidth)) return 0;
-  return in_ranges(c, kWide) ? 2 : 1;
-}
-
-// Bytes taken by the escape sequence at s[i] (an ESC): CSI "ESC [ … final" (final byte 0x40–0x7E),
-// OSC "ESC ] … BEL" or "… ESC \", or a two-byte escape.
-std::size_t escape_length(std::string_view s, std::size_t i) {
-  std::size_t j = i + 1;
-  if (j >= s.size()) return 1;
-  if (s[j] == '[') {
-    for (++j; j < s.size(); ++j)
-      if (s[j] >= 0x40 && s[j] <= 0x7E) return j + 1 - i;
-    return s.size() - i;
-  }
-  if (s[j] == ']') {
-    for (++j; j < s.size(); ++j) {
-      if (s[j] == '\a') return j + 1 - i;
-      if (s[j] == '\x1b' && j + 1 < s.size() && s[j + 1] == '\\') return j + 2 - i;
-    }
-    return s.size() - i;
-  }
-  return 2;
-}
-
+using render_detail::fit;
 using render_detail::map_name;
+using render_detail::paint;
 using render_detail::sanitize;
 using render_detail::scale_of;
+using render_detail::swatch_at;
+using render_detail::swatch_of;
 using render_detail::ValueScale;
-
-// `text` cut to at most `max_width` columns, ending in `ellipsis` (one column) when cut. Escape sequences
-// pass through at zero width; a cut closes them with a reset so no colour bleeds.
-std::string fit(std::string_view text, int max_width, std::string_view ellipsis) {
-  if (display_width(std::string(text)) <= max_width) return std::string(text);
-  std::string out;
-  int width = 0;
-  bool escaped = false;
-  for (std::size_t i = 0; i < text.size();) {
-    if (text[i] == '\x1b') {
-      std::size_t n = escape_length(text, i);
-      out.append(text.substr(i, n));
-      escaped = true;
-      i += n;
-      continue;
-    }
-    CodePoint cp = decode_utf8(text, i);
-    int w = cp.valid ? codepoint_width(cp.value) : 1;
-    if (width + w > max_width - 1) break;
-    out.append(text.substr(i, cp.length));
-    width += w;
-    i += cp.length;
-  }
-  if (escaped) out += "\x1b[0m";
-  return out + std::string(ellipsis);
-}
 
 std::string pad_left(const std::string& text, int width) {
   return std::string(static_cast<std::size_t>(std::max(0, width - display_width(text))), ' ') + text;
@@ -235,44 +115,6 @@ std::string wrap_items(const std::string& prefix, const std::vector<std::string>
 
 // ---------------------------------------------------------------------------------------------------
 // Values to colours and shades
-
-// A cell's colour: the true colour, and its stand-in among the 16 ANSI colours.
-struct Swatch {
-  Rgb rgb;
-  int ansi16;
-};
-
-Swatch swatch_at(ColorMap map, float t) { return {colormap_color(map, t), render_detail::ansi16_for(map, t)}; }
-
-// The map's colour for a number; neutral grey for −∞ (and for NaN or +∞, which a correct computation
-// never produces).
-Swatch swatch_of(const ValueScale& scale, float value) {
-  if (!std::isfinite(value)) return {kMaskedGrey, render_detail::kMaskedAnsi16};
-  return swatch_at(scale.map, scale.position(value));
-}
-
-// The escape that paints a cell: the swatch (quantised to the depth) with black or white text, whichever
-// contrasts more with the colour actually shown.
-std::string sgr(const Swatch& swatch, ColorDepth depth) {
-  using namespace render_detail;
-  if (depth == ColorDepth::truecolor) {
-    Rgb bg = swatch.rgb, fg = text_color_for(bg);
-    return fmt::format("\x1b[38;2;{};{};{};48;2;{};{};{}m", fg.r, fg.g, fg.b, bg.r, bg.g, bg.b);
-  }
-  if (depth == ColorDepth::ansi256) {
-    int bg = nearest_ansi256(swatch.rgb);
-    int fg = text_color_for(ansi256_rgb(bg)) == Rgb{0, 0, 0} ? 16 : 231;
-    return fmt::format("\x1b[38;5;{};48;5;{}m", fg, bg);
-  }
-  int bg = swatch.ansi16;
-  int fg = text_color_for(ansi16_rgb(bg)) == Rgb{0, 0, 0} ? 30 : 97;
-  return fmt::format("\x1b[{};{}m", fg, bg < 8 ? 40 + bg : 100 + bg - 8);
-}
-
-std::string paint(const std::string& text, const Swatch& swatch, ColorDepth depth) {
-  if (depth == ColorDepth::none) return text;
-  return sgr(swatch, depth) + text + "\x1b[0m";
-}
 
 std::string_view shade(const ValueScale& scale, float value, const Symbols& sym) {
   if (!std::isfinite(value)) return " ";
@@ -448,80 +290,6 @@ std::string legend(const ValueScale& scale, const RenderOptions& options) {
 }  // namespace
 
 // -------------------------------------------------------------------------------------------------------
-// Policies
-
-ColorDepth decide_color(const ColorEnvironment& env) {
-  auto depth = [&] {
-    if (env.colorterm) {
-      auto value = lower(*env.colorterm);
-      if (value == "truecolor" || value == "24bit") return ColorDepth::truecolor;
-    }
-    if (env.term && env.term->ends_with("-256color")) return ColorDepth::ansi256;
-    return ColorDepth::basic16;
-  };
-  auto forces = [](const std::optional<std::string>& v) { return non_empty(v) && *v != "0"; };
-
-  if (env.flag == "never") return ColorDepth::none;
-  if (env.flag == "always") return depth();
-  if (non_empty(env.no_color)) return ColorDepth::none;
-  if (forces(env.force_color) || forces(env.clicolor_force)) return depth();
-  if (env.term && *env.term == "dumb") return ColorDepth::none;
-  return env.is_terminal ? depth() : ColorDepth::none;
-}
-
-ColorEnvironment color_environment_from_process(const std::string& flag, bool is_terminal) {
-  ColorEnvironment e;
-  e.flag = flag;
-  e.no_color = environment("NO_COLOR");
-  e.force_color = environment("FORCE_COLOR");
-  e.clicolor_force = environment("CLICOLOR_FORCE");
-  e.term = environment("TERM");
-  e.colorterm = environment("COLORTERM");
-  e.is_terminal = is_terminal;
-  return e;
-}
-
-bool decide_unicode(bool ascii_flag, const std::optional<std::string>& lc_all,
-                    const std::optional<std::string>& lc_ctype, const std::optional<std::string>& lang) {
-  if (ascii_flag) return false;
-  // POSIX precedence: the first variable that is set and non-empty names the character set.
-  for (const auto* locale : {&lc_all, &lc_ctype, &lang}) {
-    if (!non_empty(*locale)) continue;
-    auto name = lower(**locale);
-    return name.find("utf-8") != std::string::npos || name.find("utf8") != std::string::npos;
-  }
-  return false;
-}
-
-bool decide_unicode_from_process(bool ascii_flag) {
-  return decide_unicode(ascii_flag, environment("LC_ALL"), environment("LC_CTYPE"), environment("LANG"));
-}
-
-int decide_width(std::optional<int> width_flag) {
-  constexpr int kMinWidth = 20;  // narrower than this, no table is readable anyway
-  if (width_flag && *width_flag > 0) return std::max(kMinWidth, *width_flag);
-  if (auto columns = environment("COLUMNS")) {
-    int value = 0;
-    auto [end, error] = std::from_chars(columns->data(), columns->data() + columns->size(), value);
-    if (error == std::errc() && end == columns->data() + columns->size() && value > 0)
-      return std::max(kMinWidth, value);
-  }
-  // Standard output first; when it is piped (attnviz ... | less), the terminal the user sits at is still
-  // standard error's, standard input's or the controlling terminal's.
-  for (int fd : {STDOUT_FILENO, STDERR_FILENO, STDIN_FILENO}) {
-    winsize size{};
-    if (ioctl(fd, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return std::max(kMinWidth, static_cast<int>(size.ws_col));
-  }
-  if (int tty = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC); tty >= 0) {
-    winsize size{};
-    const bool known = ioctl(tty, TIOCGWINSZ, &size) == 0 && size.ws_col > 0;
-    close(tty);
-    if (known) return std::max(kMinWidth, static_cast<int>(size.ws_col));
-  }
-  return 80;
-}
-
-// -------------------------------------------------------------------------------------------------------
 // Rendering
 
 std::string format_number(float value, int precision, bool unicode) {
@@ -566,21 +334,6 @@ Layout parse_layout(const std::string& name) {
 
 int label_limit(int width) { return std::clamp(width / 8, 12, 40); }
 
-namespace render_detail {
-
-std::string paint_at(const std::string& text, ColorMap map, float t, ColorDepth depth) {
-  return paint(text, std::isfinite(t) ? swatch_at(map, t) : Swatch{kMaskedGrey, kMaskedAnsi16}, depth);
-}
-
-std::string fit_label(std::string_view text, int width, bool unicode) { return fit(sanitize(text), width, symbols(unicode).ellipsis); }
-
-}  // namespace render_detail
-
-std::string paint_weight(const std::string& text, float weight, const RenderOptions& options) {
-  const ColorMap map = options.palette == Palette::colorblind ? ColorMap::cividis : ColorMap::viridis;
-  return paint(text, std::isfinite(weight) ? swatch_at(map, weight) : Swatch{kMaskedGrey, render_detail::kMaskedAnsi16}, options.color);
-}
-
 std::string render_tokens(const std::vector<std::string>& tokens, const RenderOptions& options) {
   std::vector<std::string> items;
   for (std::size_t i = 0; i < tokens.size(); ++i) items.push_back(fmt::format("{} {}", i, sanitize(tokens[i])));
@@ -588,36 +341,9 @@ std::string render_tokens(const std::vector<std::string>& tokens, const RenderOp
   return wrap_items(fmt::format("tokens ({}): ", tokens.size()), items, sym.separator, options.width, sym.ellipsis);
 }
 
-int display_width(const std::string& text) {
-  int width = 0;
-  for (std::size_t i = 0; i < text.size();) {
-    if (text[i] == '\x1b') {
-      i += escape_length(text, i);
-      continue;
-    }
-    CodePoint cp = decode_utf8(text, i);
-    width += cp.valid ? codepoint_width(cp.value) : 1;  // a stray byte shows as one replacement glyph
-    i += cp.length;
-  }
-  return width;
-}
-
 namespace render_detail {
 
-// A label or token as we may print it: control characters (a newline, an ESC from a crafted file) and
-// invalid UTF-8 become '?', so data can neither break the table nor drive the terminal.
-std::string sanitize(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size();) {
-    CodePoint cp = decode_utf8(text, i);
-    if (!cp.valid || is_control(cp.value))
-      out += '?';
-    else
-      out.append(text.substr(i, cp.length));
-    i += cp.length;
-  }
-  return out;
-}
+std::string fit_label(std::string_view text, int width, bool unicode) { return fit(sanitize(text), width, symbols(unicode).ellipsis); }
 
 }  // namespace render_detail
 
