@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "attnviz/attention.hpp"
-#include "attnviz/cli.hpp"
+#include "../src/cli/cli.hpp"
 #include "attnviz/data.hpp"
 #include "attnviz/embeddings.hpp"
 #include "attnviz/error.hpp"

@@ -9,7 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "../fuzz/harnesses.hpp"
-#include "attnviz/cli.hpp"
+#include "../src/cli/cli.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;

@@ -1,5 +1,5 @@
 // Golden files: every stage of `attnviz run` against an independent PyTorch implementation
-// (tests/golden/README.md; regenerate with `/usr/bin/python3 scripts/make_golden.py`).
+// (tests/golden/README.md; regenerate with `/usr/bin/python3 tests/golden/make_golden.py`).
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -22,7 +22,7 @@ using attnviz::test::TempDir;
 namespace {
 
 // The goldens are float64 results rounded to float32; attnviz computes in float32. A float32 run of the
-// same math uses at most ~0.15 of this tolerance on these cases (scripts/make_golden.py checks that).
+// same math uses at most ~0.15 of this tolerance on these cases (tests/golden/make_golden.py checks that).
 constexpr double kTolerance = 1e-5;
 constexpr int kGoldenVersion = 1;
 constexpr std::size_t kMismatchesShown = 5;
@@ -99,7 +99,7 @@ TEST_CASE("Golden: every stage of the golden cases matches PyTorch", "[golden]")
   for (const auto& dir : cases) {
     const std::string name = dir.filename().string();
     DYNAMIC_SECTION("case " << name) {
-      INFO("golden case " << dir.string() << " (regenerate: /usr/bin/python3 scripts/make_golden.py)");
+      INFO("golden case " << dir.string() << " (regenerate: /usr/bin/python3 tests/golden/make_golden.py)");
       const json c = json::parse(read_text(dir / "case.json"));
       const json expected = json::parse(read_text(dir / "expected.json"));
       REQUIRE(expected.at("format") == "attnviz-golden");

@@ -1,5 +1,5 @@
 // The HTML report (include/attnviz/html.hpp): structure, escaping, the hover arithmetic, and --html through
-// the real executable (whole or nothing). The page in a real browser: scripts/test_html_in_browser.py.
+// the real executable (whole or nothing). The page in a real browser: tests/test_html_in_browser.py.
 #include <catch2/catch.hpp>
 
 #include <cmath>

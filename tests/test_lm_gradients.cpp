@@ -92,7 +92,7 @@ TEST_CASE("lm: positions beyond max_len and unknown ids are input errors", "[lm]
 }
 
 TEST_CASE("lm gradients: one batch against PyTorch autograd (tests/golden/lm_gradients)", "[lm][gradcheck][golden]") {
-  // Made by scripts/make_lm_golden.py: the same model in torch.nn.functional, float64 autograd.
+  // Made by tests/golden/make_lm_golden.py: the same model in torch.nn.functional, float64 autograd.
   const auto golden = nlohmann::json::parse(attnviz::test::read_text(attnviz::test::source_dir() / "tests/golden/lm_gradients/golden.json"));
   REQUIRE(golden["format"] == "attnviz-lm-golden");
   const auto model = attnviz::parse_language_model(golden["model"].dump(), "golden model");

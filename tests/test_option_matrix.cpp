@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "attnviz/cli.hpp"
+#include "../src/cli/cli.hpp"
 #include "support.hpp"
 
 using attnviz::test::run_attnviz;

@@ -61,8 +61,8 @@ namespace {
 
 // Each compute allocates its matrices anew (the reference's S, S' and P are 12 MiB at n = 1024) and the trace
 // takes them. glibc gives blocks of that size fresh pages from the system and returns them on free, so every
-// run paid a page fault and the zeroing of a page for each 4 KiB it wrote: at n = 1024 three times the
-// attention itself (docs/benchmarks.md). Keeping freed memory for the next allocation, as ONNX Runtime's and
+// run paid a page fault and the zeroing of a page for each 4 KiB it wrote: at n = 1024 5 of the 7 ms a run took
+// (docs/benchmarks.md). Keeping freed memory for the next allocation, as ONNX Runtime's and
 // PyTorch's allocators do, removes that; the peak (what the process ever touched) does not change.
 void keep_freed_memory_for_reuse() {
 #if defined(__GLIBC__)

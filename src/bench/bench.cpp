@@ -1,6 +1,6 @@
 // The benchmark behind `attnviz bench`. It goes through make_backend and Backend::compute, the code the
 // other commands use, on a random model whose projections produce Q, K, V with unit-variance entries.
-#include "attnviz/bench.hpp"
+#include "bench.hpp"
 
 #include <sys/resource.h>
 #include <time.h>

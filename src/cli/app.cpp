@@ -5,7 +5,7 @@
 #include <fmt/ranges.h>
 
 #include "attnviz/attention.hpp"
-#include "attnviz/cli.hpp"
+#include "cli.hpp"
 #include "attnviz/error.hpp"
 #include "attnviz/output_file.hpp"
 #include "attnviz/version.hpp"

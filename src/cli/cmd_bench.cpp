@@ -1,5 +1,5 @@
 // attnviz bench: one backend on random inputs, against this machine's matrix-product rate.
-#include "attnviz/bench.hpp"
+#include "../bench/bench.hpp"
 #include "attnviz/export.hpp"
 #include "common.hpp"
 

@@ -229,8 +229,7 @@ std::string config_line(const Context& context, const State& s) {
       break;
     }
   // What is left for the sentence(s); cut with an ellipsis, the context getting at most half.
-  const std::string ellipsis = unicode ? "…" : "~";
-  auto shorten_to = [&](const std::string& t, int room) { return display_width(t) <= room ? t : cut(t, std::max(1, room - 1)) + ellipsis; };
+  auto shorten_to = [&](const std::string& t, int room) { return render_detail::fit_label(t, std::max(1, room), unicode); };
   const int room = s.width - display_width(config) - display_width(dot) - quotes;
   std::string out;
   if (c.context) {

@@ -1,5 +1,5 @@
 // The cuda and cuda-flash backends: the Backend contract on top of kernels.hpp. Ordinary C++ (compiled with
-// the project's warnings and sanitizers); every CUDA call is in kernels.cu.
+// the project's warnings and sanitizers); every CUDA call is in the .cu files beside it.
 // Legend: n query tokens, m key tokens, d = d_model, H heads, d_k, d_v per head.
 #include <cstdlib>
 #include <limits>
@@ -9,7 +9,7 @@
 
 #include "attnviz/attention.hpp"
 #include "attnviz/error.hpp"
-#include "backends.hpp"
+#include "../backends.hpp"
 #include "kernels.hpp"
 
 namespace attnviz {
@@ -31,7 +31,7 @@ Matrix head_slice(const std::vector<float>& data, int h, int rows, int cols) {
                                   rows, cols);
 }
 
-// ATTNVIZ_FLASH_VERSION selects a fused kernel version (kernels.cu's header lists them); by default the
+// ATTNVIZ_FLASH_VERSION selects a fused kernel version (flash.cuh lists them); by default the
 // one cuda::default_flash_version picks for this GPU.
 int flash_version() {
   const char* env = std::getenv("ATTNVIZ_FLASH_VERSION");

@@ -1,5 +1,5 @@
 // The CUDA side of the cuda and cuda-flash backends behind a plain C++ interface: no CUDA header, no Eigen,
-// so the backend classes compile as ordinary C++ and nvcc only ever sees kernels.cu.
+// so the backend classes compile as ordinary C++ and nvcc only ever sees the .cu files.
 //
 // Legend (as in attention.hpp): n query tokens, m key/value tokens, d = d_model, H heads, d_k and d_v per
 // head. Every array is row-major float32.
@@ -57,7 +57,7 @@ struct Result {
 // The cuda backend: every stage on the GPU, each one kept and copied back.
 Result run_stages(const Problem& problem);
 
-// The cuda-flash backend: projections, then the fused kernel of `version` (see kernels.cu), then W_o.
+// The cuda-flash backend: projections, then the fused kernel of `version` (see flash.cuh), then W_o.
 // The n × m stages are never formed. Requires d_k, d_v ≤ kFlashMaxHeadDim.
 Result run_flash(const Problem& problem, int version);
 
@@ -66,7 +66,7 @@ constexpr int kFlashLatestVersion = 5;
 
 // The version cuda-flash runs when ATTNVIZ_FLASH_VERSION is not set: v5 (tensor cores, float32 accuracy)
 // on a GPU of compute capability 8.0 or newer, v2 on older ones. v3 and v4 are faster but less accurate,
-// more so as n grows (on the H200: 3× v5's error at n = 512, 26× at 4096, 80× at 16,384; kernels.cu's
+// more so as n grows (on the H200: 3× v5's error at n = 512, 26× at 4096, 80× at 16,384; flash.cuh's
 // header and docs/benchmarks.md have the figures): they are there on request.
 int default_flash_version();
 

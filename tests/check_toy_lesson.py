@@ -21,7 +21,7 @@ the word's output gains more cosine toward neighbourhood i than toward the other
 toward probe word i, for lessons listed in PROBES), by at least MARGIN. Also the word's top attention
 weight lies in [TOP_MIN, TOP_MAX]: visibly peaked, but not one-hot.
 
-Usage:  /usr/bin/python3 scripts/check_toy_lesson.py [--data DIR] [--all]
+Usage:  /usr/bin/python3 tests/check_toy_lesson.py [--data DIR] [--all]
         --all  also prints, for every token of every sentence, the two keys it attends to most.
 Exit codes: 0 every claim holds; 1 a claim fails; 2 a bad or missing file or an unknown word.
 """
@@ -253,7 +253,7 @@ def main():
         lesson = load_json(f, "attnviz-lesson")
         if "options" in lesson:
             # Lessons of the attention family (masks, positions, heads) make other claims: the C++ tests
-            # (tests/test_family.cpp) and scripts/check_two_heads.py check them.
+            # (tests/test_family.cpp) and tests/check_two_heads.py check them.
             print(f"\n{f.name}: skipped, it sets \"options\" {json.dumps(lesson['options'])} (see docs/attention-family.md)")
             continue
         # Lessons on other data (e.g. mouse-glove on GloVe) are checked by the C++ tests.

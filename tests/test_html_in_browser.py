@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """CTest `html.in_browser`: the `--html` page opened in a real browser (headless Chromium).
 
-    /usr/bin/python3 scripts/test_html_in_browser.py PATH/TO/attnviz
+    /usr/bin/python3 tests/test_html_in_browser.py PATH/TO/attnviz
 
 1. Pages of real runs (the toy model with a causal mask; the identity model with two heads): the DOM that
    Chromium rendered has one heatmap table per stage of the JSON trace of the same run, rows × columns

@@ -2,7 +2,7 @@
 """CTest `schema.validates_real_exports`: real `attnviz run --json` exports and the bundled data files
 must pass scripts/validate.py, and the schemas must reject broken documents (so this check can fail).
 
-    /usr/bin/python3 scripts/test_exports_against_schema.py PATH/TO/attnviz REPOSITORY_ROOT
+    /usr/bin/python3 tests/test_exports_against_schema.py PATH/TO/attnviz REPOSITORY_ROOT
 
 Prints one line per check and a final "N passed, M failed"; exits 0 when nothing failed.
 """
@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))  # validate.py
 import validate  # noqa: E402  (the same checks as scripts/validate.py)
 
 

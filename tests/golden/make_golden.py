@@ -3,7 +3,7 @@
 
 Run with Debian's Python (it has torch and numpy):
 
-    /usr/bin/python3 scripts/make_golden.py          # rewrites tests/golden/
+    /usr/bin/python3 tests/golden/make_golden.py          # rewrites tests/golden/
 
 Each case becomes tests/golden/NAME/ with embeddings.json, model.json, case.json and expected.json
 (the stages of docs/math.md, per head). The final output and the per-head attention weights come from
@@ -23,10 +23,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from attention_reference import sinusoidal  # float32, as the C++ adds it
 
 GOLDEN_VERSION = 1
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "scripts")]
+from attention_reference import sinusoidal  # noqa: E402  float32, as the C++ adds it
+from validate import CATALOGUE  # noqa: E402  the stage catalogue, as the trace schema lists it
+
+
+def stage(symbol, per_head=False):
+    """The catalogue's name of the stage written `symbol` (per head or not): no stage name is spelt here."""
+    return next(s["name"] for s in CATALOGUE if s["symbol"] == symbol and s["per_head"] == per_head)
 OUT = ROOT / "tests" / "golden"
 
 # The test's tolerance (tests/test_golden.cpp): |got - want| <= TOL * max(1, |want|).
@@ -166,10 +173,10 @@ def make_case(spec):
     Xt, Xct = t(X), t(Xc)
     stages = []
     if spec.get("positions") == "sinusoidal":
-        stages += [stage_json("token_embeddings", None, E), stage_json("positional_encoding", None, PE)]
-    stages.append(stage_json("embeddings", None, X))
+        stages += [stage_json(stage("E"), None, E), stage_json(stage("PE"), None, PE)]
+    stages.append(stage_json(stage("X"), None, X))
     if context_tokens:
-        stages.append(stage_json("context_embeddings", None, Xc))
+        stages.append(stage_json(stage("Xc"), None, Xc))
     contexts = []
     per_head_weights = []
     for h in range(H):
@@ -187,21 +194,21 @@ def make_case(spec):
         contexts.append(A)
         per_head_weights.append(P)
         stages += [
-            stage_json("queries", h, Q.numpy()),
-            stage_json("keys", h, K.numpy()),
-            stage_json("values", h, V.numpy()),
-            stage_json("scores", h, S.numpy()),
-            stage_json("scaled_scores", h, S1.numpy(), mask),
-            stage_json("weights", h, P.numpy()),
-            stage_json("context", h, A.numpy()),
+            stage_json(stage("Q", True), h, Q.numpy()),
+            stage_json(stage("K", True), h, K.numpy()),
+            stage_json(stage("V", True), h, V.numpy()),
+            stage_json(stage("S", True), h, S.numpy()),
+            stage_json(stage("S'", True), h, S1.numpy(), mask),
+            stage_json(stage("P", True), h, P.numpy()),
+            stage_json(stage("A", True), h, A.numpy()),
         ]
     concat = torch.cat(contexts, dim=1)  # n × (H·d_v)
     O = concat @ t(W_o) + t(b_o)  # n × d_model
-    stages += [stage_json("concat", None, concat.numpy()), stage_json("output", None, O.numpy())]
+    stages += [stage_json(stage("A"), None, concat.numpy()), stage_json(stage("O"), None, O.numpy())]
     if mask is not None:
         for P in per_head_weights:
             assert (P.numpy()[mask] == 0.0).all(), "masked weights must be exactly 0"
-    max_abs_score = max(abs(x) for s in stages if s["name"] == "scores" for r in s["data"] for x in r)
+    max_abs_score = max(abs(x) for s in stages if s["name"] == stage("S", True) for r in s["data"] for x in r)
 
     # --- Cross-check with torch.nn.MultiheadAttention (our W = its Wᵀ) -------------------------------
     # MHA always scales by 1/√d_k; fold our scale and temperature into the query projection instead.
@@ -228,7 +235,7 @@ def make_case(spec):
     embeddings = {
         "format": "attnviz-embeddings", "version": 1,
         "name": f"golden-{spec['name']}",
-        "description": f"Random float32 vectors for the golden case {spec['name']} (scripts/make_golden.py).",
+        "description": f"Random float32 vectors for the golden case {spec['name']} (tests/golden/make_golden.py).",
         "dim": d,
         "dimension_labels": [f"e{i}" for i in range(d)],
         "vectors": {w: vector_json(vectors[w]) for w in words},
@@ -236,7 +243,7 @@ def make_case(spec):
     model = {
         "format": "attnviz-model", "version": 1,
         "name": f"golden-{spec['name']}",
-        "description": f"Random float32 weights for the golden case {spec['name']} (scripts/make_golden.py).",
+        "description": f"Random float32 weights for the golden case {spec['name']} (tests/golden/make_golden.py).",
         "d_model": d, "heads": H,
         "W_q": matrix_json(W_q), "W_k": matrix_json(W_k), "W_v": matrix_json(W_v), "W_o": matrix_json(W_o),
         "b_q": vector_json(b_q), "b_k": vector_json(b_k), "b_v": vector_json(b_v), "b_o": vector_json(b_o),
@@ -262,7 +269,7 @@ def make_case(spec):
         case["context_tokens"] = context_tokens
     expected = {
         "format": "attnviz-golden", "version": GOLDEN_VERSION,
-        "generator": {"name": "scripts/make_golden.py", "torch": torch.__version__, "numpy": np.__version__},
+        "generator": {"name": "tests/golden/make_golden.py", "torch": torch.__version__, "numpy": np.__version__},
         "case": spec["name"],
         "tokens": tokens,
         "config": {"heads": H, "d_model": d, "d_k": dk, "d_v": dv, "scale": num(scale),
@@ -280,9 +287,9 @@ def float32_margin(X, Xc, W_q, W_k, W_v, W_o, b_q, b_k, b_v, b_o, H, dk, dv, sca
     below 1, or the goldens would be too strict for a correct float32 implementation."""
     t32 = lambda a: torch.tensor(a, dtype=torch.float32)
     X32, Xc32 = t32(X), t32(Xc)
-    got = {("embeddings", None): X32, ("context_embeddings", None): Xc32}
+    got = {(stage("X"), None): X32, (stage("Xc"), None): Xc32}
     for s in stages:
-        if s["name"] in ("token_embeddings", "positional_encoding"):
+        if s["name"] in (stage("E"), stage("PE")):
             got[(s["name"], None)] = t32(np.array(s["data"]))
     ctx = []
     for h in range(H):
@@ -298,11 +305,11 @@ def float32_margin(X, Xc, W_q, W_k, W_v, W_o, b_q, b_k, b_v, b_o, H, dk, dv, sca
         P = torch.softmax(S1, dim=-1)
         A = P @ V
         ctx.append(A)
-        got.update({("queries", h): Q, ("keys", h): K, ("values", h): V, ("scores", h): S,
-                    ("scaled_scores", h): S1, ("weights", h): P, ("context", h): A})
+        got.update({(stage("Q", True), h): Q, (stage("K", True), h): K, (stage("V", True), h): V, (stage("S", True), h): S,
+                    (stage("S'", True), h): S1, (stage("P", True), h): P, (stage("A", True), h): A})
     C = torch.cat(ctx, dim=1)
-    got[("concat", None)] = C
-    got[("output", None)] = C @ t32(W_o) + t32(b_o)
+    got[(stage("A"), None)] = C
+    got[(stage("O"), None)] = C @ t32(W_o) + t32(b_o)
     worst = 0.0
     for s in stages:
         g = got[(s["name"], s["head"])].double().numpy()

@@ -16,7 +16,7 @@ vectors are under the Public Domain Dedication and License v1.0, the package und
 
 The output is deterministic: the same package version and data give the same bytes.
 
-Usage:  /usr/bin/python3 scripts/make_glove_subset.py [--top N] [--version V] [--package TGZ] [--out PATH]
+Usage:  /usr/bin/python3 data/embeddings/make_glove_subset.py [--top N] [--version V] [--package TGZ] [--out PATH]
         --package  use an already downloaded tarball instead of running npm pack
 """
 
@@ -35,7 +35,7 @@ DEFAULT_VERSION = "1.1.0"
 DEFAULT_TOP = 10000
 MAX_BYTES = 10_000_000
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def typable(word):
@@ -121,7 +121,7 @@ def main():
             f"GloVe 6B 100-d word vectors (Pennington, Socher and Manning, 2014; Public Domain Dedication and "
             f"License v1.0), taken from the npm package {PACKAGE} {meta['version']}: the {args.top} most frequent "
             f"typable words plus {len(extra)} words of the bundled sentences and lessons. Made by "
-            f"scripts/make_glove_subset.py.") + ",",
+            f"data/embeddings/make_glove_subset.py.") + ",",
         f'  "dim": {dim},',
         '  "vectors": {',
     ]

@@ -6,7 +6,7 @@ screen with its colour escapes; this script turns them into an HTML page of colo
 terminal, DejaVu Sans Mono) and headless Chromium renders the page to PNG. Nothing is drawn by hand: what
 the picture shows is what the terminal showed.
 
-Usage: scripts/screenshot_explore.py [path/to/attnviz] [OUT.png]
+Usage: docs/images/screenshot_explore.py [path/to/attnviz] [OUT.png]
   (defaults: build/release/attnviz, docs/images/explore.png; needs tmux and chromium)
 """
 import html

@@ -2,8 +2,8 @@
 """Build and check data/models/two-heads.json: a two-head model whose heads specialise, one by meaning and
 one by position. Independent of the C++ code: numpy, float32, the row-vector convention of docs/math.md.
 
-    /usr/bin/python3 scripts/check_two_heads.py            check the committed model, print the numbers
-    /usr/bin/python3 scripts/check_two_heads.py --write    (re)write the model from the design below, then check
+    /usr/bin/python3 tests/check_two_heads.py            check the committed model, print the numbers
+    /usr/bin/python3 tests/check_two_heads.py --write    (re)write the model from the design below, then check
 
 The design (docs/attention-family.md explains it for a class). The model is meant for --positions
 sinusoidal: X = E + PE, where the sinusoidal encoding of 8 dimensions is, at position p,
@@ -67,7 +67,7 @@ DESCRIPTION = (
     "nature and food). Head 2 attends by position: it reads the sinusoids in dimensions 0-3 and rotates the "
     "query back by one position, so each token attends to the token just before it. Values: the meaning "
     "dimensions; W_o averages the two heads. Works for sentences whose words are near 0 in animal, cartoon, "
-    "technology and device (the bank sentences). See docs/attention-family.md and scripts/check_two_heads.py.")
+    "technology and device (the bank sentences). See docs/attention-family.md and tests/check_two_heads.py.")
 
 
 def rotation(w):

@@ -7,7 +7,7 @@ model (an "attnviz-model" version 2 document: two layers of two heads of width 3
 the gradient of that sum for every parameter, computed by torch.autograd from the same float32 values.
 An independent implementation: torch.nn.functional's layer_norm, softmax, gelu (tanh form) and
 cross_entropy, not attnviz's hand-written backward. Needs Debian's python3-torch (for generating only; the
-tests do not need it). Usage: /usr/bin/python3 scripts/make_lm_golden.py
+tests do not need it). Usage: /usr/bin/python3 tests/golden/make_lm_golden.py
 """
 import json
 import math
@@ -89,7 +89,7 @@ def main():
         grad_doc[name] = grads[name].tolist()
     golden = {"format": "attnviz-lm-golden", "version": 1, "generator": f"PyTorch {torch.__version__}, float64 autograd",
               "embeddings": as_json(emb), "sentences": SENTENCES, "nll": total.item(), "model": model, "gradients": grad_doc}
-    out = pathlib.Path(__file__).resolve().parent.parent / "tests" / "golden" / "lm_gradients" / "golden.json"
+    out = pathlib.Path(__file__).resolve().parent / "lm_gradients" / "golden.json"
     out.write_text(json.dumps(golden, indent=1) + "\n")
     print(f"wrote {out} (nll {total.item():.12g})")
 
