@@ -246,6 +246,8 @@ TEST_CASE("HTML: wide tables print in blocks, --html-range matrix, a lesson's pa
   CHECK_THAT(order.out, Contains("the same rows, only moved") && Contains("the rows differ"));
   const auto mouse = run_attnviz({"demo", "mouse", "--html", "-"});
   CHECK_THAT(mouse.out, Contains("<h2>Summary</h2>") && Contains("claim needs the word to move 0.05 or more"));
+  // Under each weights table the page has what the terminal prints there: row checks and top keys.
+  CHECK_THAT(unit.out, Contains("row checks: the sum of each row of P") && Contains("top 3 keys per query"));
   const auto heads = run_attnviz({"demo", "two-heads", "--html", "-"});
   CHECK_THAT(heads.out, Contains("What each head does") && Contains("previous-word head"));
 }

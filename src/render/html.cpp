@@ -313,6 +313,8 @@ std::string table_html(const Trace& trace, const Stage& stage, const ValueScale&
   return out + "</tbody></table>";
 }
 
+std::string text_html(const std::string& text);
+
 std::string stage_html(const Trace& trace, const Stage& stage, std::size_t section, const HtmlOptions& options) {
   const int heads = trace.config.heads;
   std::string summary = stage_name(stage);
@@ -341,7 +343,16 @@ std::string stage_html(const Trace& trace, const Stage& stage, std::size_t secti
       out += fmt::format(R"(<div class="print-only">{}</div>)", table_html(trace, stage, scale, arithmetic, first,
                                                                         std::min(cols, first + kPrintColumns), options, false)) +
              "\n";
-  return out + legend(scale, options.precision) + "</details>\n";
+  out += legend(scale, options.precision);
+  // Under a weights table, as in the terminal: each row's sum and entropy, and its top keys.
+  if (stage.name == stage_name::weights) {
+    RenderOptions text;
+    text.width = 100;
+    text.precision = options.precision;
+    const Stage* scaled = trace.find(stage_name::scaled_scores, stage.head);
+    out += text_html(render_row_checks(stage, scaled, heads, text) + render_top_keys(stage, 3, heads, text, scaled));
+  }
+  return out + "</details>\n";
 }
 
 // Plain text as the terminal prints it, line by line (escape_html would turn its line breaks into '?').
