@@ -402,3 +402,21 @@ TEST_CASE("Width: piped output takes the width of the terminal the user sits at"
   CHECK(widest > 80);   // not the 80 of an unknown width
   CHECK(widest <= 100);
 }
+
+TEST_CASE("Step in a real terminal: a lesson scores the guess against what it claims", "[classroom][tmux]") {
+  if (!Tmux::available()) {
+    WARN("tmux is not installed: skipping the real-terminal test");
+    return;
+  }
+  // The mouse lesson claims "mouse" attends most to mickey, mouse and cartoon in sentence 1: cartoon (3rd)
+  // counts as right.
+  Tmux term(attnviz_command("demo mouse --step --stages weights --color never"));
+  term.wait_for("which key will \"mouse\" attend to most?");
+  term.keys("cartoon Enter");
+  std::string s = term.wait_for("[next: sentence 2 of 2");
+  CHECK_THAT(s, Contains("The lesson says \"mouse\" attends most to mickey, mouse and cartoon."));
+  CHECK_THAT(s, Contains("Your guess \"cartoon\" is right: one of them (3rd of 16"));
+  CHECK_THAT(s, !Contains("One more try"));
+  term.keys("q");
+  term.wait_for("EXIT=0");
+}

@@ -44,6 +44,7 @@ int words(const WordsArgs& a) {
         fmt::format("{} word{} of the embeddings '{}'{}{}, in alphabetical order:", shown.size(), shown.size() == 1 ? "" : "s",
                     emb.name, prefix.empty() ? "" : fmt::format(" starting with '{}'", prefix), kept),
         ro.width);
+    shown.front() = "  " + shown.front();  // every line indented by two, the first too
     out += render_detail::join_wrapped(shown, "  ", ro.width, 2);
   }
   // The function words that take another word's vector when the embeddings lack them.
@@ -52,7 +53,8 @@ int words(const WordsArgs& a) {
     if (!emb.has(w) && std::string(w).starts_with(prefix))
       if (auto other = stand_in_for(w); other && emb.has(*other)) stand_ins.push_back(fmt::format("'{}' takes the vector of '{}'", w, *other));
   if (!stand_ins.empty())
-    out += render_detail::wrap_text(fmt::format("not in the list: {} (a sentence may still use them)", fmt::join(stand_ins, ", ")), ro.width);
+    out += render_detail::wrap_text(fmt::format("not in the list: {} (sentences may use {})", fmt::join(stand_ins, ", "),
+                                                  stand_ins.size() == 1 ? "it" : "them"), ro.width);
   std::cout << out;
   return 0;
 }
