@@ -52,6 +52,54 @@ TEST_CASE("Narration: a paragraph for every report stage, none for an unknown na
   CHECK_THAT(narration("weights"), Contains("add up to 1"));
 }
 
+TEST_CASE("Narration follows the run: scaling, temperature, where the weights came from, d_k as dimensions", "[classroom]") {
+  const auto narrated = [](std::vector<std::string> extra) {
+    std::vector<std::string> args{"run", kSentence, "--narrate", "--stages", "queries,scaled_scores", "--color", "never", "--width", "200"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = test::run_attnviz(args);
+    REQUIRE(r.exit_code == 0);
+    // The paragraphs wrap at 100 columns: read them as one line each.
+    std::string flat;
+    for (char ch : r.out) flat += ch == '\n' ? ' ' : ch;
+    for (std::size_t at; (at = flat.find("  ")) != std::string::npos;) flat.erase(at, 1);
+    return flat;
+  };
+  const std::string toy = narrated({});
+  CHECK_THAT(toy, Contains("divided by the square root of the number of dimensions of a key (d_k = 8, so by 2.83)"));
+  CHECK_THAT(toy, Contains("set by hand"));
+  CHECK_THAT(toy, !Contains("learned in training. Think"));
+  CHECK_THAT(toy, !Contains("divided by the temperature"));
+  CHECK_THAT(toy, !Contains("key's length"));
+
+  const std::string no_scale = narrated({"--no-scale"});
+  CHECK_THAT(no_scale, Contains("NOT divided by the square root"));
+  CHECK_THAT(no_scale, !Contains("The scores are divided"));
+
+  const std::string cold = narrated({"--temperature", "0.5"});
+  CHECK_THAT(cold, Contains("divided by the temperature T = 0.5"));
+  CHECK_THAT(cold, Contains("below 1 stretches the gaps"));
+  CHECK_THAT(narrated({"--temperature", "2"}), Contains("above 1 shrinks the gaps"));
+
+  const std::string identity = narrated({"--model", "identity"});
+  CHECK_THAT(identity, Contains("that are here the identity"));
+  CHECK_THAT(identity, Contains("d_k = 8"));
+
+  // A model file that does not say where its weights came from; one that says "trained".
+  test::TempDir dir;
+  std::string model = test::read_text(test::data_dir() / "models" / "toy.json");
+  const std::string hand = "\"origin\": \"hand-set\",";
+  REQUIRE(model.find(hand) != std::string::npos);
+  const auto unstated = dir.write("unstated.json", std::string(model).replace(model.find(hand), hand.size(), ""));
+  const auto trained = dir.write("trained.json", std::string(model).replace(model.find(hand), hand.size(), "\"origin\": \"trained\","));
+  CHECK_THAT(narrated({"--model", unstated.string()}), Contains("read from the model file, which does not say how they were made"));
+  CHECK_THAT(narrated({"--model", trained.string()}), Contains("(W_q) that were learned in training"));
+  const auto bad = dir.write("bad.json", std::string(model).replace(model.find(hand), hand.size(), "\"origin\": \"guessed\","));
+  const auto r = test::run_attnviz({"run", kSentence, "--model", bad.string()});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("\"origin\" must be \"hand-set\" or \"trained\""));
+  CHECK(r.out.empty());
+}
+
 TEST_CASE("Narration: --narrate puts each paragraph before its stage, once per stage even with two heads", "[classroom]") {
   const Trace trace = toy_trace("identity", 2);
   ReportOptions options;
@@ -155,12 +203,13 @@ TEST_CASE("Step: the guess, then the reveal", "[classroom]") {
   CHECK_THAT(play("Mouse\n", "mouse"), Contains("Your guess \"mouse\" is right"));
   CHECK_THAT(play("dog\n", "mouse"), Contains("\"dog\" is not a key"));
   CHECK_THAT(play("\n", "mouse"), !Contains("Your guess \""));
-  // Without a chosen query: the clearest row, cat's (0.866).
-  CHECK_THAT(play("\n", std::nullopt), Contains("\"cat\" attends most to \"cat\": weight 0.866"));
+  // Without a chosen query: of the words whose strongest key is another word, the clearest: chased → cat
+  // (0.410). (cat's row is clearer, 0.866, but its winner is cat itself: guessing "itself" teaches little.)
+  CHECK_THAT(play("\n", std::nullopt), Contains("\"chased\" attends most to \"cat\": weight 0.410"));
   std::istringstream none;
   std::ostringstream sink;
   StepController step(none, sink, false);
-  CHECK(step.guess_row(P) == 1);
+  CHECK(step.guess_row(P) == 2);
   step.set_guess_query("mouse");
   CHECK(step.guess_row(P) == 4);
 }
@@ -249,6 +298,10 @@ TEST_CASE("Step in a real terminal: each stage after Enter, the guess then the r
     CHECK_THAT(s, !Contains("weights P ·"));  // the answer is not on screen before the guess
     CHECK_THAT(s, !Contains("attends most to"));
     term.keys("cat Enter");
+    s = term.wait_for("One more try");
+    CHECK_THAT(s, Contains("Not \"cat\" (it comes 2nd of 5)"));
+    CHECK_THAT(s, !Contains("attends most to"));
+    term.keys("Enter");
     s = term.wait_for("weights P ·");
     CHECK_THAT(s, Contains("\"mouse\" attends most to \"mouse\": weight 0.407"));
     CHECK_THAT(s, Contains("Your guess \"cat\" comes 2nd of 5"));
@@ -274,4 +327,96 @@ TEST_CASE("Step in a real terminal: each stage after Enter, the guess then the r
     CHECK_THAT(s, Contains("output O ·"));
     CHECK_THAT(s, !Contains("[next:"));
   }
+}
+
+TEST_CASE("Step: a wrong guess gets a second try; a lesson's claimed keys count as right", "[classroom]") {
+  const Trace trace = toy_trace();
+  const Stage& P = weights_of(trace);
+  auto play = [&](const std::string& input, std::vector<std::string> expected = {}) {
+    std::istringstream in(input);
+    std::ostringstream out;
+    StepController step(in, out, true);
+    step.set_guess_query("mouse");
+    step.set_expected(std::move(expected));
+    step.before_stage("", P, 1);
+    return out.str();
+  };
+  // mouse: itself 0.407, then cat 0.373.
+  const std::string again = play("cat\nmouse\n");
+  CHECK_THAT(again, Contains("Not \"cat\" (it comes 2nd of 5). One more try"));
+  CHECK_THAT(again, Contains("Your second guess \"mouse\" is right."));
+  CHECK(again.find("One more try") < again.find("attends most to"));  // the answer only after the second try
+  const std::string twice_wrong = play("the\ndog\n");
+  CHECK_THAT(twice_wrong, Contains("Your second guess \"dog\" is not a key of this sentence."));
+  CHECK_THAT(play("zebra\n\n"), Contains("\"zebra\" is not a word of this sentence. One more try"));
+  CHECK_THAT(play("mouse\n"), !Contains("One more try"));
+  // The lesson claims mouse attends most to mouse and cat: cat is right, and the reveal says the claim.
+  const std::string claimed = play("cat\n", {"mouse", "cat"});
+  CHECK_THAT(claimed, !Contains("One more try"));
+  CHECK_THAT(claimed, Contains("The lesson says \"mouse\" attends most to mouse and cat."));
+  CHECK_THAT(claimed, Contains("Your guess \"cat\" is right: one of them (2nd of 5, weight 0.373)."));
+  CHECK_THAT(play("the\n\n", {"mouse", "cat"}), Contains("Not \"the\""));
+}
+
+TEST_CASE("Step in a real terminal: q quits without Enter; a wrong guess gets a second try", "[classroom][tmux]") {
+  if (!Tmux::available()) {
+    WARN("tmux is not installed: skipping the real-terminal test");
+    return;
+  }
+  SECTION("q alone") {
+    Tmux term(attnviz_command("run '" + kSentence + "' --step --color never"));
+    term.wait_for("[next: embeddings X");
+    term.keys("q");  // no Enter
+    const std::string s = term.wait_for("EXIT=0");
+    CHECK_THAT(s, !Contains("embeddings X ·"));
+  }
+  SECTION("any key continues; the second try") {
+    Tmux term(attnviz_command("run '" + kSentence + "' --step --query mouse --stages tokens,queries,weights --color never"));
+    term.wait_for("[next: queries Q");
+    term.keys("Space");  // not Enter: any key continues
+    term.wait_for("which key will \"mouse\" attend to most?");
+    term.keys("the Enter");
+    std::string s = term.wait_for("One more try");
+    CHECK_THAT(s, !Contains("attends most to"));
+    term.keys("mouse Enter");
+    s = term.wait_for("EXIT=0");
+    CHECK_THAT(s, Contains("Your second guess \"mouse\" is right."));
+  }
+}
+
+TEST_CASE("Width: piped output takes the width of the terminal the user sits at", "[classroom][tmux]") {
+  if (!Tmux::available()) {
+    WARN("tmux is not installed: skipping the real-terminal test");
+    return;
+  }
+  test::TempDir dir;
+  const auto file = dir.path() / "piped.txt";
+  // Standard output is a pipe; standard error is the 100-column terminal; COLUMNS is not set.
+  Tmux term(std::string("env -u COLUMNS LANG=C.UTF-8 '") + ATTNVIZ_EXE +
+                "' run 'Mickey Mouse is an American cartoon character co-created in 1928 by Walt Disney and Ub Iwerks' "
+                "--color never --stages tokens,weights --layout full | cat > '" + file.string() + "'",
+            100, 30);
+  term.wait_for("EXIT=0");
+  int widest = 0;
+  for (const auto& line : test::lines_of(test::read_text(file))) widest = std::max(widest, display_width(line));
+  CHECK(widest > 80);   // not the 80 of an unknown width
+  CHECK(widest <= 100);
+}
+
+TEST_CASE("Step in a real terminal: a lesson scores the guess against what it claims", "[classroom][tmux]") {
+  if (!Tmux::available()) {
+    WARN("tmux is not installed: skipping the real-terminal test");
+    return;
+  }
+  // The mouse lesson claims "mouse" attends most to mickey, mouse and cartoon in sentence 1: cartoon (3rd)
+  // counts as right.
+  Tmux term(attnviz_command("demo mouse --step --stages weights --color never"));
+  term.wait_for("which key will \"mouse\" attend to most?");
+  term.keys("cartoon Enter");
+  std::string s = term.wait_for("[next: sentence 2 of 2");
+  CHECK_THAT(s, Contains("The lesson says \"mouse\" attends most to mickey, mouse and cartoon."));
+  CHECK_THAT(s, Contains("Your guess \"cartoon\" is right: one of them (3rd of 16"));
+  CHECK_THAT(s, !Contains("One more try"));
+  term.keys("q");
+  term.wait_for("EXIT=0");
 }

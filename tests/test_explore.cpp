@@ -442,3 +442,24 @@ TEST_CASE("Explore: l and L move between the layers of the trained model, with r
   CHECK_THAT(predictions.out, Contains("predictions p"));
   CHECK_THAT(predictions.out, Contains("as the word after \"cat\""));
 }
+
+TEST_CASE("Explore: x is run --exclude-self, one implementation; explain names the diagonal mask", "[explore]") {
+  const Toy toy;
+  PipelineOptions options;
+  options.exclude_self = true;
+  const Trace run = run_attention(toy.emb, toy.model, kSentence, options);
+  const explore::State x = toy.after("x");
+  CHECK(x.trace.config.exclude_self);
+  CHECK(x.trace.find("weights", 0)->data == run.find("weights", 0)->data);
+  // Started with --exclude-self, x turns it off.
+  const auto started = dump("", {"--exclude-self"});
+  CHECK_THAT(started.out, Contains("mask no self"));
+  CHECK_THAT(dump("x", {"--exclude-self"}).out, Contains("mask none"));
+  const std::string masked = dump("x<down><down><right><right><s-tab>", {}, "200").out;
+  CHECK_THAT(masked, Contains("3. mask: the diagonal mask hides \"chased\" from itself (no word may look at itself), so S' = −∞"));
+  const auto explained = test::run_attnviz({"explain", kSentence, "--query", "chased", "--key", "chased", "--exclude-self"});
+  REQUIRE(explained.exit_code == 0);
+  CHECK(test::text_from(masked, "3. mask:") == line_starting(explained.out, "3. mask:"));
+  CHECK_THAT(dump("cx").out, Contains("(the first word) would have nothing to attend to"));
+  CHECK_THAT(dump("x", {"--context", "the dog chased the cat"}).out, Contains("not changed"));
+}

@@ -66,6 +66,8 @@ struct Fixture {
         {"bench", {"bench", "--seq", "32", "--dim", "8", "--min-time", "0"}},
         {"corpus", {"corpus", "--wordnet", wordnet.string(), "--out", (dir.path() / "corpus").string()}},
         {"explore", {"explore", "the mouse chased the cat", "--dump-after", ""}},
+        {"words", {"words", "c"}},
+        {"lesson", {"lesson", "new", (dir.path() / "lesson-base.json").string()}},
     };
     // train and evaluate: a corpus of the toy embeddings' words, and a model trained on it.
     const auto toy_corpus = dir.path() / "toy-corpus";
@@ -116,6 +118,7 @@ struct Fixture {
         {"--data-dir", {{}, {"--data-dir", empty.string()}}},
         {"--json", {{}, {"--json", out_json.string()}}},
         {"--html", {{}, {"--html", out_html.string()}}},
+        {"--html-range", {{"--html", out_html.string()}, {"--html-range", "matrix"}}},
         {"--color", {{}, {"--color", "always"}}},
         {"--ascii", {{}, {"--ascii"}}},
         {"--width", {{}, {"--width", "20"}}},
@@ -133,6 +136,8 @@ struct Fixture {
         {"--mask", {{}, {"--mask", mask.string()}}},
         {"--temperature", {{}, {"--temperature", "3"}}},
         {"--no-scale", {{}, {"--no-scale"}}},
+        {"--exclude-self", {{}, {"--exclude-self"}}},
+        {"--gain", {{"--model", "identity"}, {"--gain", "4"}}},
         {"--positions", {{}, {"--positions", "sinusoidal"}}},
         {"--context", {{}, {"--context", "a computer mouse"}}},
         {"--threads", {{}, {"--threads", "1"}}},
@@ -304,6 +309,8 @@ TEST_CASE("Options: every command honours or refuses every option: explain", "[c
 TEST_CASE("Options: every command honours or refuses every option: compare", "[cli][options]") { check_command("compare"); }
 TEST_CASE("Options: every command honours or refuses every option: bench", "[cli][options]") { check_command("bench"); }
 TEST_CASE("Options: every command honours or refuses every option: corpus", "[cli][options]") { check_command("corpus"); }
+TEST_CASE("Options: every command honours or refuses every option: words", "[cli][options]") { check_command("words"); }
+TEST_CASE("Options: every command honours or refuses every option: lesson", "[cli][options]") { check_command("lesson"); }
 TEST_CASE("Options: every command honours or refuses every option: train", "[cli][options]") { check_command("train"); }
 TEST_CASE("Options: every command honours or refuses every option: evaluate", "[cli][options]") { check_command("evaluate"); }
 TEST_CASE("Options: every command honours or refuses every option: heads", "[cli][options]") { check_command("heads"); }

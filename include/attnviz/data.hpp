@@ -46,7 +46,9 @@ std::string default_model_for(const Embeddings& emb, const std::optional<std::st
 // "identity" is built in (sized to `d_model`, `heads` heads); other names come from data/models.
 // heads = 0 keeps the model's own head count; otherwise it must match a model file's.
 // A trained language model (version 2) gives the attention of its layer `layer` (0-based; lm_trace.hpp); a
-// `layer` other than 0 is an InputError for any other model.
-Model resolve_model(const std::string& spec, int d_model, int heads, const std::optional<std::string>& data_dir_flag, int layer = 0);
+// `layer` other than 0 is an InputError for any other model. `gain` (--gain) sharpens the identity model
+// (identity_model); another model refuses a gain other than 1.
+Model resolve_model(const std::string& spec, int d_model, int heads, const std::optional<std::string>& data_dir_flag, int layer = 0,
+                    double gain = 1.0);
 
 }  // namespace attnviz

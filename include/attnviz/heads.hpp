@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attnviz/lm.hpp"
+#include "attnviz/trace.hpp"
 #include "attnviz/train.hpp"
 
 namespace attnviz {
@@ -23,6 +24,7 @@ struct HeadStats {
   double evenness = 0;         // mean entropy / log₂(i + 1): 1 is uniform over the words so far
   std::size_t positions = 0;   // query positions measured
   std::string description;     // one line derived from the numbers above
+  bool causal = true;          // false: a query also sees later words, and `distance` is Σ_j A_ij |i − j|
 };
 
 std::vector<HeadStats> measure_heads(const LmConfig& config, const std::vector<float>& params, const RowMat<float>& embeddings,
@@ -30,6 +32,10 @@ std::vector<HeadStats> measure_heads(const LmConfig& config, const std::vector<f
 
 // The rule that names a head from its numbers (exposed for tests).
 std::string describe_head(const HeadStats& s);
+
+// One head of a run's trace (`weights`, and `scaled_scores` for the mask) measured the same way, its
+// description set: causal, query 0 is left out and distance is how far back; otherwise distance is |i − j|.
+HeadStats measure_trace_head(const Stage& weights, const Stage* scaled_scores, bool causal);
 
 // Every head's T × T pattern for one sentence, as shading characters: one row of layers, heads side by
 // side (BertViz's model view in a terminal). `ascii`: " .:*#" instead of " ░▒▓█".

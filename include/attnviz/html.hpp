@@ -31,6 +31,12 @@ struct HtmlOptions {
   // Every cell carries its hover text (0.1–0.3 KB), and browsers crawl past a few hundred thousand cells:
   // a page with more cells than this is refused (InputError) rather than written.
   std::size_t max_cells = 250000;
+  // --html-range matrix: each weights matrix's colours run from 0 to its own largest weight (its legend
+  // says so), instead of 0 to 1 for every matrix.
+  bool matrix_range = false;
+  // Plain text shown after the sections, as the terminal prints it after the sentences: a lesson's summary
+  // key, its claim notes, a word-order comparison. Empty: none.
+  std::string closing;
 };
 
 // One sentence's part of the page: its trace and, in a lesson, how the lesson's word moved.

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "attnviz/matrix.hpp"
+#include "attnviz/trace.hpp"
 
 namespace attnviz {
 
@@ -16,6 +17,8 @@ struct LoadedLm;  // a trained language model (train.hpp)
 struct Model {
   std::string name;
   std::string description;
+  WeightsOrigin origin = WeightsOrigin::unstated;  // the file's optional "origin": "hand-set" or "trained"
+  double gain = 1.0;                               // the identity model's --gain (W_q = gain · I)
   int d_model = 0;
   int heads = 1;
   int d_k = 0;
@@ -37,6 +40,8 @@ Model parse_model(const std::string& text, const std::string& source);
 
 // One model of `heads` heads whose every W is the identity and whose biases are zero: attention is pure
 // similarity of the embeddings. Head h sees dimensions [h·d_model/heads, (h+1)·d_model/heads).
-Model identity_model(int d_model, int heads = 1);
+// `gain` (--gain): W_q = gain · I, so every score is `gain` times the dot product; the name says it
+// ("identity, gain 4") when it is not 1. InputError unless 0 < gain < 1e6.
+Model identity_model(int d_model, int heads = 1, double gain = 1.0);
 
 }  // namespace attnviz

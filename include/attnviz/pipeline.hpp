@@ -24,6 +24,9 @@ struct PipelineOptions {
   std::string positions = "none";      // "none" or "sinusoidal"
   std::optional<std::string> context;  // cross-attention: keys and values come from this sentence
   std::string mask_source = "the mask";  // how messages name attention.mask, e.g. "--mask FILE"
+  // --exclude-self: no word may attend to itself (the diagonal masked, on top of attention.mask and the
+  // causal rule). Self-attention only: InputError with a context.
+  bool exclude_self = false;
   double max_memory_bytes = 2.0 * 1024 * 1024 * 1024;  // refuse n × m stages larger than this
   // What each stored n × m cell also costs in the outputs asked for (kJsonBytesPerCell, kTableBytesPerCell),
   // counted against max_memory_bytes with the matrices themselves.
@@ -47,6 +50,9 @@ std::vector<Stage> compute_stages(const Backend& backend, const Model& model, co
 // and the notes of a run (the lookup's warnings, what the backend does not store, the positions' sum).
 TraceConfig trace_config(const std::string& embeddings, const Model& model, const std::string& backend, const PipelineOptions& options);
 void add_run_notes(Trace& trace, const Backend& backend, const PipelineOptions& options);
+// The notes of the identity model's run: how many words attend most to themselves (and which function words
+// take the rest), or that the rows are nearly uniform and which --gain would spread them.
+void add_identity_notes(Trace& trace, const Model& model);
 
 // Every stage of the catalogue (stages.hpp) for `sentence`. The model's d_model must equal the embeddings' dim.
 // With positions, three stages come first: token_embeddings (E, the words' own rows), positional_encoding

@@ -48,6 +48,12 @@ std::string render_timings(const Trace& trace, const RenderOptions& options);
 // The word-order comparison of two traces whose sentences hold the same words (compare_word_order): per
 // token its positions, its output row in both orders and the largest difference, then the largest
 // difference overall and what it means.
+// A multi-head trace on one screen: each head named by the rule of `attnviz heads` (describe_head: a
+// previous-word, self, first-word, broad or mixed head, from its weights), its strongest key per word, and
+// every head's pattern side by side (when it fits the width). Empty with one head. render_report prints it
+// after the stages when the weights are among them and no single head was chosen (ReportOptions::head).
+std::string render_heads_summary(const Trace& trace, const RenderOptions& options);
+
 std::string render_word_order(const Trace& a, const Trace& b, const std::vector<OrderRow>& rows, const RenderOptions& options);
 
 }  // namespace attnviz

@@ -1,5 +1,6 @@
-// --step: the report pauses after each stage (Enter continues, q quits) and, before the softmax, asks the
-// class which key will win for a chosen query, then reveals it. The controller reads and writes the streams
+// --step: the report pauses after each stage (any key continues, q quits, neither needs Enter in a
+// terminal) and, before the softmax, asks the class which key will win for a chosen query (a wrong guess
+// gets a second try), then reveals it. The controller reads and writes the streams
 // it is given, so the tests drive it without a terminal; the command line passes std::cin and std::cout and
 // interactive = both are terminals. When not interactive it never waits: it prints the question and the
 // answer and goes on.
@@ -8,6 +9,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "attnviz/trace.hpp"
 
@@ -17,9 +19,17 @@ class StepController {
  public:
   StepController(std::istream& in, std::ostream& out, bool interactive, bool unicode = true, int precision = 3);
 
-  // The query the class guesses for (its first occurrence). Unset, or not in the sentence: the query whose
-  // strongest key has the largest weight.
+  // The query the class guesses for (its first occurrence). Unset, or not in the sentence: of the queries
+  // whose strongest key is another word (guessing "itself" teaches little), the one whose strongest key has
+  // the largest weight; when every word's strongest key is itself, the largest of those.
   void set_guess_query(std::optional<std::string> word) { guess_query_ = std::move(word); }
+  // What the lesson claims the query attends to most in head `head` (0-based; its claim's attends_to for
+  // this sentence): a guess among them is right, and the reveal says what the lesson claims. Empty: the
+  // strongest key is right.
+  void set_expected(std::vector<std::string> words, int head = 0) {
+    expected_ = std::move(words);
+    expected_head_ = head;
+  }
 
   // Writes `shown` (the report so far), then pauses before `next`; before a weights stage, asks for the
   // guess and reveals the answer. False once the user has quit.
@@ -35,6 +45,8 @@ class StepController {
 
  private:
   std::optional<std::string> read_line();  // nullopt at end of input (from then on: never wait)
+  // The pause's key: from a terminal one key without Enter (q quits at once); from a stream a line.
+  std::optional<std::string> read_key();
   void guess(const Stage& weights);
 
   std::istream& in_;
@@ -44,6 +56,8 @@ class StepController {
   int precision_;
   bool quit_ = false;
   std::optional<std::string> guess_query_;
+  std::vector<std::string> expected_;
+  int expected_head_ = 0;
 };
 
 }  // namespace attnviz

@@ -27,9 +27,18 @@ struct Stage {
   bool is_attention() const { return col_axis == "keys"; }
 };
 
+// Where a model's weights W_q, W_k, W_v, W_o came from (--narrate says it; a model file's "origin").
+enum class WeightsOrigin {
+  unstated,  // a model file that does not say
+  hand_set,  // chosen by hand to be read ("origin": "hand-set"; the bundled toy and two-heads models)
+  identity,  // the built-in identity model
+  trained,   // learned by training ("origin": "trained")
+};
+
 struct TraceConfig {
   std::string embeddings;  // the embeddings' name
   std::string model;       // the model's name
+  WeightsOrigin weights_origin = WeightsOrigin::unstated;
   std::string backend;     // "cpu", "flash", ...
   int heads = 1;
   int d_model = 0;
@@ -39,6 +48,7 @@ struct TraceConfig {
   float temperature = 1.0f;  // S' = S · scale / temperature
   bool causal = false;
   bool custom_mask = false;
+  bool exclude_self = false;  // the diagonal masked (--exclude-self): no word attends to itself
   std::string positions = "none";     // "none", "sinusoidal", or "learned" (a trained language model)
   std::optional<std::string> context;  // the context sentence of cross-attention
   int layer = 0;   // a trained language model: the layer shown (from 1) of `layers`; 0 for a one-layer model

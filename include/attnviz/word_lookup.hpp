@@ -30,7 +30,14 @@ struct TokenLookup {
   std::vector<int> rows;
   std::vector<std::string> notes;
   std::vector<std::string> warnings;
+  std::vector<std::string> stand_ins;  // for the header: which missing function word took which vector
 };
+
+// The most frequent function words some embeddings lack (the bundled GloVe words have no one-letter words):
+// "a" takes the vector of "an" (the same article), "i" that of "me" (the same pronoun). With --unknown error
+// (the default) or subword, a missing word of this list that has its stand-in in the embeddings gets the
+// stand-in's vector, and the token's note and the trace's notes say so. nullopt for any other word.
+std::optional<std::string> stand_in_for(const std::string& word);
 TokenLookup lookup_tokens(const Embeddings& emb, const std::string& sentence, UnknownWords unknown,
                           const std::string& what = "the sentence");
 // The same for a sentence already read (word_candidates): each candidate whole when the embeddings know it

@@ -28,6 +28,8 @@ constexpr const char* kFooter = R"(Examples:
   attnviz explain "the cat chased the mouse" --query mouse --key cat      the arithmetic of one weight
   attnviz compare "Mickey Mouse is a cartoon" "a computer mouse" --word mouse
   attnviz explore "the cat chased the mouse"         the whole mechanism live: move, toggle, recompute
+  attnviz words mo                                   the words the embeddings know (here: starting with "mo")
+  attnviz lesson new bat                             your own lesson: writes bat.json; attnviz demo ./bat.json runs it
 Exit codes: 0 success, 2 a usage or input error, 1 anything else.)";
 
 }  // namespace
@@ -45,7 +47,8 @@ Parser::Parser() : impl_(std::make_unique<Impl>()) {
   impl_->commands = {add_run_command(app),   add_demo_command(app),    add_flash_command(app),
                      add_bench_command(app), add_explain_command(app), add_compare_command(app),
                      add_corpus_command(app),  add_train_command(app),   add_evaluate_command(app),
-                     add_heads_command(app),   add_generate_command(app), add_explore_command(app)};
+                     add_heads_command(app),   add_generate_command(app), add_explore_command(app),
+                     add_words_command(app),   add_lesson_command(app)};
 }
 
 Parser::~Parser() = default;

@@ -113,7 +113,7 @@ Command add_compare_command(CLI::App& app) {
       ->check(in_range(1, 4096))
       ->type_name("H");
   // compare has its own tables, in the terminal: no --stages, no page.
-  add_common_options(*cmd, args->common, {{Group::data, Group::attention, Group::display, Group::output}, {"--stages", "--html"}, {}});
+  add_common_options(*cmd, args->common, {{Group::data, Group::attention, Group::display, Group::output}, {"--stages", "--html", "--html-range"}, {}});
   cmd->footer(R"(Examples:
   attnviz compare "Mickey Mouse is a cartoon character by Walt Disney" "a computer mouse is a pointing device" --word mouse
   attnviz compare "we sat on the grassy bank of the river" "she walked into the bank to deposit her money" --word bank --probe river,money

@@ -80,7 +80,7 @@ int demo(const DemoArgs& a) {
   // The lesson's model goes with the lesson's embeddings; with other embeddings, their default model.
   const std::string model_name = data.model.value_or(data.embeddings ? default_model_for(emb, data.data_dir) : lesson.model);
   const Model model = resolve_model(model_name, emb.dim, lesson.options.heads, data.data_dir,
-                                   model_name == lesson.model ? lesson.options.layer - 1 : 0);
+                                    model_name == lesson.model ? lesson.options.layer - 1 : 0, data.gain);
   const PipelineOptions& options = settings.pipeline;
   const bool shows_shift = !lesson.word.empty();
 
@@ -96,7 +96,7 @@ int demo(const DemoArgs& a) {
   }
   // A claim of the lesson's that its numbers do not bear out is said, on standard error and in the summary.
   // The claims speak of the lesson's own embeddings and model: with others they are not checked (and said so).
-  const bool own_data = !data.embeddings && !data.model;
+  const bool own_data = !data.embeddings && !data.model && data.gain == 1.0;
   std::vector<std::string> failed_claims = shows_shift && own_data ? check_claims(lesson, traces, numbers) : std::vector<std::string>{};
   for (const auto& f : failed_claims) std::cerr << "attnviz: warning: " << f << "\n";
   if (!own_data && !lesson.claims.empty())
@@ -105,6 +105,17 @@ int demo(const DemoArgs& a) {
                                         lesson.embeddings, lesson.model, emb.name, model.name));
   const RenderOptions& ro = report.render;
   const std::string word_order = lesson.options.word_order ? word_order_section(emb, model, lesson, options, ro) : "";
+  // The page carries what the terminal prints after the sentences: the key to the summary, the claim notes
+  // and the word-order comparison (plain text, as a wide terminal shows it).
+  const auto closing_text = [&] {
+    RenderOptions plain;
+    plain.width = 100;
+    plain.precision = ro.precision;
+    std::string text = shows_shift ? render_lesson_key(plain) : "";
+    text += render_claim_notes(failed_claims, plain);
+    if (lesson.options.word_order) text += word_order_section(emb, model, lesson, options, plain);
+    return text;
+  };
   settings.output.write(
       [&] {
         nlohmann::ordered_json all = nlohmann::ordered_json::array();
@@ -122,6 +133,7 @@ int demo(const DemoArgs& a) {
         HtmlOptions page = settings.html;
         page.title = lesson.title;
         page.description = lesson.description;
+        page.closing = closing_text();
         return render_html(sections, page);
       });
   if (!settings.output.tables()) return 0;
@@ -143,6 +155,11 @@ int demo(const DemoArgs& a) {
       std::cout << out;
       out.clear();
     }
+    // The class's guess is scored against what the lesson claims the word attends to in this sentence.
+    step.set_expected({});
+    if (!a.classroom.query || *a.classroom.query == lesson.word)
+      for (const auto& claim : lesson.claims)
+        if (claim.sentence == static_cast<int>(i) + 1 && !claim.attends_to.empty()) step.set_expected(claim.attends_to, claim.head - 1);
     out += render_report(traces[i], report);
     if (step.quit()) return 0;
     if (shows_shift) out += "\n" + render_lesson_numbers(numbers[i], ro);

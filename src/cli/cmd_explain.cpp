@@ -49,7 +49,7 @@ Command add_explain_command(CLI::App& app) {
   // Text computed by the reference: no stage tables to choose or shade, no page, no other backend.
   add_common_options(*cmd, args->common,
                      {{Group::data, Group::attention, Group::display, Group::output},
-                      {"--stages", "--html", "--backend", "--kernel", "--glyphs", "--layout"},
+                      {"--stages", "--html", "--html-range", "--backend", "--kernel", "--glyphs", "--layout"},
                       {}});
   cmd->footer(R"(Examples:
   attnviz explain "the cat chased the mouse" --query mouse --key cat

@@ -255,9 +255,11 @@ Command add_flash_command(CLI::App& app) {
   cmd->add_flag("--io", args->io, "Count reads and writes of slow memory (HBM): standard attention against the tiles");
   cmd->add_option("--sram-kib", args->sram_kib, "Fast memory (SRAM) M for --io, in KiB (default 128)")->check(in_range(0.001, 1e9))->type_name("M");
   // The walkthrough is the flash backend beside the cpu reference, as tile tables in the terminal or JSON:
-  // no other backend, no stage list, no page.
+  // no other backend, no stage list, no page (and the masks it walks are --causal and --mask).
   add_common_options(*cmd, args->common,
-                     {{Group::data, Group::attention, Group::display, Group::output}, {"--backend", "--kernel", "--stages", "--html", "--layer"}, {}});
+                     {{Group::data, Group::attention, Group::display, Group::output},
+                      {"--backend", "--kernel", "--stages", "--html", "--html-range", "--exclude-self", "--layer"},
+                      {}});
   cmd->footer(R"(Examples:
   attnviz flash "the cat chased the mouse" --block-rows 2 --block-cols 3
   attnviz flash "the cat chased the mouse" --causal --head 2

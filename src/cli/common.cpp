@@ -49,6 +49,14 @@ const std::vector<SharedOption>& shared_options() {
                         "like one is ./toy)")
              ->type_name("NAME|PATH");
        }},
+      {"--gain", Group::data,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_option("--gain", o.data.gain,
+                        "With the identity model: W_q = G times the identity, so every score is G times the dot product of "
+                        "two embeddings (a readable pattern from small embeddings, whose rows are otherwise nearly uniform; "
+                        "default 1)")
+             ->type_name("G");
+       }},
       {"--json", Group::output,
        [](CLI::App& app, CommonOptions& o) {
          app.add_option("--json", o.output.json,
@@ -62,6 +70,14 @@ const std::vector<SharedOption>& shared_options() {
                         "Write every stage as one self-contained HTML page to PATH (works offline; '-': standard output)")
              ->check(output_path())
              ->type_name("PATH|-");
+       }},
+      {"--html-range", Group::output,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_option("--html-range", o.output.html_range,
+                        "With --html: the weights' colours run from 0 to 1 in every matrix (unit, the default) or from 0 to "
+                        "each matrix's largest weight (matrix: a pattern of small weights gets every colour; its legend says so)")
+             ->check(CLI::IsMember({"unit", "matrix"}))
+             ->type_name("RANGE");
        }},
       {"--color", Group::display,
        [](CLI::App& app, CommonOptions& o) {
@@ -182,6 +198,11 @@ const std::vector<SharedOption>& shared_options() {
        [](CLI::App& app, CommonOptions& o) {
          app.add_flag("--no-scale", o.attention.no_scale, "Drop the 1/√d_k factor, to watch the softmax saturate");
        }},
+      {"--exclude-self", Group::attention,
+       [](CLI::App& app, CommonOptions& o) {
+         app.add_flag("--exclude-self", o.attention.exclude_self,
+                      "Mask the diagonal: no word attends to itself, so the weights show what the context contributes");
+       }},
       {"--positions", Group::attention,
        [](CLI::App& app, CommonOptions& o) {
          app.add_option("--positions", o.attention.positions, "Positional encoding added to the embeddings: none or sinusoidal")
@@ -220,10 +241,11 @@ std::optional<Group> group_of(const std::string& name) {
 }
 
 void add_classroom_options(CLI::App& app, ClassroomFlags& f) {
-  CLI::Option* step = app.add_flag("--step", f.step, "Pause after each stage (Enter: continue, q: quit) and ask the class to guess before the softmax; "
+  CLI::Option* step = app.add_flag("--step", f.step, "Pause after each stage (any key: continue, q: quit, no Enter needed) and ask the class to guess "
+               "before the softmax (a wrong guess gets a second try); "
                "waits only when input and output are terminals");
   app.add_flag("--narrate", f.narrate, "A short plain-language paragraph before each stage");
-  app.add_option("--query", f.query, "With --step: the query whose strongest key the class guesses (default: the clearest one)")
+  app.add_option("--query", f.query, "With --step: the query whose strongest key the class guesses (default: the clearest one whose strongest key is another word)")
       ->type_name("WORD")
       ->needs(step);
 }
@@ -333,6 +355,7 @@ PipelineOptions pipeline_options(const CommonOptions& o) {
     p.attention.mask = mask_option(*f.mask_file);
     p.mask_source = "--mask " + *f.mask_file;
   }
+  p.exclude_self = f.exclude_self;
   p.positions = f.positions;
   p.context = f.context;
   p.attention.threads = f.threads;
@@ -376,6 +399,7 @@ Settings build_settings(const CommonOptions& o, bool report_tables) {
   s.html.palette = s.report.render.palette;
   // --stages chooses what the terminal prints; the page keeps every stage and unfolds the chosen ones.
   s.html.open_stages = s.report.stages;
+  s.html.matrix_range = o.output.html_range == "matrix";
   s.pipeline = pipeline_options(o);
   add_output_memory(s.pipeline, s.output.json(), report_tables && s.output.tables() && prints_attention_tables(s.report));
   return s;
@@ -405,7 +429,7 @@ EmbeddingsAndModel load_embeddings_and_model(const CommonOptions& o, std::vector
   if (o.attention.context) sentences.push_back(*o.attention.context);
   Embeddings emb = load_embeddings_for_sentences(o.data, "toy", sentences, extra_words);
   Model model = resolve_model(o.data.model.value_or(default_model_for(emb, o.data.data_dir)), emb.dim, o.attention.heads, o.data.data_dir,
-                              o.attention.layer - 1);
+                              o.attention.layer - 1, o.data.gain);
   return {std::move(emb), std::move(model)};
 }
 

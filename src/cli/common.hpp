@@ -26,6 +26,7 @@ enum class Group { data, attention, display, output };
 struct DataOptions {
   std::optional<std::string> embeddings;  // NAME|PATH; default from the lesson or "toy"
   std::optional<std::string> model;       // NAME|PATH; default from the lesson or "toy"
+  double gain = 1.0;                      // --gain G: the identity model's W_q = G · I
   std::string unknown = "error";                 // --unknown error|subword|zero
   std::size_t vocab_limit = kDefaultVocabLimit;  // --vocab-limit N
   std::optional<std::string> data_dir;
@@ -39,6 +40,7 @@ struct AttentionFlags {
   std::optional<std::string> mask_file;
   double temperature = 1.0;  // checked, then narrowed to float32, in build_settings
   bool no_scale = false;
+  bool exclude_self = false;        // --exclude-self: the diagonal masked
   std::string positions = "none";
   std::optional<std::string> context;
   std::string backend = "cpu";
@@ -63,6 +65,7 @@ struct DisplayOptions {
 struct OutputOptions {
   std::optional<std::string> json;  // PATH or "-"
   std::optional<std::string> html;  // PATH or "-": the self-contained HTML report
+  std::string html_range = "unit";   // --html-range unit|matrix: the weights' colour range on the page
   bool timings = false;
 };
 
@@ -216,5 +219,7 @@ Command add_evaluate_command(CLI::App& app);
 Command add_heads_command(CLI::App& app);
 Command add_generate_command(CLI::App& app);
 Command add_explore_command(CLI::App& app);
+Command add_words_command(CLI::App& app);
+Command add_lesson_command(CLI::App& app);
 
 }  // namespace attnviz::cli

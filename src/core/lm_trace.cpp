@@ -66,6 +66,7 @@ void check_language_model_options(const Model& model, const PipelineOptions& o) 
   if (o.positions != "none") refuse("--positions " + o.positions);
   if (o.context) refuse("--context");
   if (o.attention.mask) refuse("--mask");
+  if (o.exclude_self) refuse("--exclude-self");
   if (o.attention.temperature != 1.0f) refuse(fmt::format("--temperature {}", o.attention.temperature));
   if (!o.attention.scale) refuse("--no-scale");
   if (o.unknown == UnknownWords::subword)

@@ -1,5 +1,6 @@
 #include "attnviz/pipeline.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -54,6 +55,7 @@ AttentionInput prepare_input(const Embeddings& emb, const Model& model, const st
   trace.tokens = query.labels;
   trace.token_notes = query.notes;
   trace.warnings = query.warnings;
+  trace.notes.insert(trace.notes.end(), query.stand_ins.begin(), query.stand_ins.end());
   const bool cross = options.context.has_value();
   std::vector<int> context_rows;
   if (cross) {
@@ -62,6 +64,8 @@ AttentionInput prepare_input(const Embeddings& emb, const Model& model, const st
     trace.context_tokens = context.labels;
     trace.context_token_notes = context.notes;
     trace.warnings.insert(trace.warnings.end(), context.warnings.begin(), context.warnings.end());
+    for (const auto& said : context.stand_ins)
+      if (std::find(trace.notes.begin(), trace.notes.end(), said) == trace.notes.end()) trace.notes.push_back(said);
     context_rows = context.rows;
   }
   check_mask(options.attention, static_cast<long>(trace.tokens.size()),
@@ -90,14 +94,39 @@ std::vector<Stage> compute_stages(const Backend& backend, const Model& model, co
   return stages;
 }
 
-Trace run_attention(const Embeddings& emb, const Model& model, const std::string& sentence, const PipelineOptions& options) {
-  if (model.language_model) return run_language_model(emb, model, sentence, options);  // its own forward (lm_trace.hpp)
+namespace {
+
+// --exclude-self: the options with the diagonal masked, combined with any given mask. The tokens are looked
+// up first to learn their number (the lookup is repeated by prepare_input, which reports unknown words).
+PipelineOptions without_self(const Embeddings& emb, const std::string& sentence, PipelineOptions options) {
+  if (options.context) throw InputError("--exclude-self masks the diagonal of self-attention; it does not apply with --context");
+  const std::vector<std::string> tokens = lookup_tokens(emb, sentence, options.unknown).labels;
+  const auto n = static_cast<Eigen::Index>(tokens.size());
+  Matrix mask = options.attention.mask ? *options.attention.mask : Matrix::Ones(n, n);
+  if (mask.rows() != n || mask.cols() != n) return options;  // check_mask names the mask of the wrong size
+  for (Eigen::Index i = 0; i < n; ++i) mask(i, i) = 0.0f;
+  if (n == 1) throw InputError("--exclude-self leaves a one-word sentence nothing to attend to; give a longer sentence");
+  if (options.attention.causal && n > 0)
+    throw InputError(fmt::format("--exclude-self (x) with the causal mask: \"{}\" (the first word) would have nothing to attend to",
+                                 tokens.front()));
+  options.mask_source = options.attention.mask ? options.mask_source + " with --exclude-self" : "--exclude-self";
+  options.attention.mask = std::move(mask);
+  return options;
+}
+
+}  // namespace
+
+Trace run_attention(const Embeddings& emb, const Model& model, const std::string& sentence, const PipelineOptions& given) {
+  if (model.language_model) return run_language_model(emb, model, sentence, given);  // its own forward (lm_trace.hpp)
+  const PipelineOptions options = given.exclude_self ? without_self(emb, sentence, given) : given;
   Trace trace;
   const AttentionInput in = prepare_input(emb, model, sentence, options, trace);
   auto backend = make_backend(options.backend);
   for (auto& st : compute_stages(*backend, model, in, options, trace.timings)) trace.stages.push_back(std::move(st));
   trace.config = trace_config(emb.name, model, backend->name(), options);
+  trace.config.custom_mask = given.attention.mask.has_value();  // not --exclude-self's own diagonal mask
   add_run_notes(trace, *backend, options);
+  if (model.origin == WeightsOrigin::identity) add_identity_notes(trace, model);
   return trace;
 }
 

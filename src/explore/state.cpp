@@ -29,31 +29,15 @@ PipelineOptions options_of(const Context& context, const State& s) {
   options.attention.scale = s.scale;
   options.attention.causal = s.causal;
   options.positions = s.sinusoidal ? "sinusoidal" : "none";
+  options.exclude_self = s.exclude_self;  // x: the diagonal masked (run_attention adds it to any --mask)
   return options;
-}
-
-// x: the diagonal masked, combined with the given --mask. Needs the number of tokens, so the trace is
-// computed once without it to learn them.
-void add_self_mask(PipelineOptions& options, int n) {
-  Matrix mask = options.attention.mask ? *options.attention.mask : Matrix::Ones(n, n);
-  if (mask.rows() != n || mask.cols() != n) return;  // the run itself names a mask of the wrong size
-  for (int i = 0; i < n; ++i) mask(i, i) = 0.0f;
-  options.attention.mask = mask;
-  options.mask_source = options.mask_source == "the mask" ? "x (no word attends to itself)" : options.mask_source + " with x";
 }
 
 // The trace of the state; InputError when the options cannot be computed.
 Trace compute(const Context& context, const State& s) {
   PipelineOptions options = options_of(context, s);
-  if (s.exclude_self) {
-    if (options.context) throw InputError("x (exclude the word itself) applies to self-attention, not to --context");
-    TokenLookup tokens = lookup_tokens(*context.embeddings, s.sentence, options.unknown);
-    const int n = static_cast<int>(tokens.labels.size());
-    add_self_mask(options, n);
-    if (s.causal && n > 0)
-      throw InputError(fmt::format("with the causal mask and x, \"{}\" (the first word) would have nothing to attend to",
-                                   tokens.labels.front()));
-  }
+  if (s.exclude_self && options.context)
+    throw InputError("x (exclude the word itself) applies to self-attention, not to --context");
   Trace trace = run_attention(*context.embeddings, model_of(context, s), s.sentence, options);
   if (!trace.find("weights", 0))
     throw InputError(fmt::format("the {} backend does not keep the attention matrices that explore shows; use --backend cpu",
@@ -171,6 +155,7 @@ State initial_state(const Context& context, const std::string& sentence, int wid
   s.scale = context.pipeline.attention.scale;
   s.causal = context.pipeline.attention.causal;
   s.sinusoidal = context.pipeline.positions == "sinusoidal";
+  s.exclude_self = context.pipeline.exclude_self;
   s.layer = context.layers.empty() ? 0 : context.model->layer;
   s.width = width;
   s.height = height;

@@ -116,16 +116,22 @@ std::string default_model_for(const Embeddings& emb, const std::optional<std::st
   return std::find(models.begin(), models.end(), emb.name) != models.end() ? emb.name : "identity";
 }
 
-Model resolve_model(const std::string& spec, int d_model, int heads, const std::optional<std::string>& data_dir_flag, int layer) {
+Model resolve_model(const std::string& spec, int d_model, int heads, const std::optional<std::string>& data_dir_flag, int layer,
+                    double gain) {
   if (spec.empty()) throw InputError("--model is empty; give a name (e.g. toy, identity) or a file path");
   const auto path = spec == "identity" ? fs::path() : input_file("models", spec, data_dir_flag);
   const bool trained = !path.empty() && is_language_model_file(path);
   if (layer != 0 && !trained)
     throw InputError(fmt::format("--layer {}: the model '{}' has one layer; --layer chooses a layer of a trained model (e.g. wordnet-lm)",
                                  layer + 1, spec));
-  if (spec == "identity") return identity_model(d_model, heads == 0 ? 1 : heads);
+  if (spec == "identity") return identity_model(d_model, heads == 0 ? 1 : heads, gain);
   Model model = trained ? language_model_layer(std::make_shared<const LoadedLm>(load_trained_model(spec, data_dir_flag)), layer)
                         : load_model(path);
+  if (trained) model.origin = WeightsOrigin::trained;
+  if (gain != 1.0)
+    throw InputError(fmt::format("--gain sharpens the identity model, but the model '{}' has weights of its own; use --model "
+                                 "identity, or --temperature to sharpen this one",
+                                 model.name));
   if (heads != 0 && heads != model.heads)
     throw InputError(fmt::format("--heads {} does not match the model '{}', which has {} head{}; --heads chooses the split only "
                                  "for the identity model",

@@ -87,6 +87,7 @@ ojson trace_to_json(const Trace& trace) {
                   {"d_v", c.d_v},               {"scale", float_json(c.scale)},
                   {"temperature", float_json(c.temperature)},
                   {"causal", c.causal},         {"custom_mask", c.custom_mask}, {"positions", c.positions}};
+  if (c.exclude_self) config["exclude_self"] = true;
   if (c.context) config["context"] = *c.context;
   if (c.layers > 0) {
     config["layer"] = c.layer;

@@ -30,11 +30,16 @@ Model parse_model(const std::string& text, const std::string& source) {
                                  "(docs/training.md); run, explain and compare read version 1 models",
                                  source));
   io::check_header(doc, "attnviz-model", source);
-  io::check_fields(doc, {"format", "version", "name", "description", "d_model", "heads", "W_q", "W_k", "W_v", "W_o", "b_q", "b_k", "b_v", "b_o"},
+  io::check_fields(doc, {"format", "version", "name", "description", "origin", "d_model", "heads", "W_q", "W_k", "W_v", "W_o", "b_q", "b_k", "b_v", "b_o"},
                    source);
   Model m;
   m.name = escape_controls(io::get_nonempty_string(doc, "name", source));  // shown on the terminal
   m.description = escape_controls(io::get_string(doc, "description", source, ""));
+  const std::string origin = io::get_string(doc, "origin", source, "");
+  if (origin == "hand-set") m.origin = WeightsOrigin::hand_set;
+  else if (origin == "trained") m.origin = WeightsOrigin::trained;
+  else if (!origin.empty())
+    throw InputError(fmt::format("{}: \"origin\" must be \"hand-set\" or \"trained\", not {}", source, io::quoted_key(origin)));
   m.d_model = io::get_positive_int(doc, "d_model", source);
   m.heads = io::get_positive_int(doc, "heads", source);
   const int d = m.d_model;
@@ -70,7 +75,7 @@ Model load_model(const std::filesystem::path& path) {
   return parse_model(io::read_file(path, "model file"), path.string());
 }
 
-Model identity_model(int d_model, int heads) {
+Model identity_model(int d_model, int heads, double gain) {
   if (d_model < 1) throw InputError("the identity model needs a positive embedding size");
   if (heads < 1 || d_model % heads != 0)
     throw InputError(fmt::format("--heads {} does not divide the embedding size {}; choose a divisor of {}", heads, d_model, d_model));
@@ -80,11 +85,20 @@ Model identity_model(int d_model, int heads) {
                "give --model a smaller model, use embeddings with fewer dimensions, or raise --max-memory");
   Model m;
   m.name = "identity";
+  m.origin = WeightsOrigin::identity;
   m.description = "every W is the identity, no biases: attention is pure similarity of the embeddings";
   m.d_model = d_model;
   m.heads = heads;
   m.d_k = m.d_v = d_model / heads;
   m.W_q = m.W_k = m.W_v = m.W_o = Matrix::Identity(d_model, d_model);
+  if (!(gain > 0.0 && gain < 1e6)) throw InputError(fmt::format("--gain must be a number between 0 and 1000000 (exclusive), got {}", gain));
+  m.gain = gain;
+  if (gain != 1.0) {
+    m.W_q *= static_cast<float>(gain);
+    m.name = fmt::format("identity, gain {}", gain);
+    m.description = fmt::format("W_q = {} · I, W_k = W_v = W_o = I, no biases: every score is {} times the dot product of two "
+                                "embeddings", gain, gain);
+  }
   m.b_q = m.b_k = m.b_v = m.b_o = Vector::Zero(d_model);
   return m;
 }

@@ -134,7 +134,7 @@ int nearest_ansi256(Rgb color) {
   return squared_distance(color, ansi256_rgb(grey)) < squared_distance(color, ansi256_rgb(cube)) ? grey : cube;
 }
 
-ValueScale scale_of(const Stage& stage, Palette palette) {
+ValueScale scale_of(const Stage& stage, Palette palette, bool matrix_range) {
   ValueScale scale;
   for (Eigen::Index r = 0; r < stage.data.rows(); ++r)
     for (Eigen::Index c = 0; c < stage.data.cols(); ++c) {
@@ -147,6 +147,7 @@ ValueScale scale_of(const Stage& stage, Palette palette) {
     }
   scale.max_abs = std::max(std::fabs(scale.min), std::fabs(scale.max));
   scale.sequential = stage.name == stage_name::weights || (scale.any_finite && scale.min >= 0 && scale.max <= 1);
+  if (scale.sequential && matrix_range && scale.any_finite && scale.max > 0) scale.top = scale.max;
   bool colorblind = palette == Palette::colorblind;
   if (scale.sequential)
     scale.map = colorblind ? ColorMap::cividis : ColorMap::viridis;

@@ -23,11 +23,12 @@ struct ValueScale {
   bool any_finite = false;
   bool any_masked = false;
   float min = 0, max = 0, max_abs = 0;
+  float top = 1;  // a sequential map runs from 0 to `top`: 1, or the matrix's largest value (matrix_range)
   ColorMap map = ColorMap::viridis;
 
   // Where `value` sits on the map, 0 to 1.
   float position(float value) const {
-    if (sequential) return value;
+    if (sequential) return top > 0 && top != 1 ? std::min(1.0f, value / top) : value;
     return max_abs > 0 ? 0.5f + 0.5f * value / max_abs : 0.5f;
   }
   // How strong `value` is, 0 to 1, for glyph shading: the value itself for probabilities, the
@@ -38,7 +39,9 @@ struct ValueScale {
   }
 };
 
-ValueScale scale_of(const Stage& stage, Palette palette);
+// `matrix_range`: a sequential map runs from 0 to the matrix's largest value instead of 0 to 1 (HTML's
+// --html-range matrix).
+ValueScale scale_of(const Stage& stage, Palette palette, bool matrix_range = false);
 
 // The map's name as the legends print it ("viridis", "blue–white–red").
 std::string_view map_name(ColorMap map, bool unicode);

@@ -65,8 +65,10 @@ std::string render_explanation(const CellExplanation& e, const Trace& trace, con
   // 3. The mask.
   if (e.masked()) {
     const bool causal = trace.config.causal && e.key > e.query;
-    out += fmt::format("3. mask: {} hides {} from {}{}, so S' = {}\n", causal ? "the causal mask" : "the mask", k, q,
-                       causal ? " (a word may not look at later words)" : "", num(e.scaled()));
+    const bool self = !causal && trace.config.exclude_self && e.key == e.query;  // --exclude-self, explore's x
+    out += fmt::format("3. mask: {} hides {} from {}{}, so S' = {}\n", causal ? "the causal mask" : self ? "the diagonal mask" : "the mask", k,
+                       self ? "itself" : q, causal ? " (a word may not look at later words)" : self ? " (no word may look at itself)" : "",
+                       num(e.scaled()));
   } else {
     out += fmt::format("3. mask: {} may look at {}, so S' stays {}\n", q, k, num(e.scaled()));
   }

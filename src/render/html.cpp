@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "attnviz/error.hpp"
+#include "attnviz/report.hpp"
 #include "attnviz/softmax.hpp"
 #include "attnviz/stages.hpp"
 #include "attnviz/utf8.hpp"
@@ -63,10 +64,19 @@ table.shift { border-collapse: collapse; margin: .4rem 0; }
 table.shift th, table.shift td { padding: 2px 10px; text-align: right; border-bottom: 1px solid #ddd; }
 table.shift th:first-child, table.shift td:first-child { text-align: left; }
 footer { margin-top: 2rem; color: #666; font-size: .85rem; }
+pre.text { font: 14px/1.35 ui-monospace, "DejaVu Sans Mono", monospace; white-space: pre-wrap; background: #f7f7f7; padding: .5rem .8rem; }
+.print-only { display: none; }
 div.heads { display: grid; gap: 0 .8rem; align-items: start; }
 div.heads table.heatmap { font-size: 11px; }
 div.heads details.stage > summary { font-size: .95rem; }
 @media print {
+  .print-only { display: block; }
+  .screen-only { display: none; }
+  table.print-block { border-collapse: collapse; margin: .3rem 0; font: 8pt/1.2 ui-monospace, "DejaVu Sans Mono", monospace; break-inside: avoid; page-break-inside: avoid; }
+  table.print-block caption { caption-side: top; text-align: left; color: #444; }
+  table.print-block th { padding: 1px 4px; background: #f2f2f2; white-space: nowrap; }
+  table.print-block td { padding: 1px 4px; text-align: right; border: 1px solid #fff; white-space: nowrap; color: #000; }
+  table.print-block td.w { color: #fff; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   body { margin: 0; font-size: 11pt; }
   nav.stages { display: none; }
@@ -254,7 +264,10 @@ std::string legend(const ValueScale& scale, int precision) {
     stops += fmt::format(",{} {}%", hex(colormap_color(scale.map, static_cast<float>(k) / 16.0f)), k * 100 / 16);
   std::string ramp = fmt::format(R"html(<span class="ramp" style="background:linear-gradient(to right{})"></span>)html", stops);
   std::string out = R"(<div class="legend"><span>legend:</span>)";
-  if (scale.sequential)
+  if (scale.sequential && scale.top != 1.0f)
+    out += fmt::format("<span>0{}{} · {}: this matrix's own range, 0 to its largest value (not 0 to 1)</span>", ramp,
+                       escape_html(shown(scale.top, precision)), escape_html(render_detail::map_name(scale.map, true)));
+  else if (scale.sequential)
     out += fmt::format("<span>0{}1 · {}</span>", ramp, escape_html(render_detail::map_name(scale.map, true)));
   else
     out += fmt::format("<span>{}{}{} · {}, centred at 0</span>", escape_html(shown(-scale.max_abs, precision)), ramp,
@@ -266,6 +279,41 @@ std::string legend(const ValueScale& scale, int precision) {
     out += fmt::format(R"(<span><span class="swatch" style="background:{}"></span>−∞ = masked (weight 0)</span>)", hex(kMaskedGrey));
   return out + "</div>\n";
 }
+
+// Columns per printed block: a 14-pixel monospace cell of "-0.000" at 8pt fits about 14 on A4 or Letter
+// paper beside the row labels; 12 leaves room.
+constexpr Eigen::Index kPrintColumns = 12;
+
+// The table of columns [first, last) of a stage; `hover`: every cell carries its arithmetic (the screen
+// table; the printed blocks leave it out, paper has no hover).
+std::string table_html(const Trace& trace, const Stage& stage, const ValueScale& scale, const Arithmetic& arithmetic, Eigen::Index first,
+                       Eigen::Index last, const HtmlOptions& options, bool hover) {
+  const int heads = trace.config.heads;
+  // The printed blocks are tables of their own class, so "table.heatmap" stays one table per stage.
+  std::string out = hover ? R"(<table class="heatmap">)" : R"(<table class="print-block">)";
+  const bool block = first > 0 || last < stage.data.cols();
+  out += fmt::format("<caption>rows: {} · columns: {}{}</caption>\n", escape_html(stage.row_axis), escape_html(stage.col_axis),
+                     block ? fmt::format(" · columns {}–{} of {}", first, last - 1, stage.data.cols()) : "");
+  out += fmt::format(R"(<thead><tr><th scope="col" class="corner">{} ↓ · {} →</th>)", escape_html(singular(stage.row_axis)),
+                     escape_html(singular(stage.col_axis)));
+  for (Eigen::Index j = first; j < last; ++j)
+    out += fmt::format(R"(<th scope="col" title="column {}">{}</th>)", j, escape_html(label_at(stage.col_labels, j)));
+  out += "</tr></thead>\n<tbody>\n";
+  for (Eigen::Index i = 0; i < stage.data.rows(); ++i) {
+    out += hover ? fmt::format(R"(<tr><th scope="row" title="{}">{}</th>)", row_title(stage, arithmetic, i), escape_html(label_at(stage.row_labels, i)))
+                 : fmt::format(R"(<tr><th scope="row">{}</th>)", escape_html(label_at(stage.row_labels, i)));
+    for (Eigen::Index j = first; j < last; ++j) {
+      const float v = stage.data(i, j);
+      out += hover ? fmt::format(R"(<td {} title="{}">{}</td>)", cell_colour(scale, v), cell_title(stage, heads, arithmetic, i, j),
+                                 escape_html(shown(v, options.precision)))
+                   : fmt::format(R"(<td {}>{}</td>)", cell_colour(scale, v), escape_html(shown(v, options.precision)));
+    }
+    out += "</tr>\n";
+  }
+  return out + "</tbody></table>";
+}
+
+std::string text_html(const std::string& text);
 
 std::string stage_html(const Trace& trace, const Stage& stage, std::size_t section, const HtmlOptions& options) {
   const int heads = trace.config.heads;
@@ -281,26 +329,41 @@ std::string stage_html(const Trace& trace, const Stage& stage, std::size_t secti
   out += fmt::format("<summary>{}</summary>\n", escape_html(summary));
   if (stage.data.rows() == 0 || stage.data.cols() == 0) return out + "<p>(empty)</p></details>\n";
 
-  const ValueScale scale = render_detail::scale_of(stage, options.palette);
+  const ValueScale scale = render_detail::scale_of(stage, options.palette, options.matrix_range);
   const Arithmetic arithmetic = arithmetic_for(trace, stage);
-  out += R"(<div class="scroll"><table class="heatmap">)";
-  out += fmt::format("<caption>rows: {} · columns: {}</caption>\n", escape_html(stage.row_axis), escape_html(stage.col_axis));
-  out += fmt::format(R"(<thead><tr><th scope="col" class="corner">{} ↓ · {} →</th>)", escape_html(singular(stage.row_axis)),
-                     escape_html(singular(stage.col_axis)));
-  for (Eigen::Index j = 0; j < stage.data.cols(); ++j)
-    out += fmt::format(R"(<th scope="col" title="column {}">{}</th>)", j, escape_html(label_at(stage.col_labels, j)));
-  out += "</tr></thead>\n<tbody>\n";
-  for (Eigen::Index i = 0; i < stage.data.rows(); ++i) {
-    out += fmt::format(R"(<tr><th scope="row" title="{}">{}</th>)", row_title(stage, arithmetic, i), escape_html(label_at(stage.row_labels, i)));
-    for (Eigen::Index j = 0; j < stage.data.cols(); ++j) {
-      const float v = stage.data(i, j);
-      out += fmt::format(R"(<td {} title="{}">{}</td>)", cell_colour(scale, v), cell_title(stage, heads, arithmetic, i, j),
-                         escape_html(shown(v, options.precision)));
-    }
-    out += "</tr>\n";
+  const Eigen::Index cols = stage.data.cols();
+  const bool wide = cols > kPrintColumns;
+  // On screen the whole table scrolls; on paper a wide one is cut into blocks of columns, each repeating the
+  // row labels, as the terminal splits a table that is wider than its width.
+  out += fmt::format(R"(<div class="scroll{}">)", wide ? " screen-only" : "");
+  out += table_html(trace, stage, scale, arithmetic, 0, cols, options, true);
+  out += "</div>\n";
+  if (wide)
+    for (Eigen::Index first = 0; first < cols; first += kPrintColumns)
+      out += fmt::format(R"(<div class="print-only">{}</div>)", table_html(trace, stage, scale, arithmetic, first,
+                                                                        std::min(cols, first + kPrintColumns), options, false)) +
+             "\n";
+  out += legend(scale, options.precision);
+  // Under a weights table, as in the terminal: each row's sum and entropy, and its top keys.
+  if (stage.name == stage_name::weights) {
+    RenderOptions text;
+    text.width = 100;
+    text.precision = options.precision;
+    const Stage* scaled = trace.find(stage_name::scaled_scores, stage.head);
+    out += text_html(render_row_checks(stage, scaled, heads, text) + render_top_keys(stage, 3, heads, text, scaled));
   }
-  out += "</tbody></table></div>\n";
-  return out + legend(scale, options.precision) + "</details>\n";
+  return out + "</details>\n";
+}
+
+// Plain text as the terminal prints it, line by line (escape_html would turn its line breaks into '?').
+std::string text_html(const std::string& text) {
+  std::string out = "<pre class=\"text\">";
+  for (std::size_t start = 0, end; start < text.size(); start = end + 1) {
+    end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    out += escape_html(text.substr(start, end - start)) + "\n";
+  }
+  return out + "</pre>\n";
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -317,7 +380,9 @@ std::string config_html(const TraceConfig& c) {
   out += item("backend", c.backend);
   out += item("scale", c.scale == 1.0f ? "none (1)" : fmt::format("1/√{} = {}", c.d_k, exact(c.scale)));
   out += item("temperature", exact(c.temperature));
-  out += item("mask", c.causal ? "causal (each token sees itself and earlier tokens)" : c.custom_mask ? "custom" : "none");
+  std::string mask = c.causal ? "causal (each token sees itself and earlier tokens)" : c.custom_mask ? "custom" : "none";
+  if (c.exclude_self) mask = (mask == "none" ? "" : mask + "; ") + "no self (the diagonal masked: no word attends to itself)";
+  out += item("mask", mask);
   out += item("positions", c.positions);
   if (c.context) out += item("context", *c.context);
   return out + "</dl>\n";
@@ -376,6 +441,13 @@ std::string section_html(const HtmlSection& s, std::size_t index, std::size_t co
                        stage.head && trace.config.heads > 1 ? fmt::format(" h{}", *stage.head + 1) : "");
   out += "</nav>\n";
   for (const Stage& stage : trace.stages) out += stage_html(trace, stage, index, options);
+  if (trace.config.heads > 1) {
+    RenderOptions text;
+    text.width = 100;
+    text.precision = options.precision;
+    const std::string heads = render_heads_summary(trace, text);
+    if (!heads.empty()) out += "<h3>What each head does</h3>\n" + text_html(heads);
+  }
   if (s.lesson) out += shift_html(*s.lesson, options.precision);
   return out + "</section>\n";
 }
@@ -452,6 +524,8 @@ std::string render_html(const std::vector<HtmlSection>& sections, const HtmlOpti
                                "tables are queries (the token that is looking), columns are keys (the tokens looked at). A cell's colour is its "
                                "value; hover over it to see the number exactly and how it was computed. Click a stage's title to fold it.");
   for (std::size_t i = 0; i < sections.size(); ++i) out += section_html(sections[i], i, sections.size(), options);
+  if (!options.closing.empty())
+    out += "<section class=\"closing\"><h2>Summary</h2>\n" + text_html(options.closing) + "</section>\n";
   return out + page_end();
 }
 

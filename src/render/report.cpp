@@ -52,8 +52,9 @@ bool selected(const ReportOptions& options, const std::string& name) {
 std::string sep(const RenderOptions& o) { return o.unicode ? " · " : " | "; }
 
 std::string mask_summary(const TraceConfig& c) {
-  if (c.causal && c.custom_mask) return "causal mask and custom mask";
-  return c.causal ? "causal mask" : (c.custom_mask ? "custom mask" : "no mask");
+  std::string mask = c.causal && c.custom_mask ? "causal mask and custom mask" : c.causal ? "causal mask" : c.custom_mask ? "custom mask" : "";
+  if (c.exclude_self) return mask.empty() ? "no self (diagonal masked)" : mask + ", no self (diagonal masked)";
+  return mask.empty() ? "no mask" : mask;
 }
 
 bool masked(const Stage* scaled, Eigen::Index i, Eigen::Index j) {
@@ -106,17 +107,17 @@ using render_detail::join_wrapped;
 using render_detail::wrap_text;
 
 // --narrate: the stage's paragraph, wrapped to the width (at most 100 columns, for reading).
-std::string narrated(const std::string& stage_name, const ReportOptions& options) {
+std::string narrated(const std::string& stage_name, const TraceConfig& config, const ReportOptions& options) {
   if (!options.narrate) return "";
-  return "\n" + wrap_text(narration(stage_name), std::min(options.render.width, 100));
+  return "\n" + wrap_text(narration(stage_name, config), std::min(options.render.width, 100));
 }
 
 // The classroom hooks before each stage: --narrate adds the stage's paragraph (once per stage name, not once
 // per head), --step shows what is rendered so far and pauses. False when the user quit.
 // The paragraph comes first, so the class reads what the next stage does before it appears (and, before
 // the softmax, before it guesses).
-bool begin_stage(std::string& out, const Stage& stage, const ReportOptions& options) {
-  if (stage.head.value_or(0) == 0) out += narrated(stage.name, options);
+bool begin_stage(std::string& out, const Stage& stage, const TraceConfig& config, const ReportOptions& options) {
+  if (stage.head.value_or(0) == 0) out += narrated(stage.name, config, options);
   if (!options.before_stage) return true;
   const bool go_on = options.before_stage(out, stage);
   out.clear();
@@ -185,7 +186,7 @@ std::string render_report(const Trace& trace, const ReportOptions& options) {
   for (const auto& note : trace.notes) out += wrap_text("note: " + note, ro.width, 2);
 
   if (selected(options, "tokens")) {
-    out += narrated("tokens", options);
+    out += narrated("tokens", c, options);
     out += "\n" + render_tokens(trace.tokens, ro) + render_token_notes(trace.tokens, trace.token_notes);
     if (!trace.context_tokens.empty())
       out += "context " + render_tokens(trace.context_tokens, ro) + render_token_notes(trace.context_tokens, trace.context_token_notes);
@@ -193,13 +194,18 @@ std::string render_report(const Trace& trace, const ReportOptions& options) {
   for (const Stage& stage : trace.stages) {
     if (!selected(options, stage.name)) continue;
     if (options.head && stage.head && *stage.head != *options.head) continue;
-    if (!begin_stage(out, stage, options)) return out;
+    if (!begin_stage(out, stage, c, options)) return out;
     out += "\n" + render_stage(stage, c.heads, ro);
     if (stage.name == stage_name::weights) {
       const Stage* scaled = trace.find(stage_name::scaled_scores, stage.head);
       out += render_row_checks(stage, scaled, c.heads, ro);
       if (options.top_k > 0) out += render_top_keys(stage, options.top_k, c.heads, ro, scaled);
     }
+  }
+  // With several heads (and no single one chosen with --head), what each does, on one screen.
+  if (c.heads > 1 && !options.head && selected(options, std::string(stage_name::weights))) {
+    const std::string heads = render_heads_summary(trace, ro);
+    if (!heads.empty()) out += "\n" + heads;
   }
   return out;
 }

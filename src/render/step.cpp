@@ -1,7 +1,12 @@
 #include "attnviz/step.hpp"
 
+#include <algorithm>
+#include <iostream>
 #include <istream>
 #include <ostream>
+
+#include <termios.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -40,13 +45,36 @@ std::optional<std::string> StepController::read_line() {
   return trim_lower(line);
 }
 
+std::optional<std::string> StepController::read_key() {
+  termios old{};
+  if (&in_ != &std::cin || isatty(STDIN_FILENO) == 0 || tcgetattr(STDIN_FILENO, &old) != 0) return read_line();
+  // One key, without Enter and without echo; the terminal's settings are put back at once.
+  termios raw = old;
+  raw.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO);
+  raw.c_cc[VMIN] = 1;
+  raw.c_cc[VTIME] = 0;
+  tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+  char key = 0;
+  const ssize_t n = ::read(STDIN_FILENO, &key, 1);
+  tcsetattr(STDIN_FILENO, TCSANOW, &old);
+  if (n != 1 || key == 4) {  // end of input, or Ctrl-D
+    interactive_ = false;
+    return std::nullopt;
+  }
+  out_ << "\n";
+  return trim_lower(std::string(1, key));
+}
+
 bool StepController::pause(const std::string& shown, const std::string& label) {
   if (quit_) return false;
   out_ << shown;
   if (!interactive_) return true;
-  out_ << fmt::format("\n[next: {} {} Enter: continue, q: quit] ", label, unicode_ ? "—" : "-") << std::flush;
-  auto line = read_line();
-  if (line && !line->empty() && (*line)[0] == 'q') quit_ = true;
+  // From a terminal one key is read (no Enter needed); from a stream a line.
+  const bool one_key = &in_ == &std::cin && isatty(STDIN_FILENO) != 0;
+  out_ << fmt::format("\n[next: {} {} {}: continue, q: quit] ", label, unicode_ ? "—" : "-", one_key ? "any key" : "Enter")
+       << std::flush;
+  auto key = read_key();
+  if (key && !key->empty() && (*key)[0] == 'q') quit_ = true;
   return !quit_;
 }
 
@@ -56,48 +84,96 @@ int StepController::guess_row(const Stage& weights) const {
     for (std::size_t i = 0; i < weights.row_labels.size(); ++i)
       if (weights.row_labels[i] == want) return static_cast<int>(i);
   }
-  int best = 0;
-  float best_weight = -1.0f;
-  for (Eigen::Index i = 0; i < weights.data.rows(); ++i)
-    if (weights.data.row(i).maxCoeff() > best_weight) {
-      best_weight = weights.data.row(i).maxCoeff();
+  // The clearest row whose strongest key is another word; when there is none, the clearest row.
+  int best = 0, best_other = -1;
+  float best_weight = -1.0f, best_other_weight = -1.0f;
+  for (Eigen::Index i = 0; i < weights.data.rows(); ++i) {
+    Eigen::Index key = 0;
+    const float top = weights.data.row(i).maxCoeff(&key);
+    const bool itself = static_cast<std::size_t>(key) < weights.col_labels.size() &&
+                        weights.col_labels[static_cast<std::size_t>(key)] == weights.row_labels[static_cast<std::size_t>(i)];
+    if (top > best_weight) {
+      best_weight = top;
       best = static_cast<int>(i);
     }
-  return best;
+    if (!itself && top > best_other_weight) {
+      best_other_weight = top;
+      best_other = static_cast<int>(i);
+    }
+  }
+  return best_other >= 0 ? best_other : best;
 }
 
 void StepController::guess(const Stage& weights) {
   const int row = guess_row(weights);
   const std::string& query = weights.row_labels[static_cast<std::size_t>(row)];
   auto num = [&](float v) { return format_number(v, precision_, unicode_); };
+  const auto ranking = top_keys(weights, row, static_cast<int>(weights.data.cols()));
+  static const std::vector<std::string> none;
+  const std::vector<std::string>& claimed = weights.head.value_or(0) == expected_head_ ? expected_ : none;
+  // Where a word ranks (1-based; 0 when it is no key of the sentence), and whether it counts as right: one
+  // of the lesson's claimed keys, or else the strongest key.
+  const auto place_of = [&](const std::string& word) {
+    for (std::size_t r = 0; r < ranking.size(); ++r)
+      if (ranking[r].first == word) return r + 1;
+    return std::size_t{0};
+  };
+  const auto right = [&](const std::string& word) {
+    if (!claimed.empty()) return std::find(claimed.begin(), claimed.end(), word) != claimed.end();
+    return place_of(word) == 1;
+  };
   out_ << fmt::format("\nGuess before the softmax{}: which key will \"{}\" attend to most?",
                       weights.head ? fmt::format(" (head {})", *weights.head + 1) : "", query);
   std::optional<std::string> answer;
+  bool second_try = false;
   if (interactive_) {
-    out_ << "\nYour guess (a word and Enter; Enter alone reveals the answer): " << std::flush;
+    out_ << "\nYour guess (a word and Enter; Enter alone reveals the answer; q quits): " << std::flush;
     answer = read_line();
     if (answer && *answer == "q") {
       quit_ = true;
       return;
     }
+    // A wrong guess gets a second try, with where the first one ranks as a hint.
+    if (answer && !answer->empty() && !right(*answer) && interactive_) {
+      const std::size_t place = place_of(*answer);
+      out_ << (place ? fmt::format("Not \"{}\" (it comes {} of {}). ", *answer, ordinal(place), ranking.size())
+                     : fmt::format("\"{}\" is not a word of this sentence. ", *answer));
+      out_ << "One more try (Enter alone reveals the answer): " << std::flush;
+      auto again = read_line();
+      if (again && *again == "q") {
+        quit_ = true;
+        return;
+      }
+      if (again && !again->empty()) {
+        answer = again;
+        second_try = true;
+      }
+    }
   }
   out_ << "\n";
-  const auto ranking = top_keys(weights, row, static_cast<int>(weights.data.cols()));
   const auto& [winner, weight] = ranking.front();
   out_ << fmt::format("{} \"{}\" attends most to \"{}\": weight {}", unicode_ ? "→" : "->", query, winner, num(weight));
   if (ranking.size() > 1) out_ << fmt::format(" (next: \"{}\" {})", ranking[1].first, num(ranking[1].second));
   out_ << "\n";
+  if (!claimed.empty()) {
+    std::string list;
+    for (std::size_t k = 0; k < claimed.size(); ++k)
+      list += (k == 0 ? "" : k + 1 == claimed.size() ? " and " : ", ") + claimed[k];
+    out_ << fmt::format("The lesson says \"{}\" attends most to {}.\n", query, list);
+  }
   if (answer && !answer->empty()) {
-    std::size_t place = 0;
-    for (std::size_t r = 0; r < ranking.size() && !place; ++r)
-      if (ranking[r].first == *answer) place = r + 1;
-    if (place == 1)
-      out_ << fmt::format("Your guess \"{}\" is right.\n", *answer);
+    const std::string which = second_try ? "Your second guess" : "Your guess";
+    const std::size_t place = place_of(*answer);
+    if (right(*answer) && !claimed.empty())
+      out_ << fmt::format("{} \"{}\" is right: one of them ({} of {}, weight {}).\n", which, *answer, ordinal(place), ranking.size(),
+                          num(ranking[place - 1].second));
+    else if (right(*answer))
+      out_ << fmt::format("{} \"{}\" is right.\n", which, *answer);
     else if (place)
-      out_ << fmt::format("Your guess \"{}\" comes {} of {}, with weight {}.\n", *answer, ordinal(place), ranking.size(),
+      out_ << fmt::format("{} \"{}\" comes {} of {}, with weight {}.\n", which, *answer, ordinal(place), ranking.size(),
                           num(ranking[place - 1].second));
     else
-      out_ << fmt::format("Your guess \"{}\" is not a key of this sentence.\n", *answer);
+      out_ << fmt::format("{} \"{}\" is not a key of this sentence.\n", which, *answer);
   }
   out_ << std::flush;
 }

@@ -12,13 +12,50 @@ std::string describe_head(const HeadStats& s) {
   if (s.previous >= 0.5) return fmt::format("previous-word head: {} of its weight on the word just before", pct(s.previous));
   if (s.self >= 0.5) return fmt::format("self head: {} of its weight on the word itself", pct(s.self));
   if (s.first >= 0.5) return fmt::format("first-word head: {} of its weight on the sentence's first word", pct(s.first));
+  const char* back = s.causal ? "back" : "away";
   if (s.evenness >= 0.85)
-    return fmt::format("broad head: spreads its weight almost evenly over the words so far (evenness {:.2f}), {:.1f} words back on average",
-                       s.evenness, s.distance);
+    return fmt::format("broad head: spreads its weight almost evenly over the words {} (evenness {:.2f}), {:.1f} words {} on average",
+                       s.causal ? "so far" : "it sees", s.evenness, s.distance, back);
   const double largest = std::max({s.previous, s.self, s.first});
   const char* leaning = largest == s.previous ? "the previous word" : largest == s.self ? "itself" : "the first word";
-  return fmt::format("mixed head: leans to {} ({}), looks {:.1f} words back on average", leaning, pct(largest), s.distance);
+  return fmt::format("mixed head: leans to {} ({}), looks {:.1f} words {} on average", leaning, pct(largest), s.distance, back);
 }
+
+namespace {
+
+// Adds the query positions of one attention pattern A to `s` (the averages are taken by finish). `masked`:
+// whether query i may not see key j. Causal: position 0 (which sees only itself) is left out and distance
+// counts words back; otherwise distance is |i − j|. A row that sees fewer than two keys is left out.
+template <typename Masked>
+void add_positions(HeadStats& s, const RowMat<float>& A, bool causal, Masked masked) {
+  for (Eigen::Index i = causal ? 1 : 0; i < A.rows(); ++i) {
+    double entropy = 0, distance = 0;
+    int visible = 0;
+    for (Eigen::Index j = 0; j < A.cols(); ++j) {
+      if (masked(i, j)) continue;
+      ++visible;
+      const double a = A(i, j);
+      if (a > 0) entropy -= a * std::log2(a);
+      distance += a * static_cast<double>(causal ? i - j : std::abs(i - j));
+    }
+    if (visible < 2) continue;
+    s.previous += i > 0 ? A(i, i - 1) : 0.0;
+    s.self += i < A.cols() ? A(i, i) : 0.0;
+    s.first += A(i, 0);
+    s.distance += distance;
+    s.entropy += entropy;
+    s.evenness += entropy / std::log2(static_cast<double>(visible));
+    ++s.positions;
+  }
+}
+
+void finish(HeadStats& s) {
+  const double n = static_cast<double>(std::max<std::size_t>(1, s.positions));
+  for (double* x : {&s.previous, &s.self, &s.first, &s.distance, &s.entropy, &s.evenness}) *x /= n;
+  s.description = describe_head(s);
+}
+
+}  // namespace
 
 std::vector<HeadStats> measure_heads(const LmConfig& c, const std::vector<float>& params, const RowMat<float>& E, const Sentences& sentences) {
   std::vector<HeadStats> stats(static_cast<std::size_t>(c.layers * c.heads));
@@ -31,32 +68,24 @@ std::vector<HeadStats> measure_heads(const LmConfig& c, const std::vector<float>
     if (ids.size() < 2) continue;
     const auto att = lm_attention(c, params, E, ids);
     for (int l = 0; l < c.layers; ++l)
-      for (int h = 0; h < c.heads; ++h) {
-        HeadStats& s = stats[static_cast<std::size_t>(l * c.heads + h)];
-        const RowMat<float>& A = att[static_cast<std::size_t>(l)][static_cast<std::size_t>(h)];
-        for (Eigen::Index i = 1; i < A.rows(); ++i) {
-          double entropy = 0, distance = 0;
-          for (Eigen::Index j = 0; j <= i; ++j) {
-            const double a = A(i, j);
-            if (a > 0) entropy -= a * std::log2(a);
-            distance += a * static_cast<double>(i - j);
-          }
-          s.previous += A(i, i - 1);
-          s.self += A(i, i);
-          s.first += A(i, 0);
-          s.distance += distance;
-          s.entropy += entropy;
-          s.evenness += entropy / std::log2(static_cast<double>(i + 1));
-          ++s.positions;
-        }
-      }
+      for (int h = 0; h < c.heads; ++h)
+        add_positions(stats[static_cast<std::size_t>(l * c.heads + h)], att[static_cast<std::size_t>(l)][static_cast<std::size_t>(h)], true,
+                      [](Eigen::Index i, Eigen::Index j) { return j > i; });
   }
-  for (HeadStats& s : stats) {
-    const double n = static_cast<double>(std::max<std::size_t>(1, s.positions));
-    for (double* x : {&s.previous, &s.self, &s.first, &s.distance, &s.entropy, &s.evenness}) *x /= n;
-    s.description = describe_head(s);
-  }
+  for (HeadStats& s : stats) finish(s);
   return stats;
+}
+
+HeadStats measure_trace_head(const Stage& weights, const Stage* scaled, bool causal) {
+  HeadStats s;
+  s.layer = 1;
+  s.head = weights.head.value_or(0) + 1;
+  s.causal = causal;
+  add_positions(s, weights.data, causal, [&](Eigen::Index i, Eigen::Index j) {
+    return (causal && j > i) || (scaled && std::isinf(scaled->data(i, j)) && scaled->data(i, j) < 0);
+  });
+  finish(s);
+  return s;
 }
 
 std::string render_head_grid(const std::vector<std::vector<RowMat<float>>>& att, const std::vector<std::string>& words, bool ascii) {
