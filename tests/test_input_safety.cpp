@@ -397,3 +397,18 @@ TEST_CASE("Input safety: cpu and flash agree at the float32 limit and name the r
     CHECK(r.err == temperature);
   }
 }
+
+TEST_CASE("Input safety: running out of memory while reading the files does not blame the sentence", "[cli][limits][safety]") {
+  // 4,000 dimensions: the identity model's four matrices take 244 MiB, within --max-memory 4G but not within
+  // a 200 MB address-space limit.
+#if defined(__SANITIZE_ADDRESS__)
+  SUCCEED("skipped: AddressSanitizer reserves terabytes of address space, so no process starts under ulimit -v");
+  return;
+#endif
+  TempDir dir;
+  const auto e = dir.write("e.json", wide_embeddings({"the", "cat"}, 4000));
+  const auto r = run_shell("ulimit -v 200000 && \"$ATTNVIZ\" run 'the cat' --embeddings '" + e.string() + "' --max-memory 4G --stages output");
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "attnviz: error: out of memory while reading the embeddings and the model, within --max-memory (4 GiB): the machine "
+                 "has less free memory than that\nhint: lower --max-memory to have such files refused before they are read\n");
+}

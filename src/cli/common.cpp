@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cmath>
 #include <iostream>
+#include <new>
 
 #include <unistd.h>
 
@@ -414,8 +415,9 @@ Embeddings load_embeddings_for_sentences(const DataOptions& o, const std::string
   return resolve_embeddings(o.embeddings.value_or(fallback), o.data_dir, words, o.vocab_limit);
 }
 
-EmbeddingsAndModel load_embeddings_and_model(const CommonOptions& o, std::vector<std::string> sentences,
-                                             const std::vector<std::string>& extra_words) {
+namespace {
+
+EmbeddingsAndModel load_inputs(const CommonOptions& o, std::vector<std::string> sentences, const std::vector<std::string>& extra_words) {
   // A trained language model reads its own embeddings (every word of them: its vocabulary).
   if (o.data.model && *o.data.model != "identity" && !o.data.model->empty() &&
       is_language_model_file(input_file("models", *o.data.model, o.data.data_dir))) {
@@ -431,6 +433,21 @@ EmbeddingsAndModel load_embeddings_and_model(const CommonOptions& o, std::vector
   Model model = resolve_model(o.data.model.value_or(default_model_for(emb, o.data.data_dir)), emb.dim, o.attention.heads, o.data.data_dir,
                               o.attention.layer - 1, o.data.gain);
   return {std::move(emb), std::move(model)};
+}
+
+}  // namespace
+
+EmbeddingsAndModel load_embeddings_and_model(const CommonOptions& o, std::vector<std::string> sentences,
+                                             const std::vector<std::string>& extra_words) {
+  try {
+    return load_inputs(o, std::move(sentences), extra_words);
+  } catch (const std::bad_alloc&) {
+    // Not the sentence's fault ("try a shorter sentence" is for the computation): the files, within
+    // --max-memory, did not fit in what the machine could give.
+    throw Error(fmt::format("out of memory while reading the embeddings and the model, within --max-memory ({}): the machine has less "
+                            "free memory than that\nhint: lower --max-memory to have such files refused before they are read",
+                            format_bytes(memory_budget())));
+  }
 }
 
 void print_warnings(const Trace& trace) {
