@@ -412,3 +412,20 @@ TEST_CASE("Input safety: running out of memory while reading the files does not 
   CHECK(r.err == "attnviz: error: out of memory while reading the embeddings and the model, within --max-memory (4 GiB): the machine "
                  "has less free memory than that\nhint: lower --max-memory to have such files refused before they are read\n");
 }
+
+TEST_CASE("Input safety: a lesson's title and description, and a sentence, print no control character", "[cli][messages][safety]") {
+  TempDir dir;
+  auto lesson = nlohmann::ordered_json::parse(read_text(data_dir() / "lessons" / "mouse.json"));
+  lesson["title"] = "Mouse\x1b[2J";
+  lesson["description"] = "\x1b]0;pwned\x07 a lesson";
+  const auto l = dir.write("evil.json", lesson.dump());
+  auto r = run_attnviz({"demo", l.string(), "--color", "never", "--data-dir", data_dir().string()});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find('\x1b') == std::string::npos);
+  CHECK(r.out.find('\x07') == std::string::npos);
+  CHECK_THAT(r.out, Contains("Mouse\\u001b[2J"));
+  r = run_attnviz({"run", "the \x1b] cat\x07", "--color", "never"});  // dropped from the tokens, escaped in "sentence:"
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find('\x1b') == std::string::npos);
+}

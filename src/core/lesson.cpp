@@ -9,6 +9,7 @@
 #include "../io/json_util.hpp"
 #include "attnviz/data.hpp"
 #include "attnviz/error.hpp"
+#include "attnviz/utf8.hpp"
 #include "attnviz/pipeline.hpp"
 #include "attnviz/stages.hpp"
 
@@ -76,9 +77,10 @@ Lesson load_lesson(const std::filesystem::path& path) {
   const io::json doc = io::parse_json(io::read_file(path, "lesson file"), source);
   io::check_header(doc, "attnviz-lesson", source);
   Lesson l;
-  l.name = io::get_string(doc, "name", source);
-  l.title = io::get_string(doc, "title", source, l.name);
-  l.description = io::get_string(doc, "description", source, "");
+  // Shown on the terminal: control characters escaped (escape_controls), as for every text from a file.
+  l.name = escape_controls(io::get_string(doc, "name", source));
+  l.title = escape_controls(io::get_string(doc, "title", source, l.name));
+  l.description = escape_controls(io::get_string(doc, "description", source, ""));
   l.embeddings = io::get_string(doc, "embeddings", source, "toy");
   l.model = io::get_string(doc, "model", source, "toy");
   l.word = io::get_string(doc, "word", source, "");

@@ -50,7 +50,7 @@ void check_options(const Embeddings& emb, const Model& model, const PipelineOpti
 AttentionInput prepare_input(const Embeddings& emb, const Model& model, const std::string& sentence,
                              const PipelineOptions& options, Trace& trace) {
   check_options(emb, model, options);
-  trace.sentence = sanitize_utf8(sentence);
+  trace.sentence = escape_controls(sanitize_utf8(sentence));  // printed as typed, but never a control character
   const TokenLookup query = lookup_tokens(emb, sentence, options.unknown);
   trace.tokens = query.labels;
   trace.token_notes = query.notes;
