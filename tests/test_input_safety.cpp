@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <set>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -428,4 +429,41 @@ TEST_CASE("Input safety: a lesson's title and description, and a sentence, print
   r = run_attnviz({"run", "the \x1b] cat\x07", "--color", "never"});  // dropped from the tokens, escaped in "sentence:"
   CHECK(r.exit_code == 0);
   CHECK(r.out.find('\x1b') == std::string::npos);
+}
+
+TEST_CASE("Input safety: every field the schemas list is accepted (the code's field lists follow the schemas)", "[cli][loaders][safety]") {
+  // Files holding every field their schema allows: they must load. When a schema gains a field, the key
+  // sets below stop matching and this test names the field to add to the loader's list.
+  const auto schema = [](const char* name) {
+    return nlohmann::json::parse(read_text(attnviz::test::source_dir() / "docs" / "schema" / name));
+  };
+  const auto keys = [](const nlohmann::json& object) {
+    std::set<std::string> out;
+    for (const auto& [k, v] : object.items()) out.insert(k);
+    return out;
+  };
+  TempDir dir;
+  auto model = nlohmann::ordered_json::parse(read_text(data_dir() / "models" / "toy.json"));
+  model["origin"] = "hand-set";
+  const auto model_schema = schema("attnviz-model.schema.json");
+  CHECK(keys(model) == keys(model_schema["$defs"]["version1"]["properties"]));
+  auto r = run_attnviz({"run", "the cat", "--model", dir.write("m.json", model.dump()).string(), "--stages", "output"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.empty());
+
+  const auto embeddings = nlohmann::ordered_json::parse(read_text(data_dir() / "embeddings" / "toy.json"));
+  CHECK(keys(embeddings) == keys(schema("attnviz-embeddings.schema.json")["properties"]));
+
+  // A trained model: its own fields and its blocks' (every optional tensor of a block, as the schema has them).
+  const auto lm = nlohmann::ordered_json::parse(read_text(data_dir() / "models" / "wordnet-lm.json"));
+  const auto v2 = model_schema["$defs"]["version2"];
+  CHECK(keys(lm) == keys(v2["properties"]));
+  CHECK(keys(lm["baselines"][0]) == keys(model_schema["$defs"]["language_model"]["properties"]));
+  const auto block_fields = keys(v2["properties"]["blocks"]["items"]["properties"]);
+  std::set<std::string> blocks_have;
+  for (const auto& b : lm["blocks"])
+    for (const auto& k : keys(b)) blocks_have.insert(k);
+  for (const auto& k : blocks_have) CHECK(block_fields.count(k) == 1);
+  r = run_attnviz({"generate", "the", "--model", (data_dir() / "models" / "wordnet-lm.json").string(), "--steps", "1"});
+  CHECK(r.exit_code == 0);
 }
