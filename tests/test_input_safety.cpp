@@ -52,6 +52,24 @@ TEST_CASE("Input safety: a model file with a key twice is refused naming the key
   CHECK(r.err == kError + m.string() + ": the key \"heads\" appears twice in the top-level object\n");
 }
 
+TEST_CASE("Input safety: a lesson file with an unknown key or an empty name is refused naming the key and the file", "[cli][loaders][safety]") {
+  TempDir dir;
+  auto lesson = nlohmann::ordered_json::parse(read_text(data_dir() / "lessons" / "mouse.json"));
+  lesson["sentence"] = "a misspelt sentences";
+  const auto unknown = dir.write("u.json", lesson.dump());
+  auto r = run_attnviz({"demo", unknown.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK(r.err == kError + unknown.string() + ": unknown field \"sentence\" (the fields are format, version, name, title, description, "
+                                               "embeddings, model, sentences, word, neighbourhoods, options, claims)\n");
+  lesson.erase("sentence");
+  lesson["name"] = "";
+  const auto empty = dir.write("e.json", lesson.dump());
+  r = run_attnviz({"demo", empty.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == kError + empty.string() + ": field \"name\" is empty\n");
+}
+
 TEST_CASE("Input safety: a model file with an unknown key or an empty name is refused", "[cli][loaders][safety]") {
   TempDir dir;
   const auto unknown = dir.write("u.json", toy_model_with(R"(, "W_x": [[1]])"));
@@ -229,6 +247,39 @@ TEST_CASE("Input safety: compare counts every sentence's trace together against 
   CHECK_THAT(r.err, Contains("--max-memory"));
   r = run_attnviz({"compare", sentence, "the cat", "--word", "cat", "--max-memory", "4M"});
   CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("Input safety: a sentence's n × d matrices count against --max-memory before they are made", "[cli][limits][safety]") {
+  TempDir dir;
+  const auto e = dir.write("wide.json", wide_embeddings({"the"}, 500));
+  // 2000 tokens of 500 dimensions: the vector (4 KiB) and the identity model (3.8 MiB) fit in 16M, eight
+  // n × d matrices (30.5 MiB) do not. The flash backend keeps no n × n matrix, so only they are too large.
+  const std::string sentence = repeated("the", 2000);
+  auto r = run_attnviz({"run", sentence, "--embeddings", e.string(), "--backend", "flash", "--stages", "output", "--max-memory", "16M"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK(r.err == kError + "2000 tokens of 500 dimensions need about 30.5 MiB for the n × d matrices (embeddings, queries, keys, values, "
+                          "outputs), more than --max-memory allows (16 MiB)\nhint: use a shorter sentence, or raise --max-memory\n");
+  r = run_attnviz({"run", repeated("the", 200), "--embeddings", e.string(), "--backend", "flash", "--stages", "output", "--max-memory", "16M"});
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("Input safety: demo counts all its sentences' traces together against --max-memory, as compare does", "[cli][limits][safety]") {
+  TempDir dir;
+  const std::string sentence = repeated("the cat chased the mouse", 80);
+  const auto lesson = [&](int sentences) {
+    nlohmann::ordered_json l = {{"format", "attnviz-lesson"}, {"version", 1}, {"name", "long"}, {"sentences", nlohmann::json::array()}};
+    for (int i = 0; i < sentences; ++i) l["sentences"].push_back(sentence);
+    return dir.write(fmt::format("long{}.json", sentences), l.dump()).string();
+  };
+  // One 400-token sentence fits in 4M (its n × n stages take 1.8 MiB), three together do not.
+  auto r = run_attnviz({"demo", lesson(1), "--json", "-", "--max-memory", "4M"});
+  CHECK(r.exit_code == 0);
+  r = run_attnviz({"demo", lesson(3), "--json", "-", "--max-memory", "4M"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Contains("(what --max-memory left after the") || Contains("keeping the traces of"));
+  CHECK_THAT(r.err, Contains("use a lesson with fewer or shorter sentences, or raise --max-memory"));
 }
 
 // ---- 9. bench estimates its time and keeps to --max-time ---------------------------------------------------------
@@ -465,5 +516,17 @@ TEST_CASE("Input safety: every field the schemas list is accepted (the code's fi
     for (const auto& k : keys(b)) blocks_have.insert(k);
   for (const auto& k : blocks_have) CHECK(block_fields.count(k) == 1);
   r = run_attnviz({"generate", "the", "--model", (data_dir() / "models" / "wordnet-lm.json").string(), "--steps", "1"});
+  CHECK(r.exit_code == 0);
+
+  // A lesson with every top-level field and every option but "layer" (which needs a trained model).
+  const auto lesson_schema = schema("attnviz-lesson.schema.json");
+  auto lesson = nlohmann::ordered_json::parse(read_text(data_dir() / "lessons" / "mouse.json"));
+  lesson["options"] = {{"heads", 1}, {"causal", false}, {"temperature", 1.0}, {"no_scale", false}, {"positions", "none"}, {"word_order", false}};
+  CHECK(keys(lesson) == keys(lesson_schema["properties"]));
+  auto option_fields = keys(lesson_schema["properties"]["options"]["properties"]);
+  option_fields.erase("layer");
+  CHECK(keys(lesson["options"]) == option_fields);
+  r = run_attnviz({"demo", dir.write("lesson.json", lesson.dump()).string(), "--color", "never"});
+  INFO(r.err);
   CHECK(r.exit_code == 0);
 }

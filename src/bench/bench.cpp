@@ -175,7 +175,7 @@ BenchResult run_bench(const BenchOptions& o) {
     // What every backend holds whatever its n × n storage: the four d_model × d_model weights, and about
     // eight n × d_model matrices (X, Q, K, V, context, concat, output, a copy in flight).
     const double d_model = static_cast<double>(o.heads) * o.dim;
-    const double bytes = (4.0 * d_model * d_model + 8.0 * o.seq * d_model) * sizeof(float);
+    const double bytes = 4.0 * d_model * d_model * sizeof(float) + token_matrices_bytes(o.seq, o.seq, d_model);
     if (bytes > o.max_memory_bytes)
       throw InputError(fmt::format("--seq {} with {} head{} of width {} needs about {} for the weights and the n × d matrices, "
                                    "more than --max-memory allows ({})\nhint: use a smaller --seq, --dim or --heads, or raise --max-memory",

@@ -57,25 +57,10 @@ int compare(const CompareArgs& a) {
   if (a.probe) sentences.push_back(*a.probe);  // its words, split at the commas by the tokenizer
   const auto [emb, model] = load_embeddings_and_model(a.common, sentences, {a.word});
   const std::vector<std::string> probes = a.probe ? parse_probe_list(emb, *a.probe) : std::vector<std::string>{};
-  // Every sentence's trace is kept: together they count against --max-memory, each checked before it is
-  // computed against what the ones before it left, and the whole after each.
-  std::vector<Trace> traces;
-  PipelineOptions pipeline = settings.pipeline;
-  double held = 0;  // bytes of the traces so far: their cells, each as the outputs asked for
-  for (const auto& s : a.sentences) {
-    pipeline.max_memory_bytes = settings.pipeline.max_memory_bytes - held;
-    try {
-      traces.push_back(run_attention(emb, model, s, pipeline));
-    } catch (const InputError& e) {
-      if (held == 0) throw;
-      throw InputError(fmt::format("sentence {}: {}\n(what --max-memory left after the {} sentence{} before it, which hold {})", traces.size() + 1,
-                                   e.what(), traces.size(), traces.size() == 1 ? "" : "s", format_bytes(held)));
-    }
-    print_warnings(traces.back());
-    for (const auto& stage : traces.back().stages)
-      held += static_cast<double>(stage.data.size()) * (sizeof(float) + pipeline.output_bytes_per_cell);
-    check_memory(held, fmt::format("keeping the traces of {} sentences", traces.size()), "compare fewer or shorter sentences, or raise --max-memory");
-  }
+  // Every sentence's trace is kept: together they count against --max-memory.
+  KeptTraces kept{settings.pipeline, "compare fewer or shorter sentences, or raise --max-memory"};
+  for (const auto& s : a.sentences) kept.run(emb, model, s);
+  const std::vector<Trace>& traces = kept.traces;
   const WordComparison c = compare_word(emb, traces, a.word, probes, a.neighbours, &model, render.precision);
   if (a.head && *a.head > model.heads)
     throw InputError(fmt::format("--head {} does not exist: the model '{}' has {} head{}", *a.head, model.name, model.heads,

@@ -85,11 +85,12 @@ int demo(const DemoArgs& a) {
   const bool shows_shift = !lesson.word.empty();
 
   // Compute every sentence first: an unknown word fails the demo before anything is printed or written.
-  std::vector<Trace> traces;
+  // Every sentence's trace is kept: together they count against --max-memory, as compare's do.
+  KeptTraces kept{options, "use a lesson with fewer or shorter sentences, or raise --max-memory"};
+  const std::vector<Trace>& traces = kept.traces;
   std::vector<LessonNumbers> numbers;
   for (const auto& sentence : lesson.sentences) {
-    traces.push_back(run_attention(emb, model, sentence, options));
-    print_warnings(traces.back());
+    kept.run(emb, model, sentence);
     if (shows_shift)
       numbers.push_back(lesson_numbers(traces.back(), emb, model, lesson.word, lesson.neighbourhoods, report.render.precision));
     if (a.classroom.query) find_token(traces.back().tokens, *a.classroom.query, "--query", traces.back().sentence);
@@ -186,8 +187,9 @@ Command add_demo_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("demo", "A bundled lesson; without NAME, the list of lessons");
   cmd->add_option("name", args->name, "The lesson to run: a bundled one (e.g. mouse) or a lesson file (e.g. ./mylesson.json)")
       ->type_name("NAME|PATH");
-  // The lesson sets the attention; --backend (and --kernel) choose where it is computed.
-  add_common_options(*cmd, args->common, {{Group::data, Group::display, Group::output}, {}, {"--backend", "--kernel"}});
+  // The lesson sets the attention; --backend (and --kernel) choose where it is computed, --threads and
+  // --max-memory (added with it) how.
+  add_common_options(*cmd, args->common, {{Group::data, Group::display, Group::output}, {}, {"--backend", "--kernel", "--threads"}});
   add_classroom_options(*cmd, args->classroom);
   cmd->footer(R"(Examples:
   attnviz demo                     list the bundled lessons

@@ -454,6 +454,23 @@ void print_warnings(const Trace& trace) {
   for (const auto& w : trace.warnings) std::cerr << "attnviz: warning: " << escape_controls(w) << "\n";
 }
 
+const Trace& KeptTraces::run(const Embeddings& emb, const Model& model, const std::string& sentence) {
+  PipelineOptions left = options;
+  left.max_memory_bytes = options.max_memory_bytes - held;
+  try {
+    traces.push_back(run_attention(emb, model, sentence, left));
+  } catch (const InputError& e) {
+    if (held == 0) throw;
+    throw InputError(fmt::format("sentence {}: {}\n(what --max-memory left after the {} sentence{} before it, which hold {})", traces.size() + 1,
+                                 e.what(), traces.size(), traces.size() == 1 ? "" : "s", format_bytes(held)));
+  }
+  print_warnings(traces.back());
+  for (const auto& stage : traces.back().stages)
+    held += static_cast<double>(stage.data.size()) * (sizeof(float) + options.output_bytes_per_cell);
+  check_memory(held, fmt::format("keeping the traces of {} sentences", traces.size()), hint);
+  return traces.back();
+}
+
 void add_output_memory(PipelineOptions& p, bool json, bool attention_tables) {
   p.output_bytes_per_cell = (json ? kJsonBytesPerCell : 0) + (attention_tables ? kTableBytesPerCell : 0);
   p.outputs_named = json && attention_tables ? "their JSON export and tables" : json ? "their JSON export" : "their tables";

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -178,6 +179,18 @@ EmbeddingsAndModel load_embeddings_and_model(const CommonOptions& options, std::
                                              const std::vector<std::string>& extra_words = {});
 // Prints a trace's warnings (split or zeroed words) to standard error.
 void print_warnings(const Trace& trace);
+
+// The traces a command keeps while it computes the next (compare's sentences, a demo's lesson): together they
+// count against --max-memory. Each sentence runs within what the ones before it left, and the total is
+// checked after each; `hint` says what to do when they do not fit. run() also prints the trace's warnings.
+struct KeptTraces {
+  KeptTraces(PipelineOptions all, std::string what_to_do) : options(std::move(all)), hint(std::move(what_to_do)) {}
+  PipelineOptions options;  // max_memory_bytes: the budget of them all
+  std::string hint;
+  std::vector<Trace> traces;
+  double held = 0;  // bytes of the traces so far: their cells, each as the outputs asked for
+  const Trace& run(const Embeddings& emb, const Model& model, const std::string& sentence);
+};
 
 // Counts what the outputs add per stored n × m cell against --max-memory: the JSON export (`json`) and the
 // terminal tables of scores, scaled_scores and weights (`attention_tables`).

@@ -76,9 +76,13 @@ Lesson load_lesson(const std::filesystem::path& path) {
   const std::string source = path.string();
   const io::json doc = io::parse_json(io::read_file(path, "lesson file"), source);
   io::check_header(doc, "attnviz-lesson", source);
+  // The fields of docs/schema/attnviz-lesson.schema.json, no other (a misspelt "sentence" is not ignored).
+  io::check_fields(doc, {"format", "version", "name", "title", "description", "embeddings", "model", "sentences", "word", "neighbourhoods",
+                         "options", "claims"},
+                   source);
   Lesson l;
   // Shown on the terminal: control characters escaped (escape_controls), as for every text from a file.
-  l.name = escape_controls(io::get_string(doc, "name", source));
+  l.name = escape_controls(io::get_nonempty_string(doc, "name", source));
   l.title = escape_controls(io::get_string(doc, "title", source, l.name));
   l.description = escape_controls(io::get_string(doc, "description", source, ""));
   l.embeddings = io::get_string(doc, "embeddings", source, "toy");

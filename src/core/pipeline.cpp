@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "attnviz/error.hpp"
+#include "attnviz/limits.hpp"
 #include "attnviz/lm_trace.hpp"
 #include "attnviz/tokenizer.hpp"
 #include "attnviz/stages.hpp"
@@ -71,6 +72,8 @@ AttentionInput prepare_input(const Embeddings& emb, const Model& model, const st
   check_mask(options.attention, static_cast<long>(trace.tokens.size()),
              static_cast<long>((cross ? trace.context_tokens : trace.tokens).size()), options.mask_source, trace.tokens, cross);
 
+  check_token_memory(static_cast<double>(trace.tokens.size()), static_cast<double>((cross ? trace.context_tokens : trace.tokens).size()),
+                     emb.dim, options.max_memory_bytes, options.output_bytes_per_cell, options.outputs_named);
   AttentionInput in;
   in.query_tokens = trace.tokens;
   in.key_tokens = cross ? trace.context_tokens : trace.tokens;
