@@ -273,13 +273,14 @@ TEST_CASE("Input safety: demo counts all its sentences' traces together against 
     return dir.write(fmt::format("long{}.json", sentences), l.dump()).string();
   };
   // One 400-token sentence fits in 4M (its n × n stages take 1.8 MiB), three together do not.
-  auto r = run_attnviz({"demo", lesson(1), "--json", "-", "--max-memory", "4M"});
+  auto r = run_attnviz({"demo", lesson(1), "--stages", "output", "--max-memory", "4M"});
+  INFO(r.err);
   CHECK(r.exit_code == 0);
-  r = run_attnviz({"demo", lesson(3), "--json", "-", "--max-memory", "4M"});
+  r = run_attnviz({"demo", lesson(3), "--stages", "output", "--max-memory", "4M"});
   CHECK(r.exit_code == 2);
   CHECK(r.out.empty());
-  CHECK_THAT(r.err, Contains("(what --max-memory left after the") || Contains("keeping the traces of"));
-  CHECK_THAT(r.err, Contains("use a lesson with fewer or shorter sentences, or raise --max-memory"));
+  CHECK_THAT(r.err, Contains("sentence 3: 400 × 400 tokens (1 head) need about 1.83 MiB") &&
+                        Contains("(what --max-memory left after the 2 sentences before it, which hold 3.83 MiB)"));
 }
 
 // ---- 9. bench estimates its time and keeps to --max-time ---------------------------------------------------------

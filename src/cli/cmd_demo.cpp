@@ -34,11 +34,13 @@ int list_lessons(const DataOptions& data) {
   return 0;
 }
 
-// The lesson's attention (--backend and --kernel stay the user's).
+// The lesson's attention (--backend, --kernel, --threads and --max-memory stay the user's).
 AttentionFlags lesson_flags(const LessonOptions& o, const AttentionFlags& user) {
   AttentionFlags f;
   f.backend = user.backend;
   f.kernel = user.kernel;
+  f.threads = user.threads;
+  f.max_memory = user.max_memory;
   f.heads = o.heads;
   f.layer = o.layer;
   f.causal = o.causal;
