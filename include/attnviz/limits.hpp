@@ -38,14 +38,12 @@ void check_attention_memory(const Backend& backend, double n, double m, int head
 
 // Bytes of the n × d matrices a run holds whatever its backend, for n sentence tokens, m keys (m = n without
 // --context) and d_model dimensions: five n × d (the embeddings stage, X, the queries, the heads' outputs,
-// the output) and three m × d (the keys' input, the keys, the values), each cell a float32 plus
-// `output_bytes_per_cell` when it is written out. bench counts the same.
-double token_matrices_bytes(double n, double m, double d_model, double output_bytes_per_cell = 0);
+// the output) and three m × d (the keys' input, the keys, the values), float32. bench counts the same.
+double token_matrices_bytes(double n, double m, double d_model);
 
 // InputError when token_matrices_bytes exceed `max_memory_bytes` (hint: a shorter sentence). Called once
 // the tokens are known, before any n × d matrix is made.
-void check_token_memory(double n, double m, double d_model, double max_memory_bytes, double output_bytes_per_cell = 0,
-                        const std::string& outputs_named = "");
+void check_token_memory(double n, double m, double d_model, double max_memory_bytes);
 
 // The memory budget of --max-memory for everything that grows with the input: files read whole (models,
 // masks, lessons), the vectors kept from an embeddings file, the identity model, the pieces --unknown

@@ -143,18 +143,14 @@ void check_attention_memory(const Backend& backend, double n, double m, int head
                                  format_bytes(max_memory_bytes), shorter));
 }
 
-double token_matrices_bytes(double n, double m, double d_model, double output_bytes_per_cell) {
-  return (5.0 * n + 3.0 * m) * d_model * (sizeof(float) + output_bytes_per_cell);
-}
+double token_matrices_bytes(double n, double m, double d_model) { return (5.0 * n + 3.0 * m) * d_model * sizeof(float); }
 
-void check_token_memory(double n, double m, double d_model, double max_memory_bytes, double output_bytes_per_cell,
-                        const std::string& outputs_named) {
-  const double bytes = token_matrices_bytes(n, m, d_model, output_bytes_per_cell);
+void check_token_memory(double n, double m, double d_model, double max_memory_bytes) {
+  const double bytes = token_matrices_bytes(n, m, d_model);
   if (bytes <= max_memory_bytes) return;
   throw InputError(fmt::format("{} tokens{} of {} dimensions need about {} for the n × d matrices (embeddings, queries, keys, values, "
-                               "outputs){}, more than --max-memory allows ({})\nhint: use a shorter sentence, or raise --max-memory",
+                               "outputs), more than --max-memory allows ({})\nhint: use a shorter sentence, or raise --max-memory",
                                n, m != n ? fmt::format(" (and {} of context)", m) : "", d_model, format_bytes(bytes),
-                               output_bytes_per_cell > 0 && !outputs_named.empty() ? " and " + outputs_named : "",
                                format_bytes(max_memory_bytes)));
 }
 

@@ -73,7 +73,7 @@ AttentionInput prepare_input(const Embeddings& emb, const Model& model, const st
              static_cast<long>((cross ? trace.context_tokens : trace.tokens).size()), options.mask_source, trace.tokens, cross);
 
   check_token_memory(static_cast<double>(trace.tokens.size()), static_cast<double>((cross ? trace.context_tokens : trace.tokens).size()),
-                     emb.dim, options.max_memory_bytes, options.output_bytes_per_cell, options.outputs_named);
+                     emb.dim, options.max_memory_bytes);
   AttentionInput in;
   in.query_tokens = trace.tokens;
   in.key_tokens = cross ? trace.context_tokens : trace.tokens;
