@@ -281,6 +281,10 @@ TEST_CASE("Input safety: demo counts all its sentences' traces together against 
   CHECK(r.out.empty());
   CHECK_THAT(r.err, Contains("sentence 3: 400 × 400 tokens (1 head) need about 1.83 MiB") &&
                         Contains("(what --max-memory left after the 2 sentences before it, which hold 3.83 MiB)"));
+  // The lesson file itself is read within --max-memory (three times its size: the text and its parse).
+  r = run_attnviz({"demo", lesson(3), "--max-memory", "4K"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("reading the lesson file '" + lesson(3) + "'") && Contains("more than --max-memory allows (4 KiB)"));
 }
 
 // ---- 9. bench estimates its time and keeps to --max-time ---------------------------------------------------------

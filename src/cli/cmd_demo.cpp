@@ -9,6 +9,7 @@
 #include "attnviz/export.hpp"
 #include "attnviz/lesson.hpp"
 #include "attnviz/lesson_truth.hpp"
+#include "attnviz/limits.hpp"
 #include "attnviz/step.hpp"
 #include "../render/text_table.hpp"
 #include "common.hpp"
@@ -68,6 +69,8 @@ std::string word_order_section(const Embeddings& emb, const Model& model, const 
 int demo(const DemoArgs& a) {
   if (!a.name) return list_lessons(a.common.data);
   const DataOptions& data = a.common.data;
+  // The lesson file is read within --max-memory too: the budget is set before it (build_settings needs the lesson).
+  set_memory_budget(parse_memory_size(a.common.attention.max_memory, "--max-memory"));
   const Lesson lesson = resolve_lesson(*a.name, data.data_dir);
   const std::filesystem::path lesson_file = input_file("lessons", *a.name, data.data_dir);
   CommonOptions common = a.common;
