@@ -38,7 +38,9 @@ struct PipelineOptions {
 Matrix embed(const Embeddings& emb, const std::vector<std::string>& tokens);
 
 // The backend's input for `sentence` (and options.context): tokens, embeddings, positions. Fills `trace`'s
-// sentence, tokens and context tokens, and appends its positional_encoding and embeddings stages.
+// sentence, tokens and context tokens, and appends its positional_encoding and embeddings stages. It checks
+// options.exclude_self but the diagonal it masks stays in run_attention's options: a caller computing stages
+// itself (the flash walkthrough) refuses --exclude-self.
 AttentionInput prepare_input(const Embeddings& emb, const Model& model, const std::string& sentence,
                              const PipelineOptions& options, Trace& trace);
 

@@ -44,12 +44,26 @@ void check_options(const Embeddings& emb, const Model& model, const PipelineOpti
                                  model.name, model.d_model, emb.name, emb.dim));
   checked_temperature(options.attention.temperature);
   check_positions(options.positions);
+  if (options.exclude_self && options.context)
+    throw InputError("--exclude-self masks the diagonal of self-attention; it does not apply with --context");
 }
 
-}  // namespace
+// --exclude-self: the diagonal masked, combined with any given mask, once the tokens are known.
+void mask_self(PipelineOptions& options, const std::vector<std::string>& tokens) {
+  const auto n = static_cast<Eigen::Index>(tokens.size());
+  Matrix mask = options.attention.mask ? *options.attention.mask : Matrix::Ones(n, n);
+  if (mask.rows() != n || mask.cols() != n) return;  // check_mask names the mask of the wrong size
+  for (Eigen::Index i = 0; i < n; ++i) mask(i, i) = 0.0f;
+  if (n == 1) throw InputError("--exclude-self leaves a one-word sentence nothing to attend to; give a longer sentence");
+  if (options.attention.causal && n > 0)
+    throw InputError(fmt::format("--exclude-self (x) with the causal mask: \"{}\" (the first word) would have nothing to attend to",
+                                 tokens.front()));
+  options.mask_source = options.attention.mask ? options.mask_source + " with --exclude-self" : "--exclude-self";
+  options.attention.mask = std::move(mask);
+}
 
-AttentionInput prepare_input(const Embeddings& emb, const Model& model, const std::string& sentence,
-                             const PipelineOptions& options, Trace& trace) {
+// prepare_input with `options` as the run will use them: --exclude-self's diagonal added to the mask.
+AttentionInput prepare(const Embeddings& emb, const Model& model, const std::string& sentence, PipelineOptions& options, Trace& trace) {
   check_options(emb, model, options);
   trace.sentence = escape_controls(sanitize_utf8(sentence));  // printed as typed, but never a control character
   const TokenLookup query = lookup_tokens(emb, sentence, options.unknown);
@@ -57,6 +71,7 @@ AttentionInput prepare_input(const Embeddings& emb, const Model& model, const st
   trace.token_notes = query.notes;
   trace.warnings = query.warnings;
   trace.notes.insert(trace.notes.end(), query.stand_ins.begin(), query.stand_ins.end());
+  if (options.exclude_self) mask_self(options, trace.tokens);
   const bool cross = options.context.has_value();
   std::vector<int> context_rows;
   if (cross) {
@@ -87,6 +102,14 @@ AttentionInput prepare_input(const Embeddings& emb, const Model& model, const st
   return in;
 }
 
+}  // namespace
+
+AttentionInput prepare_input(const Embeddings& emb, const Model& model, const std::string& sentence,
+                             const PipelineOptions& options, Trace& trace) {
+  PipelineOptions used = options;
+  return prepare(emb, model, sentence, used, trace);
+}
+
 std::vector<Stage> compute_stages(const Backend& backend, const Model& model, const AttentionInput& in, const PipelineOptions& options,
                                   StageTimes& times) {
   check_attention_memory(backend, static_cast<double>(in.X.rows()), static_cast<double>(in.X_kv.rows()), model.heads,
@@ -97,33 +120,11 @@ std::vector<Stage> compute_stages(const Backend& backend, const Model& model, co
   return stages;
 }
 
-namespace {
-
-// --exclude-self: the options with the diagonal masked, combined with any given mask. The tokens are looked
-// up first to learn their number (the lookup is repeated by prepare_input, which reports unknown words).
-PipelineOptions without_self(const Embeddings& emb, const std::string& sentence, PipelineOptions options) {
-  if (options.context) throw InputError("--exclude-self masks the diagonal of self-attention; it does not apply with --context");
-  const std::vector<std::string> tokens = lookup_tokens(emb, sentence, options.unknown).labels;
-  const auto n = static_cast<Eigen::Index>(tokens.size());
-  Matrix mask = options.attention.mask ? *options.attention.mask : Matrix::Ones(n, n);
-  if (mask.rows() != n || mask.cols() != n) return options;  // check_mask names the mask of the wrong size
-  for (Eigen::Index i = 0; i < n; ++i) mask(i, i) = 0.0f;
-  if (n == 1) throw InputError("--exclude-self leaves a one-word sentence nothing to attend to; give a longer sentence");
-  if (options.attention.causal && n > 0)
-    throw InputError(fmt::format("--exclude-self (x) with the causal mask: \"{}\" (the first word) would have nothing to attend to",
-                                 tokens.front()));
-  options.mask_source = options.attention.mask ? options.mask_source + " with --exclude-self" : "--exclude-self";
-  options.attention.mask = std::move(mask);
-  return options;
-}
-
-}  // namespace
-
 Trace run_attention(const Embeddings& emb, const Model& model, const std::string& sentence, const PipelineOptions& given) {
   if (model.language_model) return run_language_model(emb, model, sentence, given);  // its own forward (lm_trace.hpp)
-  const PipelineOptions options = given.exclude_self ? without_self(emb, sentence, given) : given;
+  PipelineOptions options = given;
   Trace trace;
-  const AttentionInput in = prepare_input(emb, model, sentence, options, trace);
+  const AttentionInput in = prepare(emb, model, sentence, options, trace);  // the sentence looked up once
   auto backend = make_backend(options.backend);
   for (auto& st : compute_stages(*backend, model, in, options, trace.timings)) trace.stages.push_back(std::move(st));
   trace.config = trace_config(emb.name, model, backend->name(), options);
