@@ -105,7 +105,7 @@ std::optional<std::string> identity_flat_note(const Trace& trace, double current
       }
     if (keys < 2) continue;
     const float top = weights->data.row(i).maxCoeff();
-    largest += top * keys;  // 1 for a uniform row
+    largest += top * static_cast<float>(keys);  // 1 for a uniform row
     lo = std::min(lo, top);
     hi = std::max(hi, top);
     spread += s_max - s_min;
