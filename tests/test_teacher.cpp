@@ -112,6 +112,14 @@ TEST_CASE("words: lists the embeddings' words, by prefix, and says which functio
   const auto mine = run_attnviz({"words", "--embeddings", small.string()});
   REQUIRE(mine.exit_code == 0);
   CHECK_THAT(mine.out, Contains("5 words of the embeddings 'small'") && Contains("cat  eats  fish  kitchen  the"));
+
+  // A capital beyond ASCII, and a decomposed accent, are read as the tokenizer reads a sentence's word.
+  const auto accents = dir.write("accents.txt", "\xC3\xA9cole 0.5 0.6\nthe 0.3 0.4\n");
+  for (const std::string prefix : {"\xC3\x89", "e\xCC\x81c"}) {  // "É", "é" as e + combining acute
+    const auto r = run_attnviz({"words", prefix, "--embeddings", accents.string()});
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Contains("1 word of the embeddings 'accents'") && Contains("\xC3\xA9cole"));
+  }
 }
 
 TEST_CASE("Gain: a teacher's small embeddings with the identity model get a readable pattern, and the run says how", "[teacher]") {

@@ -6,6 +6,7 @@
 
 #include "attnviz/data.hpp"
 #include "attnviz/pipeline.hpp"
+#include "attnviz/tokenizer.hpp"
 #include "../render/text_table.hpp"
 #include "common.hpp"
 
@@ -24,8 +25,8 @@ int words(const WordsArgs& a) {
   const DataOptions& data = a.common.data;
   // A big file keeps its first --vocab-limit words (the listing says when the file has more).
   const Embeddings emb = resolve_embeddings(data.embeddings.value_or("toy"), data.data_dir, {}, data.vocab_limit);
-  std::string prefix = a.prefix.value_or("");
-  std::transform(prefix.begin(), prefix.end(), prefix.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  // Lower-cased and composed (NFC) as the tokenizer and the loaders store words: "É" lists "école".
+  const std::string prefix = lower_case(a.prefix.value_or(""));
   std::vector<std::string> shown;
   for (const auto& w : emb.words)
     if (w.starts_with(prefix)) shown.push_back(w);
