@@ -69,6 +69,14 @@ TEST_CASE("lesson new: writes a starting lesson that validates, runs with its cl
   CHECK_THAT(again.err, Contains("'bat.json' exists already"));
   CHECK(test::read_text(file) == before);
 
+  // A dangling link is there too: writing through it would create a file somewhere else.
+  const auto link = dir.path() / "link.json";
+  std::filesystem::create_symlink(dir.path() / "elsewhere.json", link);
+  const auto through = run_attnviz({"lesson", "new", "bat", "--out", link.string()});
+  CHECK(through.exit_code == 2);
+  CHECK_THAT(through.err, Contains("exists already"));
+  CHECK(!std::filesystem::exists(dir.path() / "elsewhere.json"));
+
   // A path ending in .json names the file; the lesson takes its stem as name.
   const auto path = dir.path() / "sub-lesson.json";
   REQUIRE(run_attnviz({"lesson", "new", path.string()}).exit_code == 0);

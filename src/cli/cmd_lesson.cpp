@@ -57,7 +57,8 @@ int lesson(const LessonArgs& a) {
                                  "ending in .json",
                                  a.name));
   const std::string path = a.out.value_or(is_path ? a.name : name + ".json");
-  if (path != "-" && std::filesystem::exists(path))
+  std::error_code ec;  // a dangling link counts as existing: writing would create its target
+  if (path != "-" && std::filesystem::exists(std::filesystem::symlink_status(path, ec)))
     throw InputError(fmt::format("lesson new: '{}' exists already; give another NAME or --out FILE (nothing was written)", path));
   write_output_file(path, starting_lesson(name));
   if (path != "-")
