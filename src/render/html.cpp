@@ -315,6 +315,14 @@ std::string table_html(const Trace& trace, const Stage& stage, const ValueScale&
 
 std::string text_html(const std::string& text);
 
+// The terminal's text renderers' options for what the page shows as text: 100 columns, the page's precision.
+RenderOptions text_options(const HtmlOptions& options) {
+  RenderOptions text;
+  text.width = 100;
+  text.precision = options.precision;
+  return text;
+}
+
 std::string stage_html(const Trace& trace, const Stage& stage, std::size_t section, const HtmlOptions& options) {
   const int heads = trace.config.heads;
   std::string summary = stage_name(stage);
@@ -346,9 +354,7 @@ std::string stage_html(const Trace& trace, const Stage& stage, std::size_t secti
   out += legend(scale, options.precision);
   // Under a weights table, as in the terminal: each row's sum and entropy, and its top keys.
   if (stage.name == stage_name::weights) {
-    RenderOptions text;
-    text.width = 100;
-    text.precision = options.precision;
+    const RenderOptions text = text_options(options);
     const Stage* scaled = trace.find(stage_name::scaled_scores, stage.head);
     out += text_html(render_row_checks(stage, scaled, heads, text) + render_top_keys(stage, 3, heads, text, scaled));
   }
@@ -442,9 +448,7 @@ std::string section_html(const HtmlSection& s, std::size_t index, std::size_t co
   out += "</nav>\n";
   for (const Stage& stage : trace.stages) out += stage_html(trace, stage, index, options);
   if (trace.config.heads > 1) {
-    RenderOptions text;
-    text.width = 100;
-    text.precision = options.precision;
+    const RenderOptions text = text_options(options);
     const std::string heads = render_heads_summary(trace, text);
     if (!heads.empty()) out += "<h3>What each head does</h3>\n" + text_html(heads);
   }
