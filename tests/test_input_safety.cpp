@@ -648,6 +648,14 @@ TEST_CASE("Input safety: --text and corpus files are read line by line within --
   r = run_attnviz({"evaluate", "--model", lm.string(), "--corpus", corpus.string()});
   CHECK(r.exit_code == 2);
   CHECK(r.err == kError + (corpus / "test.txt").string() + ":1: a NUL byte: not a text file\n");
+  // corpus --wordnet: a database file that is /dev/zero (it wrote an empty corpus, exit 0, after reading a GB).
+  const auto wordnet = dir.path() / "wordnet";
+  fs::create_directories(wordnet);
+  for (const char* name : {"data.noun", "data.verb", "data.adj", "data.adv"}) fs::create_symlink("/dev/zero", wordnet / name);
+  r = run_attnviz({"corpus", "--wordnet", wordnet.string(), "--out", (dir.path() / "c").string(), "--embeddings", "toy"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == kError + (wordnet / "data.noun").string() + ":1: a NUL byte: not a text file\n");
+  CHECK_FALSE(fs::exists(dir.path() / "c" / "corpus.json"));
 }
 
 TEST_CASE("Input safety: generate's tiny temperature prints no NaN; train --max-sentences -5 is refused, not read as all",

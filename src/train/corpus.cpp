@@ -98,21 +98,38 @@ std::string line_of(const std::vector<int>& ids, const Vocabulary& vocab) {
 
 }  // namespace
 
+namespace {
+
+// The first block of a text file looked at whole: UTF-16, or a NUL byte (/dev/zero, a sparse file) before
+// any line ends, is refused before lines are read (a line is read up to 64 MiB).
+void check_text_head(io::BlockReader& in, const std::string& source) {
+  in.fill(1);
+  const std::string_view head(in.data(), in.available());
+  io::check_not_utf16(head.substr(0, 2), source);
+  if (const auto nul = head.find('\0'); nul != std::string_view::npos)
+    throw InputError(fmt::format("{}:{}: a NUL byte: not a text file", source,
+                                 std::count(head.begin(), head.begin() + static_cast<std::ptrdiff_t>(nul), '\n') + 1));
+}
+
+}  // namespace
+
 CorpusStats build_corpus(const fs::path& wordnet_dir, const Vocabulary& vocab, const fs::path& out, const std::string& vocabulary_name) {
   CorpusStats stats;
   std::array<std::string, 3> text;
   const std::array<std::pair<const char*, char>, 4> files = {{{"data.noun", 'n'}, {"data.verb", 'v'}, {"data.adj", 'a'}, {"data.adv", 'r'}}};
   for (const auto& [name, pos] : files) {
     const fs::path path = wordnet_dir / name;
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
+    if (!std::ifstream(path, std::ios::binary))
       throw InputError(fmt::format("{}: cannot read the WordNet database file (install Debian's wordnet-base, or give "
                                    "--wordnet DIR holding data.noun, data.verb, data.adj and data.adv)",
                                    path.string()));
-    std::string line;
+    io::BlockReader in(path, "the WordNet database file");
+    check_text_head(in, path.string());
+    std::string_view view;
     std::size_t line_no = 0;
-    while (std::getline(in, line)) {
+    while (io::next_line(in, view, path.string(), line_no, "WordNet data file")) {
       ++line_no;
+      const std::string line(view);
       if (line.empty() || line[0] == ' ') continue;  // the licence header's lines start with two spaces
       const auto space = line.find(' ');
       const auto bar = line.find(" | ");
@@ -171,12 +188,7 @@ std::vector<std::vector<int>> read_sentences(const fs::path& path, const Vocabul
   // Each sentence: its token ids, the vector that holds them, and the allocator's overhead.
   constexpr double kBytesPerSentence = 48, kBytesPerToken = sizeof(int);
   double held = 0;
-  // The first block is looked at whole: UTF-16, or a NUL byte (/dev/zero, a sparse file) before any line ends.
-  in.fill(1);
-  const std::string_view head(in.data(), in.available());
-  io::check_not_utf16(head.substr(0, 2), source);
-  if (const auto nul = head.find('\0'); nul != std::string_view::npos)
-    throw InputError(fmt::format("{}:{}: a NUL byte: not a text file", source, std::count(head.begin(), head.begin() + static_cast<std::ptrdiff_t>(nul), '\n') + 1));
+  check_text_head(in, source);
   std::string_view line;
   for (std::size_t line_no = 0; io::next_line(in, line, source, line_no, what); ++line_no) {
     if (const auto nul = line.find('\0'); nul != std::string_view::npos)
