@@ -337,6 +337,18 @@ TEST_CASE("CLI: attnviz bench reports the rate, the memory and a tiny error as J
     CHECK(doc["peak_rss_mib"].get<double>() > 1);
     CHECK(doc["error"]["rows_checked"] == 64);
     CHECK(doc["error"]["max_abs"].get<double>() < 1e-5);
+    // flash also times its attention alone, given Q, K, V (the peer's work): less work than the whole layer.
+    if (backend == "flash") {
+      REQUIRE(doc.contains("attention_alone"));
+      const auto& alone = doc["attention_alone"];
+      CHECK(alone["runs"].get<int>() >= 1);
+      CHECK(alone["seconds_median"].get<double>() > 0);
+      CHECK(alone["gflops"].get<double>() == Approx(doc["flops"].get<double>() / alone["seconds_median"].get<double>() / 1e9));
+      CHECK(alone["gflops_cpu"].get<double>() > 0);
+      CHECK_THAT(alone["timed"].get<std::string>(), Contains("no projections"));
+    } else {
+      CHECK_FALSE(doc.contains("attention_alone"));
+    }
   }
   auto refused = run_attnviz({"bench", "--seq", "4096", "--backend", "cpu", "--max-memory", "64M"});
   CHECK(refused.exit_code == 2);
