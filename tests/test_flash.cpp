@@ -319,6 +319,17 @@ TEST_CASE("CLI: attnviz flash walks through the tiles and ends beside the refere
   CHECK_THAT(too_long.err, Contains("--block-rows"));
 }
 
+TEST_CASE("CLI: attnviz bench --backend flash at n = 16384 peaks under 64 MiB with its attention-alone runs", "[flash][cli][bench]") {
+  // The issue's memory goal, measured as bench/attention.sh does (the whole process's ru_maxrss). Timing the
+  // attention alone once kept copies of Q, K and V beside the layer's stages: 68.9 MiB.
+  const auto r = run_attnviz({"bench", "--seq", "16384", "--dim", "64", "--backend", "flash", "--min-time", "0", "--json", "-"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto doc = nlohmann::json::parse(r.out);
+  REQUIRE(doc.contains("attention_alone"));
+  CHECK(doc["peak_rss_mib"].get<double>() <= 64.0);
+}
+
 TEST_CASE("CLI: attnviz bench reports the rate, the memory and a tiny error as JSON", "[flash][cli][bench]") {
   for (const std::string backend : {"cpu", "flash"}) {
     auto r = run_attnviz({"bench", "--seq", "64", "--dim", "16", "--heads", "2", "--backend", backend, "--json", "-",
