@@ -253,24 +253,32 @@ TEST_CASE("Input safety: a sentence's n × d matrices count against --max-memory
   TempDir dir;
   const auto e = dir.write("wide.json", wide_embeddings({"the"}, 500));
   // 2000 tokens of 500 dimensions: the vector (4 KiB) and the identity model (3.8 MiB) fit in 16M, eight
-  // n × d matrices (30.5 MiB) do not. The flash backend keeps no n × n matrix, so only they are too large.
+  // n × d matrices (30.5 MiB) do not, and the message counts what is loaded beside them. The flash backend keeps no n × n matrix, so only they are too large.
   const std::string sentence = repeated("the", 2000);
   auto r = run_attnviz({"run", sentence, "--embeddings", e.string(), "--backend", "flash", "--stages", "output", "--max-memory", "16M"});
   CHECK(r.exit_code == 2);
   CHECK(r.out.empty());
   CHECK(r.err == kError + "2000 tokens of 500 dimensions need about 30.5 MiB for the n × d matrices (embeddings, queries, keys, values, "
-                          "outputs), more than --max-memory allows (16 MiB)\nhint: use a shorter sentence, or raise --max-memory\n");
+                          "outputs), and 3.85 MiB for the embeddings and model already loaded beside them (34.4 MiB in all), more than "
+                          "--max-memory allows (16 MiB)\nhint: use a shorter sentence, or raise --max-memory\n");
   r = run_attnviz({"run", repeated("the", 200), "--embeddings", e.string(), "--backend", "flash", "--stages", "output", "--max-memory", "16M"});
   CHECK(r.exit_code == 0);
-  // They count together with the cpu backend's n × n stages: for 400 tokens 6.1 MiB and 1.83 MiB, each fitting
-  // in 7M alone, not both (the flash backend keeps only the first).
+  // They count together with what is loaded (3.85 MiB, the identity model) and the cpu backend's n × n stages:
+  // for 400 tokens 6.1 MiB of n × d matrices fit in 7M alone, not beside the model.
   r = run_attnviz({"run", repeated("the", 400), "--embeddings", e.string(), "--backend", "flash", "--stages", "output", "--max-memory", "7M"});
-  CHECK(r.exit_code == 0);
-  r = run_attnviz({"run", repeated("the", 400), "--embeddings", e.string(), "--stages", "output", "--max-memory", "7M"});
   CHECK(r.exit_code == 2);
   CHECK(r.out.empty());
-  CHECK_THAT(r.err, Contains("400 × 400 tokens (1 head) need about 1.83 MiB for the cpu backend's n × n matrices, and 6.1 MiB for "
-                             "the n × d matrices beside them (7.93 MiB in all), more than --max-memory allows (7 MiB)"));
+  CHECK_THAT(r.err, Contains("need about 6.1 MiB for the n × d matrices") &&
+                        Contains("and 3.85 MiB for the embeddings and model already loaded beside them (9.95 MiB in all)"));
+  // The 9.95 MiB and the n × n stages (1.83 MiB) each fit in 11M, not together (the flash backend keeps no n × n).
+  r = run_attnviz({"run", repeated("the", 400), "--embeddings", e.string(), "--backend", "flash", "--stages", "output", "--max-memory", "11M"});
+  CHECK(r.exit_code == 0);
+  r = run_attnviz({"run", repeated("the", 400), "--embeddings", e.string(), "--stages", "output", "--max-memory", "11M"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Contains("400 × 400 tokens (1 head) need about 1.83 MiB for the cpu backend's n × n matrices, and 9.95 MiB for "
+                             "the n × d matrices and the embeddings and model already loaded beside them (11.8 MiB in all), more "
+                             "than --max-memory allows (11 MiB)"));
   // bench: the weights and n × d matrices (14.6 MiB) and the n × n stages (11.4 MiB) each fit in 16M, not together.
   r = run_attnviz({"bench", "--seq", "1000", "--dim", "400", "--heads", "1", "--backend", "cpu", "--threads", "1", "--max-memory", "16M"});
   CHECK(r.exit_code == 2);

@@ -187,6 +187,7 @@ std::vector<std::string> concat(std::vector<std::string> a, const std::vector<st
 TEST_CASE("Limits: above --max-memory every n × m path is refused before computing, naming what to change", "[limits][cli]") {
   const TempDir dir;
   const auto sentence = long_sentence(60);  // 60 × 60 × 3 floats = 43 KiB for the toy model's one head
+  // (beside 15 KiB of n × d matrices and 30 KiB for the toy embeddings and model: 88 KiB in all)
   const std::string out = (dir.path() / "out.json").string();
   struct Case {
     std::string what;
@@ -205,7 +206,7 @@ TEST_CASE("Limits: above --max-memory every n × m path is refused before comput
   };
   for (const auto& c : cases) {
     INFO(c.what);
-    const Run r = run_attnviz(concat(c.args, {"--max-memory", "40K"}));
+    const Run r = run_attnviz(concat(c.args, {"--max-memory", "80K"}));
     INFO("stderr: " << r.err);
     CHECK(r.exit_code == 2);
     CHECK(r.out.empty());
@@ -226,7 +227,13 @@ TEST_CASE("Limits: above --max-memory every n × m path is refused before comput
   CHECK(run_attnviz(concat({"run", "--max-memory", "100K", "--stages", "output"}, sentence)).exit_code == 0);
   CHECK(run_attnviz(concat({"run", "--max-memory", "100K", "--color", "never"}, sentence)).exit_code == 2);
   CHECK(run_attnviz(concat({"run", "--max-memory", "1M", "--color", "never"}, sentence)).exit_code == 0);
-  CHECK(run_attnviz(concat({"run", "--max-memory", "40K", "--backend", "flash", "--stages", "output"}, sentence)).exit_code == 0);
+  CHECK(run_attnviz(concat({"run", "--max-memory", "60K", "--backend", "flash", "--stages", "output"}, sentence)).exit_code == 0);
+  // The n × d matrices (15 KiB) fit in 40K alone, not beside the loaded embeddings and model (30 KiB).
+  const Run loaded = run_attnviz(concat({"run", "--max-memory", "40K", "--backend", "flash", "--stages", "output"}, sentence));
+  CHECK(loaded.exit_code == 2);
+  CHECK(loaded.out.empty());
+  CHECK_THAT(loaded.err, Contains("need about 15 KiB for the n × d matrices") &&
+                             Contains("and 30 KiB for the embeddings and model already loaded beside them (45 KiB in all)"));
 }
 
 TEST_CASE("Limits: a very long sentence runs with --backend flash; the standard backend refuses and says to use it", "[limits][cli]") {

@@ -44,9 +44,11 @@ void check_attention_memory(const Backend& backend, double n, double m, int head
 // the output) and three m × d (the keys' input, the keys, the values), float32. bench counts the same.
 double token_matrices_bytes(double n, double m, double d_model);
 
-// InputError when token_matrices_bytes exceed `max_memory_bytes` (hint: a shorter sentence). Called once
-// the tokens are known, before any n × d matrix is made.
-void check_token_memory(double n, double m, double d_model, double max_memory_bytes);
+// InputError when token_matrices_bytes, with the `held_bytes` already held (`held_what`: the loaded
+// embeddings and model), exceed `max_memory_bytes` (hint: a shorter sentence). Called once the tokens are
+// known, before any n × d matrix is made.
+void check_token_memory(double n, double m, double d_model, double max_memory_bytes, double held_bytes = 0,
+                        const std::string& held_what = "");
 
 // The memory budget of --max-memory for everything that grows with the input: files read whole (models,
 // masks, lessons), the vectors kept from an embeddings file, the identity model, the pieces --unknown

@@ -32,7 +32,13 @@ struct PipelineOptions {
   // counted against max_memory_bytes with the matrices themselves.
   double output_bytes_per_cell = 0;
   std::string outputs_named;  // how messages name those outputs, e.g. "their JSON export"
+  // What the loaded embeddings and model hold (set by the run from them: loaded_bytes), counted with the
+  // run's matrices against max_memory_bytes: the budget holds for the sum.
+  double loaded_bytes = 0;
 };
+
+// About how many bytes `emb` and `model` hold in memory (vectors, weights, the words and their index).
+double loaded_bytes(const Embeddings& emb, const Model& model);
 
 // The embedding rows of `tokens` (n × d).
 Matrix embed(const Embeddings& emb, const std::vector<std::string>& tokens);

@@ -150,12 +150,15 @@ void check_attention_memory(const Backend& backend, double n, double m, int head
 
 double token_matrices_bytes(double n, double m, double d_model) { return (5.0 * n + 3.0 * m) * d_model * sizeof(float); }
 
-void check_token_memory(double n, double m, double d_model, double max_memory_bytes) {
+void check_token_memory(double n, double m, double d_model, double max_memory_bytes, double held_bytes, const std::string& held_what) {
   const double bytes = token_matrices_bytes(n, m, d_model);
-  if (bytes <= max_memory_bytes) return;
+  if (bytes + held_bytes <= max_memory_bytes) return;
   throw InputError(fmt::format("{} tokens{} of {} dimensions need about {} for the n × d matrices (embeddings, queries, keys, values, "
-                               "outputs), more than --max-memory allows ({})\nhint: use a shorter sentence, or raise --max-memory",
+                               "outputs){}, more than --max-memory allows ({})\nhint: use a shorter sentence, or raise --max-memory",
                                n, m != n ? fmt::format(" (and {} of context)", m) : "", d_model, format_bytes(bytes),
+                               held_bytes > 0 ? fmt::format(", and {} for {} beside them ({} in all)", format_bytes(held_bytes), held_what,
+                                                            format_bytes(bytes + held_bytes))
+                                              : "",
                                format_bytes(max_memory_bytes)));
 }
 

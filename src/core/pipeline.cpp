@@ -22,7 +22,19 @@ Matrix embed_rows(const Embeddings& emb, const std::vector<int>& rows) {
   return X;
 }
 
+constexpr const char* kLoadedWhat = "the embeddings and model already loaded";
+
 }  // namespace
+
+double loaded_bytes(const Embeddings& emb, const Model& model) {
+  double bytes = sizeof(float) * static_cast<double>(emb.vectors.size());
+  // Each word once in the list and once as its index's key, with the hash node and the strings' own blocks.
+  for (const auto& w : emb.words) bytes += 2.0 * (sizeof(std::string) + static_cast<double>(w.capacity())) + 32.0;
+  for (const auto& label : emb.dimension_labels) bytes += sizeof(std::string) + static_cast<double>(label.capacity());
+  for (const Matrix* W : {&model.W_q, &model.W_k, &model.W_v, &model.W_o}) bytes += sizeof(float) * static_cast<double>(W->size());
+  for (const Vector* b : {&model.b_q, &model.b_k, &model.b_v, &model.b_o}) bytes += sizeof(float) * static_cast<double>(b->size());
+  return bytes;
+}
 
 Matrix embed(const Embeddings& emb, const std::vector<std::string>& tokens) {
   Matrix X(static_cast<Eigen::Index>(tokens.size()), emb.dim);  // n × d
@@ -62,9 +74,11 @@ void mask_self(PipelineOptions& options, const std::vector<std::string>& tokens)
   options.attention.mask = std::move(mask);
 }
 
-// prepare_input with `options` as the run will use them: --exclude-self's diagonal added to the mask.
+// prepare_input with `options` as the run will use them: --exclude-self's diagonal added to the mask, and
+// what the embeddings and model hold counted for the run's memory checks.
 AttentionInput prepare(const Embeddings& emb, const Model& model, const std::string& sentence, PipelineOptions& options, Trace& trace) {
   check_options(emb, model, options);
+  options.loaded_bytes = loaded_bytes(emb, model);
   trace.sentence = escape_controls(sanitize_utf8(sentence));  // printed as typed, but never a control character
   const TokenLookup query = lookup_tokens(emb, sentence, options.unknown);
   trace.tokens = query.labels;
@@ -88,7 +102,7 @@ AttentionInput prepare(const Embeddings& emb, const Model& model, const std::str
              static_cast<long>((cross ? trace.context_tokens : trace.tokens).size()), options.mask_source, trace.tokens, cross);
 
   check_token_memory(static_cast<double>(trace.tokens.size()), static_cast<double>((cross ? trace.context_tokens : trace.tokens).size()),
-                     emb.dim, options.max_memory_bytes);
+                     emb.dim, options.max_memory_bytes, options.loaded_bytes, kLoadedWhat);
   AttentionInput in;
   in.query_tokens = trace.tokens;
   in.key_tokens = cross ? trace.context_tokens : trace.tokens;
@@ -115,7 +129,8 @@ std::vector<Stage> compute_stages(const Backend& backend, const Model& model, co
   // The n × n matrices are held beside the n × d ones (checked alone in prepare, before they were made).
   const auto n = static_cast<double>(in.X.rows()), m = static_cast<double>(in.X_kv.rows());
   check_attention_memory(backend, n, m, model.heads, options.max_memory_bytes, options.output_bytes_per_cell, options.outputs_named,
-                         "a shorter sentence", token_matrices_bytes(n, m, static_cast<double>(in.X.cols())), "the n × d matrices");
+                         "a shorter sentence", token_matrices_bytes(n, m, static_cast<double>(in.X.cols())) + options.loaded_bytes,
+                         options.loaded_bytes > 0 ? fmt::format("the n × d matrices and {}", kLoadedWhat) : "the n × d matrices");
   if (auto why = backend.unsupported(model, in, options.attention)) throw InputError(*why);
   auto stages = backend.compute_timed(model, in, options.attention, times);
   check_finite(stages, options.attention);
