@@ -120,7 +120,7 @@ TEST_CASE("Input safety: a word twice in an embeddings file is refused even when
   CHECK(r.err == kError + e.string() + ": the word \"dog\" appears twice in \"vectors\"\n");
 }
 
-TEST_CASE("Input safety: a mask file with a key twice names it; a mask is rows of numbers, never an object", "[cli][loaders][safety]") {
+TEST_CASE("Input safety: a mask file with a key twice names it, a mask is rows of numbers, never an object", "[cli][loaders][safety]") {
   TempDir dir;
   const auto m = dir.write("mask.json", R"({"mask": [[1, 1], [1, 1]], "mask": [[1, 0], [1, 1]]})");
   const auto r = run_attnviz({"run", "the cat", "--mask", m.string()});

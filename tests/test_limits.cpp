@@ -229,7 +229,7 @@ TEST_CASE("Limits: above --max-memory every n × m path is refused before comput
   CHECK(run_attnviz(concat({"run", "--max-memory", "40K", "--backend", "flash", "--stages", "output"}, sentence)).exit_code == 0);
 }
 
-TEST_CASE("Limits: a very long sentence runs with --backend flash; the standard backend refuses and says to use it", "[limits][cli]") {
+TEST_CASE("Limits: a very long sentence runs with --backend flash, the standard backend refuses and says to use it", "[limits][cli]") {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   const int n = 3000;  // the sanitizers slow the arithmetic tenfold; the property is the same
 #else

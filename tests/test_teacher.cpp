@@ -165,7 +165,7 @@ TEST_CASE("Gain: a teacher's small embeddings with the identity model get a read
   }
 }
 
-TEST_CASE("Exclude-self masks the diagonal; GloVe with the identity model says that it attends mostly to itself", "[teacher]") {
+TEST_CASE("Exclude-self masks the diagonal, GloVe with the identity model says that it attends mostly to itself", "[teacher]") {
   const std::string sentence = "the mouse clicked on the screen";
   const auto plain = run_attnviz({"run", sentence, "--embeddings", "glove", "--color", "never", "--stages", "weights"});
   REQUIRE(plain.exit_code == 0);
