@@ -7,11 +7,12 @@
 namespace attnviz::render_detail {
 
 // Rows of cells, the first row the header; the first column left-aligned, the others right-aligned; each
-// line indented by `indent` spaces. Widths are measured in terminal columns (UTF-8 aware).
-std::string text_table(const std::vector<std::vector<std::string>>& rows, int indent);
+// line indented by `indent` spaces. Widths are measured in terminal columns (UTF-8 aware). A table wider than
+// `width` (when > 0) is printed in blocks of columns that fit, each repeating the first column.
+std::string text_table(const std::vector<std::vector<std::string>>& rows, int indent, int width = 0);
 
 // `items` joined by `separator`, starting a new line (indented by `indent` spaces) where the next item would
-// pass `width`; an item wider than the width stands alone on its line.
+// pass `width`; an item wider than the width on its own is broken at its spaces.
 std::string join_wrapped(const std::vector<std::string>& items, const std::string& separator, int width, int indent = 0);
 
 // Prose wrapped at its spaces (continuation lines indented by `indent` spaces), ending in a newline.
