@@ -322,7 +322,7 @@ TEST_CASE("Explore: the heatmap is run's compact layout, with the cursor's cell 
   CHECK(test::text_from(wide.out, "0 clever").find('[') != std::string::npos);
 }
 
-TEST_CASE("Explore: the top line names every setting; with --context, the context sentence", "[explore]") {
+TEST_CASE("Explore: the top line names every setting, with --context, the context sentence", "[explore]") {
   const auto line = [](const test::Run& r) { return r.out.substr(0, r.out.find('\n')); };
   CHECK(line(dump("", {}, "80")) == "\"the cat chased the mouse\" · toy/toy h1/1 L1/1 T=1 1/√8 mask:none pos:none cpu");
   CHECK(line(dump("", {}, "120")) ==
@@ -443,7 +443,7 @@ TEST_CASE("Explore: l and L move between the layers of the trained model, with r
   CHECK_THAT(predictions.out, Contains("as the word after \"cat\""));
 }
 
-TEST_CASE("Explore: x is run --exclude-self, one implementation; explain names the diagonal mask", "[explore]") {
+TEST_CASE("Explore: x is run --exclude-self, one implementation, explain names the diagonal mask", "[explore]") {
   const Toy toy;
   PipelineOptions options;
   options.exclude_self = true;
@@ -462,4 +462,39 @@ TEST_CASE("Explore: x is run --exclude-self, one implementation; explain names t
   CHECK(test::text_from(masked, "3. mask:") == line_starting(explained.out, "3. mask:"));
   CHECK_THAT(dump("cx").out, Contains("(the first word) would have nothing to attend to"));
   CHECK_THAT(dump("x", {"--context", "the dog chased the cat"}).out, Contains("not changed"));
+}
+
+TEST_CASE("Explore: the panel's \"why\" paragraph wraps as one paragraph, its continuations under its first word", "[explore]") {
+  // explain wrapped its "why" lines at 100 columns before the panel wrapped them again: the scale's reason came
+  // out as a ragged line and an orphan ("   the range where softmax still tells them apart", at the depth of
+  // a step), which stayed on screen alone when the panel dropped the "why" lines for want of rows.
+  for (const std::string width : {"100", "120", "160"}) {
+    const auto r = dump("<down><s-tab>", {}, width);  // scaled_scores: step 2 and its why
+    REQUIRE(r.exit_code == 0);
+    std::istringstream in(r.out);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    std::size_t why = lines.size();
+    for (std::size_t i = 0; i < lines.size(); ++i)
+      if (lines[i].find("why: a sum of 8 products") != std::string::npos) why = i;
+    REQUIRE(why < lines.size());
+    const int column = display_width(lines[why].substr(0, lines[why].find("why:")));
+    std::string paragraph = lines[why].substr(lines[why].find("why:"));
+    for (std::size_t i = why + 1; i < lines.size() && lines[i].find("3. mask") == std::string::npos; ++i) {
+      INFO("width " << width << ": " << lines[i]);
+      // The panel's text on this line starts 3 columns deeper than "why:".
+      std::size_t at = 0;
+      while (at < lines[i].size() && display_width(lines[i].substr(0, at)) < column) ++at;
+      const std::string panel = lines[i].substr(at);
+      CHECK(panel.starts_with("   "));
+      CHECK(panel.size() > 3);
+      CHECK(panel[3] != ' ');
+      paragraph += " " + panel.substr(panel.find_first_not_of(' '));
+    }
+    CHECK_THAT(paragraph, Contains("dividing by √8 keeps the scores in the range where softmax still tells them apart"));
+  }
+  // Short of rows the "why" lines go, whole: no piece of the reason is left behind.
+  const auto s = test::run_attnviz({"explore", "the cat chased the mouse on the mat with the dog and the cat", "--dump-after", "<down><s-tab>",
+                                    "--width", "100", "--height", "24", "--color", "never"});
+  if (s.exit_code == 0 && s.out.find("why: a sum") == std::string::npos) CHECK_THAT(s.out, !Contains("softmax still tells them apart"));
 }

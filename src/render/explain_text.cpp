@@ -28,7 +28,7 @@ std::string render_explanation(const CellExplanation& e, const Trace& trace, con
   const std::string q = fmt::format("\"{}\"", e.query_token), k = fmt::format("\"{}\"", e.key_token);
   const auto key = static_cast<std::size_t>(e.key);
   using render_detail::text_table;
-  auto why = [&](const std::string& text) { return "   " + render_detail::wrap_text(text, std::min(options.width, 100) - 3, 3); };
+  auto why = [&](const std::string& text) { return "   " + render_detail::wrap_text(text, options.width - 3, 3); };
 
   std::string out = fmt::format("explain: how much does {} (query, token {}) attend to {} (key, token {})? head {} of {}\n", q,
                                 e.query, k, e.key, e.head + 1, trace.config.heads);
