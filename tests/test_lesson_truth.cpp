@@ -243,6 +243,32 @@ TEST_CASE("Lesson files: a bad claim is an input error naming it", "[lesson][tru
   CHECK_THAT(r.err, Contains("unknown claim field \"guess\""));
 }
 
+TEST_CASE("Lesson files: options that do not fit name the file and the option, not a flag the teacher did not type", "[lesson][cli]") {
+  // They said "--temperature must be a finite number > 0, got 0", "--positions must be ...", "--heads 3 does
+  // not match ...": options of the command line, in a run whose command line had none.
+  test::TempDir dir;
+  json lesson = json::parse(test::read_text(test::data_dir() / "lessons" / "bank.json"));
+  struct Case {
+    const char* options;
+    const char* says;
+  };
+  for (const Case& c : {Case{R"({"temperature": 0})", "option \"temperature\" is 0: must be a finite number > 0"},
+                        Case{R"({"temperature": -1})", "option \"temperature\" is -1"},
+                        Case{R"({"temperature": 1e-40})", "outside the float32 range"},
+                        Case{R"({"positions": "learned"})", "option \"positions\" must be \"none\" or \"sinusoidal\", found \"learned\""},
+                        Case{R"({"heads": 3})", "its options (\"heads\": 3, \"layer\": 1) do not fit the model"},
+                        Case{R"({"layer": 2})", "its options (\"heads\": the model's own, \"layer\": 2) do not fit the model"}}) {
+    lesson["options"] = json::parse(c.options);
+    const auto file = dir.write("opts.json", lesson.dump());
+    const auto r = test::run_attnviz({"demo", file.string(), "--color", "never"});
+    INFO(c.options << " -> " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains(file.string() + ": "));
+    CHECK_THAT(r.err, Contains(c.says));
+    CHECK(r.out.empty());
+  }
+}
+
 TEST_CASE("Lesson files: the example of docs/formats.md runs by path, its relative embeddings found beside it", "[lesson][cli]") {
   const std::string doc = test::read_text(test::source_dir() / "docs" / "formats.md");
   const auto start = doc.find("```json\n{\n  \"format\": \"attnviz-lesson\"");
