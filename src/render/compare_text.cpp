@@ -15,21 +15,6 @@ std::string render_neighbour_list(const std::vector<Neighbour>& list, const std:
   return out;
 }
 
-namespace {
-
-// `prefix` then `text`, the text's words wrapped to `width` and continued under its first word.
-std::string hanging(const std::string& prefix, const std::string& text, int width) {
-  std::vector<std::string> items{prefix};
-  for (std::size_t at = 0; at <= text.size();) {
-    const std::size_t end = std::min(text.find(' ', at), text.size());
-    if (end > at) items.push_back(text.substr(at, end - at));
-    at = end + 1;
-  }
-  return render_detail::join_wrapped(items, " ", width, display_width(prefix) + 1);
-}
-
-}  // namespace
-
 std::string render_comparison(const WordComparison& c, const std::vector<Trace>& traces, const RenderOptions& options) {
   auto num = [&](float v) { return format_number(v, options.precision, options.unicode); };
   const std::size_t n = traces.size();
@@ -41,7 +26,7 @@ std::string render_comparison(const WordComparison& c, const std::vector<Trace>&
   for (std::size_t s = 0; s < n; ++s) {
     std::string line = fmt::format("\"{}\" (token {}", traces[s].sentence, c.rows[s]);
     if (c.occurrences[s] > 1) line += fmt::format("; it occurs {} times, this is the first", c.occurrences[s]);
-    out += hanging(fmt::format("  {}:", s + 1), line + ")", options.width);
+    out += render_detail::hanging(fmt::format("  {}:", s + 1), line + ")", options.width);
   }
 
   // The vectors themselves, as a heatmap table over the embedding's dimensions.
@@ -138,7 +123,7 @@ std::string render_comparison(const WordComparison& c, const std::vector<Trace>&
     std::size_t label_width = 0;
     for (const auto& r : table) label_width = std::max(label_width, static_cast<std::size_t>(display_width(r[0])));
     for (const auto& r : table)
-      out += hanging(fmt::format("  {}{}", r[0], std::string(label_width - static_cast<std::size_t>(display_width(r[0])), ' ')), r[1], options.width);
+      out += render_detail::hanging(fmt::format("  {}{}", r[0], std::string(label_width - static_cast<std::size_t>(display_width(r[0])), ' ')), r[1], options.width);
   }
   return out;
 }
@@ -152,7 +137,7 @@ std::string render_output_neighbours(const Trace& trace, const Embeddings& emb, 
   for (const auto& l : O->row_labels) label_width = std::max(label_width, display_width(l));
   for (Eigen::Index i = 0; i < O->data.rows(); ++i) {
     const auto& label = O->row_labels[static_cast<std::size_t>(i)];
-    out += hanging(fmt::format("  {}{} {}", label, std::string(static_cast<std::size_t>(label_width - display_width(label)), ' '),
+    out += render_detail::hanging(fmt::format("  {}{} {}", label, std::string(static_cast<std::size_t>(label_width - display_width(label)), ' '),
                                options.unicode ? "→" : "->"),
                    render_neighbour_list(nearest_words(emb, O->data.row(i), k), label, options), options.width);
   }

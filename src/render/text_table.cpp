@@ -73,6 +73,16 @@ std::string join_wrapped(const std::vector<std::string>& items, const std::strin
   return out + line + "\n";
 }
 
+std::string hanging(const std::string& prefix, const std::string& text, int width) {
+  std::vector<std::string> items{prefix};
+  for (std::size_t at = 0; at <= text.size();) {
+    const std::size_t end = std::min(text.find(' ', at), text.size());
+    if (end > at) items.push_back(text.substr(at, end - at));
+    at = end + 1;
+  }
+  return join_wrapped(items, " ", width, display_width(prefix) + 1);
+}
+
 std::string wrap_text(const std::string& text, int width, int indent) {
   std::vector<std::string> words;
   for (std::size_t start = 0; start <= text.size();) {

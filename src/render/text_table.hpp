@@ -15,6 +15,10 @@ std::string text_table(const std::vector<std::vector<std::string>>& rows, int in
 // pass `width`; an item wider than the width on its own is broken at its spaces.
 std::string join_wrapped(const std::vector<std::string>& items, const std::string& separator, int width, int indent = 0);
 
+// `prefix` then `text`, the text's words wrapped to `width` and continued under its first word (a label and
+// its list: "  before:  mouse 1.000, motion 0.894, …").
+std::string hanging(const std::string& prefix, const std::string& text, int width);
+
 // Prose wrapped at its spaces (continuation lines indented by `indent` spaces), ending in a newline.
 std::string wrap_text(const std::string& text, int width, int indent = 0);
 
