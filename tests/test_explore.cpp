@@ -498,3 +498,19 @@ TEST_CASE("Explore: the panel's \"why\" paragraph wraps as one paragraph, its co
                                     "--width", "100", "--height", "24", "--color", "never"});
   if (s.exit_code == 0 && s.out.find("why: a sum") == std::string::npos) CHECK_THAT(s.out, !Contains("softmax still tells them apart"));
 }
+
+TEST_CASE("Explore: ? lists every key whole on the smallest screen, 80 × 24", "[explore]") {
+  // Beside the heatmap the list had 36 columns: its lines were wrapped out of their columns and the list was
+  // cut after n ("…"), so g, ? and q were not on screen at the size the explorer says it supports.
+  for (const std::string height : {"24", "30"}) {
+    const auto r = test::run_attnviz({"explore", kSentence, "--dump-after", "?", "--width", "80", "--height", height, "--color", "never"});
+    REQUIRE(r.exit_code == 0);
+    std::istringstream keys(explore::key_help());
+    int n = 0;
+    for (std::string line; std::getline(keys, line); ++n) {
+      INFO(height << " rows: " << line << "\n" << r.out);
+      CHECK_THAT(r.out, Contains("\n" + line + "\n"));
+    }
+    CHECK(n >= 14);
+  }
+}

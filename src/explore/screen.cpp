@@ -394,10 +394,13 @@ std::string compose_screen(const Context& context, const State& s) {
   screen[0] = config_line(context, s);
   screen[1] = title_line(context, s, g);
   const int body_top = kBodyTop, body_bottom = s.height - 2;  // [body_top, body_bottom)
-  // Left: the heatmap and its legend.
-  const std::vector<std::string> left = heatmap_lines(context, g);
+  // Left: the heatmap and its legend. The list of keys (?) takes the whole width instead, so that every key
+  // is on screen at 80 × 24 (beside the heatmap, the list was cut after n).
+  const bool keys = s.mode == Mode::help;
+  const std::vector<std::string> left = keys ? std::vector<std::string>{} : heatmap_lines(context, g);
   // Right: the explanation, the nearest words or the keys.
-  const int panel_width = s.width - g.options.width - kGap;
+  const int panel_left = keys ? 0 : g.options.width + kGap;
+  const int panel_width = s.width - panel_left;
   std::vector<std::string> panel = panel_content(context, s);
   const int rows = body_bottom - body_top;
   std::vector<std::string> wrapped = wrap_lines(panel, panel_width);
@@ -410,7 +413,7 @@ std::string compose_screen(const Context& context, const State& s) {
   for (int y = body_top; y < body_bottom; ++y) {
     const auto i = static_cast<std::size_t>(y - body_top);
     std::string line = i < left.size() ? left[i] : "";
-    if (i < panel.size()) line = pad(line, g.options.width + kGap) + panel[i];
+    if (i < panel.size()) line = pad(line, panel_left) + panel[i];
     screen[static_cast<std::size_t>(y)] = line;
   }
   screen[static_cast<std::size_t>(s.height - 2)] = cut(s.mode == Mode::edit ? edit_line(context, s) : s.message, s.width);
