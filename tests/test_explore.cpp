@@ -11,6 +11,7 @@
 #include "attnviz/data.hpp"
 #include "attnviz/explain.hpp"
 #include "attnviz/explore.hpp"
+#include "attnviz/lm.hpp"
 #include "attnviz/lm_trace.hpp"
 #include "attnviz/train.hpp"
 #include "support.hpp"
@@ -513,4 +514,46 @@ TEST_CASE("Explore: ? lists every key whole on the smallest screen, 80 × 24", "
     }
     CHECK(n >= 14);
   }
+}
+
+TEST_CASE("Explore: a layer-norm cell of the trained model is worked out: mean, variance, normalised entry, gain and bias", "[explore][lm]") {
+  // The panel showed the catalogue's formula and the cell's value only ("a["cat"][d0] = 0.264"): the one
+  // stage of the trained model whose arithmetic the class could not follow.
+  const Model first = resolve_model("wordnet-lm", 0, 0, test::data_dir().string(), 0);
+  const Model second = resolve_model("wordnet-lm", 0, 0, test::data_dir().string(), 1);
+  const LmConfig& c = first.language_model->model.config;
+  const LmLayout lay(c);
+  const std::vector<float>& params = first.language_model->model.params;
+  RenderOptions options;
+  options.width = 1000;
+  struct Case {
+    const Model* model;
+    const char* stage;
+    const char* input;  // the stage the norm reads
+    int row, col;
+  };
+  for (const Case& k : {Case{&first, "layer_norm", "embeddings", 1, 0}, Case{&first, "layer_norm", "embeddings", 4, 37},
+                        Case{&second, "layer_norm", "layer_input", 2, 5}, Case{&second, "final_norm", "residual", 3, 99}}) {
+    INFO(k.stage << " of layer " << k.model->layer + 1 << ", cell " << k.row << ", " << k.col);
+    const Trace trace = run_attention(first.language_model->emb, *k.model, kSentence, {});
+    const auto x = trace.find(k.input)->data.row(k.row).cast<double>();
+    const double mean = x.mean(), variance = (x.array() - mean).square().mean();
+    const double z = (x(k.col) - mean) / std::sqrt(variance + 1e-5);
+    const bool final = std::string(k.stage) == "final_norm";
+    const float gain = params[(final ? lay.lnf_gain() : lay.layer(k.model->layer, LmLayout::ln1_gain)).offset + static_cast<std::size_t>(k.col)];
+    const float bias = params[(final ? lay.lnf_bias() : lay.layer(k.model->layer, LmLayout::ln1_bias)).offset + static_cast<std::size_t>(k.col)];
+    const float value = trace.find(k.stage)->data(k.row, k.col);
+    CHECK(std::abs(z * gain + bias - value) < 1e-4);  // the arithmetic shown is the trace's
+    const std::string text = render_entry(trace, *k.model, k.stage, 0, k.row, k.col, options);
+    for (const std::string& number : {format_number(static_cast<float>(mean), 4, true), format_number(static_cast<float>(variance), 4, true),
+                                     format_number(static_cast<float>(z), 4, true), format_number(gain, 3, true), format_number(bias, 3, true),
+                                     format_number(value, 3, true) + " (the trace's own entry"})
+      CHECK_THAT(text, Contains(number));
+    CHECK_THAT(text, Contains(final ? "the final norm's learned gain and bias" : "norm's learned gain and bias"));
+  }
+  // The real executable's panel: the same lines beside the heatmap of stage a.
+  const auto shown = dump("<down><tab><tab><tab><tab><tab><tab><tab><tab>", {"--model", "wordnet-lm"}, "200");
+  REQUIRE(shown.exit_code == 0);
+  CHECK_THAT(shown.out, Contains("layer_norm a"));
+  CHECK_THAT(shown.out, Contains("whose 100 entries have mean"));
 }

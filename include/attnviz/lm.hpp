@@ -40,6 +40,9 @@ enum class Mixing { attention, uniform, current };
 std::string mixing_name(Mixing m);  // "attention", "uniform", "current-word"
 Mixing parse_mixing(const std::string& name);
 
+// The ε of every layer norm: y = (x − mean) / √(variance + ε) ∘ gain + bias.
+inline constexpr double kLayerNormEpsilon = 1e-5;
+
 struct LmConfig {
   int vocab = 0;    // V
   int d_model = 0;  // C
