@@ -80,7 +80,7 @@ TEST_CASE("Lesson truth: the claim needs the threshold, and says where the word 
   // The plain average goes further than attention: said, not hidden.
   const auto beaten = lesson_numbers("w", 0, {"a", "b"}, {0.5f, 0.6f}, {0.9f, 0.6f}, {0.7f, 0.6f});
   REQUIRE(beaten.claim);
-  CHECK_THAT(*beaten.claim, Contains("less than the plain average alone would (0.400): the attention pattern adds nothing"));
+  CHECK_THAT(*beaten.claim, Contains("less than the plain average alone would (0.400): the attention pattern adds nothing, it takes 0.200 back"));
 }
 
 TEST_CASE("Lesson truth: demo causal claims nothing for sentence 2, whose gains are +0.002 and +0.001", "[lesson][truth][cli]") {
