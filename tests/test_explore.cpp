@@ -458,7 +458,8 @@ TEST_CASE("Explore: x is run --exclude-self, one implementation, explain names t
   CHECK_THAT(dump("x", {"--exclude-self"}).out, Contains("mask none"));
   const std::string masked = dump("x<down><down><right><right><s-tab>", {}, "200").out;
   CHECK_THAT(masked, Contains("3. mask: the diagonal mask hides \"chased\" from itself (no word may look at itself), so S' = −∞"));
-  const auto explained = test::run_attnviz({"explain", kSentence, "--query", "chased", "--key", "chased", "--exclude-self"});
+  // explain as wide as the panel: the same sentence on one line (at 80 columns it wraps).
+  const auto explained = test::run_attnviz({"explain", kSentence, "--query", "chased", "--key", "chased", "--exclude-self", "--width", "200"});
   REQUIRE(explained.exit_code == 0);
   CHECK(test::text_from(masked, "3. mask:") == line_starting(explained.out, "3. mask:"));
   CHECK_THAT(dump("cx").out, Contains("(the first word) would have nothing to attend to"));

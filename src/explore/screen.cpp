@@ -56,11 +56,8 @@ std::vector<std::string> split_lines(const std::string& text) {
   return lines;
 }
 
-// A row of one of explain's tables (text_table: indented by 3, cells apart by at least two spaces); these
-// are cut, never wrapped, and are what `shorten` elides.
-bool table_row(const std::string& line) {
-  return line.rfind("   ", 0) == 0 && line.size() > 3 && line[3] != ' ' && line.find("  ", 3) != std::string::npos;
-}
+// A row of one of explain's tables: cut, never wrapped, and what `shorten` elides.
+bool table_row(const std::string& line) { return render_detail::is_table_row(line); }
 
 // Plain lines wrapped at spaces to `width` (continuations indented by 3), long words cut.
 std::vector<std::string> wrap_lines(const std::vector<std::string>& lines, int width) {
@@ -71,10 +68,7 @@ std::vector<std::string> wrap_lines(const std::vector<std::string>& lines, int w
       continue;
     }
     // Continuations go 3 columns deeper than the line's own indentation.
-    const std::size_t indent = std::min(line.find_first_not_of(' '), line.size());
-    const int room = std::max(8, width - static_cast<int>(indent));
-    for (const std::string& piece : split_lines(render_detail::wrap_text(line.substr(indent), room, 3)))
-      out.push_back(cut(line.substr(0, indent) + piece, width));
+    for (const std::string& piece : split_lines(render_detail::wrap_indented(line, width))) out.push_back(cut(piece, width));
   }
   return out;
 }

@@ -111,7 +111,8 @@ std::string render_explanation(const CellExplanation& e, const Trace& trace, con
   for (Eigen::Index c = 0; c < e.v.cols(); ++c)
     rows.push_back({at(e.v_labels, static_cast<std::size_t>(c)), num(e.v(c)), num(e.share(c)), num(e.context(c))});
   out += text_table(rows, 3);
-  return out;
+  // Each step's sentence within --width (the tables keep their rows whole).
+  return render_detail::wrap_lines_to(out, options.width);
 }
 
 std::string render_projection(const ProjectionExplanation& e, const RenderOptions& options) {

@@ -94,4 +94,36 @@ std::string wrap_text(const std::string& text, int width, int indent) {
   return join_wrapped(words, " ", width, indent);
 }
 
+bool is_table_row(const std::string& line) {
+  return line.rfind("   ", 0) == 0 && line.size() > 3 && line[3] != ' ' && line.find("  ", 3) != std::string::npos;
+}
+
+std::string wrap_indented(const std::string& line, int width) {
+  const std::size_t indent = std::min(line.find_first_not_of(' '), line.size());
+  const int room = std::max(8, width - static_cast<int>(indent));
+  std::string out;
+  const std::string wrapped = wrap_text(line.substr(indent), room, 3);
+  for (std::size_t start = 0; start < wrapped.size();) {
+    const std::size_t end = wrapped.find('\n', start);
+    out += line.substr(0, indent) + wrapped.substr(start, end - start) + "\n";
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string wrap_lines_to(const std::string& text, int width) {
+  std::string out;
+  for (std::size_t start = 0; start < text.size();) {
+    std::size_t end = text.find('\n', start);
+    const bool newline = end != std::string::npos;
+    if (!newline) end = text.size();
+    const std::string line = text.substr(start, end - start);
+    std::string wrapped = display_width(line) <= width || is_table_row(line) ? line + "\n" : wrap_indented(line, width);
+    if (!newline) wrapped.pop_back();
+    out += wrapped;
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace attnviz::render_detail

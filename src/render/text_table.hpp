@@ -19,6 +19,16 @@ std::string join_wrapped(const std::vector<std::string>& items, const std::strin
 // its list: "  before:  mouse 1.000, motion 0.894, …").
 std::string hanging(const std::string& prefix, const std::string& text, int width);
 
+// A row of text_table indented by 3 (its cells apart by at least two spaces): tables are never re-wrapped.
+bool is_table_row(const std::string& line);
+
+// Every line of `text` wider than `width` wrapped at its spaces, keeping its indentation, continuations 3
+// columns deeper; table rows (is_table_row) are kept whole. Ends in a newline when `text` does.
+std::string wrap_lines_to(const std::string& text, int width);
+
+// One line wrapped at its spaces to `width`, keeping its indentation, continuations 3 columns deeper.
+std::string wrap_indented(const std::string& line, int width);
+
 // Prose wrapped at its spaces (continuation lines indented by `indent` spaces), ending in a newline.
 std::string wrap_text(const std::string& text, int width, int indent = 0);
 
