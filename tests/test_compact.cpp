@@ -140,22 +140,31 @@ TEST_CASE("Width: every bundled lesson, every stage, at 60, 80, 100 and 200 colu
   // The legends of the compact layout ("compact: ░▒▓█ = |value| up to 3.497, … (signs: --layout full)"), the
   // summary's table and the word-order rows were one unbreakable line each, up to 88 columns at 60 or 80.
   for (const char* lesson : {"apple", "bank", "causal", "mouse", "mouse-glove", "mouse-lm", "two-heads", "word-order"})
-    for (int width : {60, 80, 100, 200}) {
-      const auto r = run_attnviz({"demo", lesson, "--width", std::to_string(width), "--color", "never"});
-      REQUIRE(r.exit_code == 0);
-      for (const auto& line : lines_of(r.out)) {
-        INFO(lesson << " at " << width << ": " << line);
-        CHECK(display_width(line) <= width);
+    for (int width : {60, 80, 100, 200})
+      // --step --narrate without a terminal: the narration, the guess and its reveal printed in line too.
+      for (const bool step : {false, true}) {
+        std::vector<std::string> args{"demo", lesson, "--width", std::to_string(width), "--color", "never"};
+        if (step) args.insert(args.end(), {"--step", "--narrate"});
+        const auto r = run_attnviz(args);
+        REQUIRE(r.exit_code == 0);
+        if (step) CHECK_THAT(r.out, Contains(lesson == std::string("word-order") ? "" : "Guess before the softmax"));
+        for (const auto& line : lines_of(r.out)) {
+          INFO(lesson << " at " << width << (step ? " with --step --narrate: " : ": ") << line);
+          CHECK(display_width(line) <= width);
+        }
       }
-    }
   // compare's tables (a column per sentence and measure) follow the width the same way.
-  const auto c = run_attnviz({"compare", "Mickey Mouse is an American cartoon character", "a computer mouse is a hand-held pointing device",
-                              "--word", "mouse", "--probe", "cartoon,device", "--width", "60", "--color", "never"});
-  REQUIRE(c.exit_code == 0);
-  CHECK_THAT(c.out, Contains("uniform"));
-  for (const auto& line : lines_of(c.out)) {
-    INFO("compare at 60: " << line);
-    CHECK(display_width(line) <= 60);
+  for (const std::vector<std::string>& probes : {std::vector<std::string>{"--probe", "cartoon,device"}, {}}) {  // {}: the named dimensions
+    std::vector<std::string> args{"compare", "Mickey Mouse is an American cartoon character", "a computer mouse is a hand-held pointing device",
+                                  "the cat chased the mouse", "--word", "mouse", "--width", "60", "--color", "never"};
+    args.insert(args.end(), probes.begin(), probes.end());
+    const auto c = run_attnviz(args);
+    REQUIRE(c.exit_code == 0);
+    CHECK_THAT(c.out, Contains("uniform"));
+    for (const auto& line : lines_of(c.out)) {
+      INFO("compare at 60: " << line);
+      CHECK(display_width(line) <= 60);
+    }
   }
 }
 

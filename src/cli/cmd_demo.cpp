@@ -155,7 +155,7 @@ int demo(const DemoArgs& a) {
   if (!settings.output.tables()) return 0;
 
   // --step pauses inside each report and between the sentences; the class guesses for the lesson's word.
-  StepController step(std::cin, std::cout, step_is_interactive(), ro.unicode, ro.precision);
+  StepController step(std::cin, std::cout, step_is_interactive(), ro.unicode, ro.precision, ro.width);
   if (a.classroom.query || !lesson.word.empty()) step.set_guess_query(a.classroom.query.value_or(lesson.word));
   report.narrate = a.classroom.narrate;
   int heads = model.heads;

@@ -104,9 +104,10 @@ std::string render_comparison(const WordComparison& c, const std::vector<Trace>&
       out += render_detail::wrap_text(fmt::format("sentence {}: {}", s + 1, claim_line(c.lessons[s], options.precision, options.unicode)),
                                       options.width, 4);
     if (c.probe_source == WordComparison::ProbeSource::dimensions)
-      out += "(the probes are the embeddings' named dimensions; choose your own with --probe W1,W2)\n";
+      out += render_detail::wrap_text("(the probes are the embeddings' named dimensions; choose your own with --probe W1,W2)", options.width, 1);
     else if (c.probe_source == WordComparison::ProbeSource::gain)
-      out += fmt::format("(the probes are the words each sentence pulled {} toward most; choose your own with --probe W1,W2)\n", w);
+      out += render_detail::wrap_text(
+          fmt::format("(the probes are the words each sentence pulled {} toward most; choose your own with --probe W1,W2)", w), options.width, 1);
   }
 
   // Nearest neighbours in the vocabulary.
