@@ -8,6 +8,7 @@
 #include "attnviz/export.hpp"
 #include "attnviz/heads.hpp"
 #include "attnviz/html.hpp"
+#include "attnviz/limits.hpp"
 #include "attnviz/lm_trace.hpp"
 #include "attnviz/output_file.hpp"
 #include "attnviz/pipeline.hpp"
@@ -29,6 +30,7 @@ struct HeadsArgs {
   std::optional<std::string> html;
   bool ascii = false;
   std::optional<std::string> data_dir;
+  std::string max_memory = "2G";
 };
 
 int heads(const HeadsArgs& a) {
@@ -38,9 +40,10 @@ int heads(const HeadsArgs& a) {
   std::vector<NamedFile> outputs;
   if (a.json) outputs.push_back({"--json", *a.json});
   if (a.html) outputs.push_back({"--html", *a.html});
-  check_output_files(outputs, {{"--model", a.model}});
+  set_memory_budget(parse_memory_size(a.max_memory, "--max-memory"));  // before any file is read
   const auto shared = std::make_shared<const LoadedLm>(load_trained_model(a.model, a.data_dir));
   const LoadedLm& loaded = *shared;
+  check_output_files(outputs, trained_model_inputs(loaded, a.corpus, a.text, a.data_dir));
   const LmConfig& c = loaded.model.config;
   if (c.layers == 0 || c.mixing != Mixing::attention)
     throw InputError(fmt::format("{}: has no learned attention heads (mixing {}, {} layers)", loaded.path.string(), mixing_name(c.mixing), c.layers));
@@ -105,6 +108,7 @@ Command add_heads_command(CLI::App& app) {
   cmd->add_option("--html", a.html, "Write the sentence's every head (one row of heads per layer) as one self-contained page to PATH ('-': standard output only)")
       ->check(output_path())->type_name("PATH|-");
   cmd->add_flag("--ascii", a.ascii, "Shade the grid with ASCII characters");
+  add_memory_option(*cmd, a.max_memory);
   cmd->add_option("--data-dir", a.data_dir, "Folder of the bundled data (default: found automatically; or ATTNVIZ_DATA)")->type_name("DIR");
   cmd->footer(R"(Examples:
   attnviz heads --model wordnet-lm --corpus corpus

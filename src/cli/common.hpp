@@ -99,6 +99,9 @@ struct ClassroomFlags {
 void add_classroom_options(CLI::App& app, ClassroomFlags& flags);
 // --threads and --max-memory (part of the attention group; `attnviz bench` adds them alone).
 void add_performance_options(CLI::App& app, int& threads, std::string& max_memory);
+// --max-memory alone (the commands on a trained model, corpus); the command sets the budget from it
+// (set_memory_budget(parse_memory_size(...))) before it reads any file.
+void add_memory_option(CLI::App& app, std::string& max_memory);
 
 // The one writer of a command's outputs: --json and --html files (through write_output) and the tables on
 // standard output. InputError, when built, if --json - and --html - both want standard output.
@@ -127,6 +130,20 @@ class Output {
 // build_settings calls it with the default embeddings "toy"; demo again with the lesson's.
 void check_command_files(const CommonOptions& options, const std::string& default_embeddings,
                          const std::vector<NamedFile>& more_inputs = {});
+
+// check_output_files for the command's --json and --html against `inputs` (files known only once read: a
+// trained model's own embeddings).
+void check_outputs_against(const CommonOptions& options, const std::vector<NamedFile>& inputs);
+// Adds to `inputs` the file a NAME|PATH input of `kind` ("embeddings", "models", "lessons") means, when it
+// resolves (a name that does not is reported by its loader; "identity" is no file).
+void add_input(std::vector<NamedFile>& inputs, const std::string& option, const std::string& kind, const std::string& spec,
+               const std::optional<std::string>& data_dir);
+// Adds a corpus directory's files (train.txt, dev.txt, test.txt, corpus.json), named by `option`.
+void add_corpus_inputs(std::vector<NamedFile>& files, const std::string& option, const std::string& dir);
+// What a command on a trained model reads, for check_output_files: the model file, its embeddings, and the
+// sentences (every file of --corpus DIR, or --text FILE).
+std::vector<NamedFile> trained_model_inputs(const LoadedLm& lm, const std::optional<std::string>& corpus,
+                                            const std::optional<std::string>& text, const std::optional<std::string>& data_dir);
 
 // The settings of one run, built and checked once from the options, before any work: a bad --stages,
 // --temperature, --mask, --max-memory or pair of outputs fails here.
