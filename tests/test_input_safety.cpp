@@ -619,7 +619,7 @@ TEST_CASE("Input safety: a trained model's weights and forward pass count agains
   CHECK_FALSE(fs::exists(dir.path() / "x.json"));
 }
 
-TEST_CASE("Input safety: --text and corpus files are read line by line within --max-memory; NUL bytes and UTF-16 are named",
+TEST_CASE("Input safety: --text and corpus files are read line by line within --max-memory, NUL bytes and UTF-16 are named",
           "[cli][limits][safety][train]") {
   TempDir dir;
   const auto lm = small_language_model(dir, 1, 1, 8);
@@ -658,7 +658,7 @@ TEST_CASE("Input safety: --text and corpus files are read line by line within --
   CHECK_FALSE(fs::exists(dir.path() / "c" / "corpus.json"));
 }
 
-TEST_CASE("Input safety: generate's tiny temperature prints no NaN; train --max-sentences -5 is refused, not read as all",
+TEST_CASE("Input safety: generate's tiny temperature prints no NaN, train --max-sentences -5 is refused, not read as all",
           "[cli][safety][train]") {
   TempDir dir;
   const auto lm = small_language_model(dir, 1, 1, 8);
