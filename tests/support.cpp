@@ -148,6 +148,19 @@ std::string read_text(const std::filesystem::path& path) {
 std::filesystem::path source_dir() { return ATTNVIZ_SOURCE_DIR; }
 std::filesystem::path data_dir() { return source_dir() / "data"; }
 
+std::string unwrapped(const std::string& text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\n') {
+      out += text[i];
+      continue;
+    }
+    out += ' ';
+    while (i + 1 < text.size() && text[i + 1] == ' ') ++i;
+  }
+  return out;
+}
+
 std::string text_from(const std::string& text, const std::string& prefix) {
   std::size_t start = 0;
   while (start < text.size()) {

@@ -41,6 +41,9 @@ std::string read_text(const std::filesystem::path& path);
 // The rest of the first line of `text` from a word starting with `prefix` (at the line's start or after a
 // space), or "": a panel's line beside a table on a screen.
 std::string text_from(const std::string& text, const std::string& prefix);
+// `text` with each line break and the indentation after it read as one space: prose wrapped to --width
+// reads as the sentence it is.
+std::string unwrapped(const std::string& text);
 std::filesystem::path source_dir();  // the repository root
 std::filesystem::path data_dir();    // the repository's data/
 

@@ -151,7 +151,7 @@ TEST_CASE("Attention: causal and custom masks give -inf scores and exactly 0 wei
   CHECK_THROWS_WITH(make_backend("cpu")->compute(identity_model(2), input_of(X), all_masked), Catch::Contains("3 × 4"));
 }
 
-TEST_CASE("Attention: temperature divides the scaled scores; --no-scale drops 1/sqrt(d_k)", "[attention]") {
+TEST_CASE("Attention: temperature divides the scaled scores, --no-scale drops 1/sqrt(d_k)", "[attention]") {
   Matrix X = random_matrix(3, 4, 9);
   AttentionOptions base, hot, raw;
   hot.temperature = 2.5f;

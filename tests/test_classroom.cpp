@@ -115,7 +115,7 @@ TEST_CASE("Narration: --narrate puts each paragraph before its stage, once per s
   for (const auto& line : test::lines_of(narrated)) CHECK(display_width(line) <= 100);  // tables fit 80; text wraps
 }
 
-TEST_CASE("Report: before_stage sees each stage in order; the pieces add up to the whole report", "[classroom]") {
+TEST_CASE("Report: before_stage sees each stage in order, the pieces add up to the whole report", "[classroom]") {
   const Trace trace = toy_trace();
   ReportOptions options;
   options.stages = {"tokens", "queries", "weights", "output"};
@@ -246,7 +246,7 @@ TEST_CASE("Step CLI: --query must be a word of the sentence and needs --step", "
   CHECK_THAT(alone.err, Contains("--step"));
 }
 
-TEST_CASE("Projector CLI: --glyphs shades every cell; --palette colorblind switches the maps", "[classroom][cli]") {
+TEST_CASE("Projector CLI: --glyphs shades every cell, --palette colorblind switches the maps", "[classroom][cli]") {
   const auto glyphs = test::run_attnviz({"run", "the cat", "--stages", "weights", "--glyphs", "--color", "never"});
   REQUIRE(glyphs.exit_code == 0);
   CHECK_THAT(glyphs.out, Contains("0.986 █"));
@@ -329,7 +329,7 @@ TEST_CASE("Step in a real terminal: each stage after Enter, the guess then the r
   }
 }
 
-TEST_CASE("Step: a wrong guess gets a second try; a lesson's claimed keys count as right", "[classroom]") {
+TEST_CASE("Step: a wrong guess gets a second try, a lesson's claimed keys count as right", "[classroom]") {
   const Trace trace = toy_trace();
   const Stage& P = weights_of(trace);
   auto play = [&](const std::string& input, std::vector<std::string> expected = {}) {
@@ -358,7 +358,7 @@ TEST_CASE("Step: a wrong guess gets a second try; a lesson's claimed keys count 
   CHECK_THAT(play("the\n\n", {"mouse", "cat"}), Contains("Not \"the\""));
 }
 
-TEST_CASE("Step in a real terminal: q quits without Enter; a wrong guess gets a second try", "[classroom][tmux]") {
+TEST_CASE("Step in a real terminal: q quits without Enter, a wrong guess gets a second try", "[classroom][tmux]") {
   if (!Tmux::available()) {
     WARN("tmux is not installed: skipping the real-terminal test");
     return;

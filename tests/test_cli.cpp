@@ -25,7 +25,7 @@ void require_input_error(const attnviz::test::Run& r, const std::string& fragmen
 }
 }  // namespace
 
-TEST_CASE("CLI: --help on every command shows examples; --version", "[cli]") {
+TEST_CASE("CLI: --help on every command shows examples, --version", "[cli]") {
   for (auto args : std::vector<std::vector<std::string>>{{"--help"}, {"run", "--help"}, {"demo", "--help"}}) {
     auto r = run_attnviz(args);
     CHECK(r.exit_code == 0);
@@ -37,7 +37,7 @@ TEST_CASE("CLI: --help on every command shows examples; --version", "[cli]") {
   CHECK_THAT(v.out, Contains("cpu"));
 }
 
-TEST_CASE("CLI: run prints every stage; the bare sentence is run", "[cli]") {
+TEST_CASE("CLI: run prints every stage, the bare sentence is run", "[cli]") {
   auto r = run_attnviz({"run", kSentence, "--color", "never"});
   REQUIRE(r.exit_code == 0);
   for (const char* stage : {"embeddings", "queries", "keys", "values", "scores", "scaled_scores", "weights", "context", "output"})
@@ -92,7 +92,7 @@ TEST_CASE("CLI: bad files exit 2 naming the file and the fault", "[cli]") {
   require_input_error(run_attnviz({"run", kSentence, "--model", "nosuchmodel"}), "no bundled model named 'nosuchmodel'; available:");
 }
 
-TEST_CASE("CLI: --json writes the trace whole; errors leave no file", "[cli]") {
+TEST_CASE("CLI: --json writes the trace whole, errors leave no file", "[cli]") {
   TempDir dir;
   const auto out = dir.path() / "trace.json";
   auto r = run_attnviz({"run", kSentence, "--json", out.string(), "--color", "never"});

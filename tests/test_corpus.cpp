@@ -39,7 +39,7 @@ TEST_CASE("corpus: a gloss is a definition and its quoted examples", "[corpus]")
   CHECK(attnviz::parse_gloss("unclosed; \"the end").examples == std::vector<std::string>{"the end"});
 }
 
-TEST_CASE("corpus: the vocabulary ends with <unk>; splits are fixed by synset", "[corpus]") {
+TEST_CASE("corpus: the vocabulary ends with <unk>, splits are fixed by synset", "[corpus]") {
   const attnviz::Vocabulary v({"the", "cat"});
   CHECK(v.size() == 3);
   CHECK(v.id("cat") == 1);
@@ -55,7 +55,7 @@ TEST_CASE("corpus: the vocabulary ends with <unk>; splits are fixed by synset", 
   CHECK_THROWS_WITH(attnviz::parse_split("valid"), Contains("train, dev or test"));
 }
 
-TEST_CASE("corpus: the command builds the splits deterministically; errors exit 2", "[corpus][cli]") {
+TEST_CASE("corpus: the command builds the splits deterministically, errors exit 2", "[corpus][cli]") {
   TempDir wn, out;
   write_fake_wordnet(wn);
   const std::string dir = (out.path() / "c").string();

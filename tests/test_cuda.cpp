@@ -36,7 +36,7 @@ class ScopedEnv {
 
 }  // namespace
 
-TEST_CASE("Compare: equal matrices match; masked cells are skipped", "[compare]") {
+TEST_CASE("Compare: equal matrices match, masked cells are skipped", "[compare]") {
   const float inf = std::numeric_limits<float>::infinity();
   Matrix want(2, 3);
   want << 1.0f, -inf, 3.0f, 1000.0f, 0.0f, -inf;

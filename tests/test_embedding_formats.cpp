@@ -117,7 +117,7 @@ TEST_CASE("Embedding formats: a big file keeps the words asked for plus the firs
   CHECK_THAT(miss.err, Contains("'w5x' (did you mean 'w5'"));
 }
 
-TEST_CASE("Embedding formats: case variants keep the first; the same spelling twice is an error", "[formats]") {
+TEST_CASE("Embedding formats: case variants keep the first, the same spelling twice is an error", "[formats]") {
   TempDir dir;
   const auto path = dir.write("cased.txt", "Apple 1 0\napple 0 1\nthe 1 1\n");
   const Embeddings e = load_embeddings_for(path, {"apple"});

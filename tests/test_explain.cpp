@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <sstream>
 
 #include "attnviz/data.hpp"
 #include "attnviz/error.hpp"
@@ -31,7 +32,9 @@ Trace toy_trace(const std::string& sentence, PipelineOptions options = {}, const
 void check_against_trace(std::vector<std::string> args, int i, int j, int head) {
   test::TempDir dir;
   const auto path = (dir.path() / "trace.json").string();
-  args.insert(args.end(), {"--json", path});
+  // Wide enough that each step is one line (the parse below reads a step's numbers from its line; at 80
+  // columns explain wraps them, see "every line within --width").
+  args.insert(args.end(), {"--json", path, "--width", "250"});
   const auto r = test::run_attnviz(args);
   INFO("stderr: " << r.err << "\nstdout:\n" << r.out);
   REQUIRE(r.exit_code == 0);
@@ -203,4 +206,25 @@ TEST_CASE("Explain CLI: a word not in the sentence, or a head that does not exis
   auto help = test::run_attnviz({"explain", "--help"});
   CHECK(help.exit_code == 0);
   CHECK_THAT(help.out, Contains("Examples:"));
+}
+
+TEST_CASE("Explain: every line within --width (60 and 80 columns), the steps wrapped, the tables whole", "[explain][cli]") {
+  // Its step lines ignored --width: "8. its share of the context row: …" ran to 113 columns at 60 and 80.
+  const std::vector<std::vector<std::string>> cases{
+      {"explain", "Mickey Mouse is an American cartoon character", "--query", "mouse", "--key", "mickey"},
+      {"explain", "the cat chased the mouse", "--query", "cat", "--key", "mouse", "--causal", "--temperature", "0.5"},
+      {"explain", "the computer mouse", "--model", "wordnet-lm", "--layer", "2", "--query", "mouse", "--key", "computer"}};
+  for (const auto& base : cases)
+    for (const std::string width : {"60", "80"}) {
+      std::vector<std::string> args = base;
+      args.insert(args.end(), {"--width", width});
+      const auto r = test::run_attnviz(args);
+      REQUIRE(r.exit_code == 0);
+      CHECK_THAT(r.out, Contains("7. the weight: P ="));
+      std::istringstream in(r.out);
+      for (std::string line; std::getline(in, line);) {
+        INFO(base[1] << " at " << width << ": " << line);
+        CHECK(display_width(line) <= std::stoi(width));
+      }
+    }
 }

@@ -11,6 +11,7 @@
 #include "attnviz/data.hpp"
 #include "attnviz/explain.hpp"
 #include "attnviz/explore.hpp"
+#include "attnviz/lm.hpp"
 #include "attnviz/lm_trace.hpp"
 #include "attnviz/train.hpp"
 #include "support.hpp"
@@ -322,7 +323,7 @@ TEST_CASE("Explore: the heatmap is run's compact layout, with the cursor's cell 
   CHECK(test::text_from(wide.out, "0 clever").find('[') != std::string::npos);
 }
 
-TEST_CASE("Explore: the top line names every setting; with --context, the context sentence", "[explore]") {
+TEST_CASE("Explore: the top line names every setting, with --context, the context sentence", "[explore]") {
   const auto line = [](const test::Run& r) { return r.out.substr(0, r.out.find('\n')); };
   CHECK(line(dump("", {}, "80")) == "\"the cat chased the mouse\" · toy/toy h1/1 L1/1 T=1 1/√8 mask:none pos:none cpu");
   CHECK(line(dump("", {}, "120")) ==
@@ -443,7 +444,7 @@ TEST_CASE("Explore: l and L move between the layers of the trained model, with r
   CHECK_THAT(predictions.out, Contains("as the word after \"cat\""));
 }
 
-TEST_CASE("Explore: x is run --exclude-self, one implementation; explain names the diagonal mask", "[explore]") {
+TEST_CASE("Explore: x is run --exclude-self, one implementation, explain names the diagonal mask", "[explore]") {
   const Toy toy;
   PipelineOptions options;
   options.exclude_self = true;
@@ -457,9 +458,103 @@ TEST_CASE("Explore: x is run --exclude-self, one implementation; explain names t
   CHECK_THAT(dump("x", {"--exclude-self"}).out, Contains("mask none"));
   const std::string masked = dump("x<down><down><right><right><s-tab>", {}, "200").out;
   CHECK_THAT(masked, Contains("3. mask: the diagonal mask hides \"chased\" from itself (no word may look at itself), so S' = −∞"));
-  const auto explained = test::run_attnviz({"explain", kSentence, "--query", "chased", "--key", "chased", "--exclude-self"});
+  // explain as wide as the panel: the same sentence on one line (at 80 columns it wraps).
+  const auto explained = test::run_attnviz({"explain", kSentence, "--query", "chased", "--key", "chased", "--exclude-self", "--width", "200"});
   REQUIRE(explained.exit_code == 0);
   CHECK(test::text_from(masked, "3. mask:") == line_starting(explained.out, "3. mask:"));
   CHECK_THAT(dump("cx").out, Contains("(the first word) would have nothing to attend to"));
   CHECK_THAT(dump("x", {"--context", "the dog chased the cat"}).out, Contains("not changed"));
+}
+
+TEST_CASE("Explore: the panel's \"why\" paragraph wraps as one paragraph, its continuations under its first word", "[explore]") {
+  // explain wrapped its "why" lines at 100 columns before the panel wrapped them again: the scale's reason came
+  // out as a ragged line and an orphan ("   the range where softmax still tells them apart", at the depth of
+  // a step), which stayed on screen alone when the panel dropped the "why" lines for want of rows.
+  for (const std::string width : {"100", "120", "160"}) {
+    const auto r = dump("<down><s-tab>", {}, width);  // scaled_scores: step 2 and its why
+    REQUIRE(r.exit_code == 0);
+    std::istringstream in(r.out);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    std::size_t why = lines.size();
+    for (std::size_t i = 0; i < lines.size(); ++i)
+      if (lines[i].find("why: a sum of 8 products") != std::string::npos) why = i;
+    REQUIRE(why < lines.size());
+    const int column = display_width(lines[why].substr(0, lines[why].find("why:")));
+    std::string paragraph = lines[why].substr(lines[why].find("why:"));
+    for (std::size_t i = why + 1; i < lines.size() && lines[i].find("3. mask") == std::string::npos; ++i) {
+      INFO("width " << width << ": " << lines[i]);
+      // The panel's text on this line starts 3 columns deeper than "why:".
+      std::size_t at = 0;
+      while (at < lines[i].size() && display_width(lines[i].substr(0, at)) < column) ++at;
+      const std::string panel = lines[i].substr(at);
+      CHECK(panel.starts_with("   "));
+      CHECK(panel.size() > 3);
+      CHECK(panel[3] != ' ');
+      paragraph += " " + panel.substr(panel.find_first_not_of(' '));
+    }
+    CHECK_THAT(paragraph, Contains("dividing by √8 keeps the scores in the range where softmax still tells them apart"));
+  }
+  // Short of rows the "why" lines go, whole: no piece of the reason is left behind.
+  const auto s = test::run_attnviz({"explore", "the cat chased the mouse on the mat with the dog and the cat", "--dump-after", "<down><s-tab>",
+                                    "--width", "100", "--height", "24", "--color", "never"});
+  if (s.exit_code == 0 && s.out.find("why: a sum") == std::string::npos) CHECK_THAT(s.out, !Contains("softmax still tells them apart"));
+}
+
+TEST_CASE("Explore: ? lists every key whole on the smallest screen, 80 × 24", "[explore]") {
+  // Beside the heatmap the list had 36 columns: its lines were wrapped out of their columns and the list was
+  // cut after n ("…"), so g, ? and q were not on screen at the size the explorer says it supports.
+  for (const std::string height : {"24", "30"}) {
+    const auto r = test::run_attnviz({"explore", kSentence, "--dump-after", "?", "--width", "80", "--height", height, "--color", "never"});
+    REQUIRE(r.exit_code == 0);
+    std::istringstream keys(explore::key_help());
+    int n = 0;
+    for (std::string line; std::getline(keys, line); ++n) {
+      INFO(height << " rows: " << line << "\n" << r.out);
+      CHECK_THAT(r.out, Contains("\n" + line + "\n"));
+    }
+    CHECK(n >= 14);
+  }
+}
+
+TEST_CASE("Explore: a layer-norm cell of the trained model is worked out: mean, variance, normalised entry, gain and bias", "[explore][lm]") {
+  // The panel showed the catalogue's formula and the cell's value only ("a["cat"][d0] = 0.264"): the one
+  // stage of the trained model whose arithmetic the class could not follow.
+  const Model first = resolve_model("wordnet-lm", 0, 0, test::data_dir().string(), 0);
+  const Model second = resolve_model("wordnet-lm", 0, 0, test::data_dir().string(), 1);
+  const LmConfig& c = first.language_model->model.config;
+  const LmLayout lay(c);
+  const std::vector<float>& params = first.language_model->model.params;
+  RenderOptions options;
+  options.width = 1000;
+  struct Case {
+    const Model* model;
+    const char* stage;
+    const char* input;  // the stage the norm reads
+    int row, col;
+  };
+  for (const Case& k : {Case{&first, "layer_norm", "embeddings", 1, 0}, Case{&first, "layer_norm", "embeddings", 4, 37},
+                        Case{&second, "layer_norm", "layer_input", 2, 5}, Case{&second, "final_norm", "residual", 3, 99}}) {
+    INFO(k.stage << " of layer " << k.model->layer + 1 << ", cell " << k.row << ", " << k.col);
+    const Trace trace = run_attention(first.language_model->emb, *k.model, kSentence, {});
+    const auto x = trace.find(k.input)->data.row(k.row).cast<double>();
+    const double mean = x.mean(), variance = (x.array() - mean).square().mean();
+    const double z = (x(k.col) - mean) / std::sqrt(variance + 1e-5);
+    const bool final = std::string(k.stage) == "final_norm";
+    const float gain = params[(final ? lay.lnf_gain() : lay.layer(k.model->layer, LmLayout::ln1_gain)).offset + static_cast<std::size_t>(k.col)];
+    const float bias = params[(final ? lay.lnf_bias() : lay.layer(k.model->layer, LmLayout::ln1_bias)).offset + static_cast<std::size_t>(k.col)];
+    const float value = trace.find(k.stage)->data(k.row, k.col);
+    CHECK(std::abs(z * gain + bias - value) < 1e-4);  // the arithmetic shown is the trace's
+    const std::string text = render_entry(trace, *k.model, k.stage, 0, k.row, k.col, options);
+    for (const std::string& number : {format_number(static_cast<float>(mean), 4, true), format_number(static_cast<float>(variance), 4, true),
+                                     format_number(static_cast<float>(z), 4, true), format_number(gain, 3, true), format_number(bias, 3, true),
+                                     format_number(value, 3, true) + " (the trace's own entry"})
+      CHECK_THAT(text, Contains(number));
+    CHECK_THAT(text, Contains(final ? "the final norm's learned gain and bias" : "norm's learned gain and bias"));
+  }
+  // The real executable's panel: the same lines beside the heatmap of stage a.
+  const auto shown = dump("<down><tab><tab><tab><tab><tab><tab><tab><tab>", {"--model", "wordnet-lm"}, "200");
+  REQUIRE(shown.exit_code == 0);
+  CHECK_THAT(shown.out, Contains("layer_norm a"));
+  CHECK_THAT(shown.out, Contains("whose 100 entries have mean"));
 }

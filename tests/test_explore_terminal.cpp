@@ -51,7 +51,7 @@ bool skip() {
 
 }  // namespace
 
-TEST_CASE("Explore in a terminal: keys recompute the screen with explain's numbers; q restores the shell", "[explore][tmux]") {
+TEST_CASE("Explore in a terminal: keys recompute the screen with explain's numbers, q restores the shell", "[explore][tmux]") {
   if (skip()) return;
   Tmux term(explore_command("--color never"), 120, 30);
   term.wait_for("weights P · 5 × 5");

@@ -110,7 +110,7 @@ TEST_CASE("Family: a hand-worked two-head example, every stage of both heads", "
   check(get("output", std::nullopt), {{0.6697615, 0.3302385, 0.5, 1}, {0.3302385, 0.6697615, 0.6697615, 1}});
 }
 
-TEST_CASE("Family: --heads splits the identity model; per-head stages, head order, labels", "[family]") {
+TEST_CASE("Family: --heads splits the identity model, per-head stages, head order, labels", "[family]") {
   const json t = trace_of({kSentence, "--model", "identity", "--heads", "2"});
   CHECK(t["config"]["heads"] == 2);
   CHECK(t["config"]["d_k"] == 4);
@@ -164,7 +164,7 @@ TEST_CASE("Family: --causal masks the upper triangle: null in the trace, exactly
   CHECK_THAT(table.out, Contains("causal mask"));
 }
 
-TEST_CASE("Family: --mask FILE: the zeros are null cells and 0 weight; with --causal both apply", "[family]") {
+TEST_CASE("Family: --mask FILE: the zeros are null cells and 0 weight, with --causal both apply", "[family]") {
   TempDir dir;
   // Each token may not attend to itself (the diagonal is masked).
   const auto mask = dir.write("mask.json", "[[0,1,1,1,1],[1,0,1,1,1],[1,1,0,1,1],[1,1,1,0,1],[1,1,1,1,0]]");
@@ -194,7 +194,7 @@ TEST_CASE("Family: --mask FILE: the zeros are null cells and 0 weight; with --ca
                       {"--mask " + mask.string(), "with --causal", "row 0 (query 'the')"});
 }
 
-TEST_CASE("Family: bad --mask files name the option, the file and what is wrong; nothing is written", "[family]") {
+TEST_CASE("Family: bad --mask files name the option, the file and what is wrong, nothing is written", "[family]") {
   TempDir dir;
   const auto small = dir.write("small.json", "[[1,0,0],[1,1,0],[1,1,1]]");
   require_input_error(run_attnviz({"run", kSentence, "--mask", small.string()}),

@@ -65,7 +65,7 @@ TEST_CASE("GloVe: demo mouse-glove runs on the command line and names the neighb
   CHECK_THAT(run_attnviz({"demo"}).out, Contains("mouse-glove"));
 }
 
-TEST_CASE("GloVe: --embeddings glove defaults to the identity model; the toy embeddings to the toy model", "[glove][cli]") {
+TEST_CASE("GloVe: --embeddings glove defaults to the identity model, the toy embeddings to the toy model", "[glove][cli]") {
   auto r = run_attnviz({"run", "the cat chased the mouse", "--embeddings", "glove", "--json", "-"});
   REQUIRE(r.exit_code == 0);
   const auto doc = nlohmann::json::parse(r.out);

@@ -185,7 +185,7 @@ TEST_CASE("HTML: the page needs nothing from outside: a CSP forbids loads, no sc
   CHECK_THAT(page, Contains("print-color-adjust: exact"));
 }
 
-TEST_CASE("HTML: --stages unfolds the chosen stages; the others stay on the page, folded", "[html]") {
+TEST_CASE("HTML: --stages unfolds the chosen stages, the others stay on the page, folded", "[html]") {
   const Trace trace = hostile_trace("cat sat mat");
   HtmlOptions options;
   options.open_stages = {"weights", "output"};

@@ -301,11 +301,24 @@ def main(argv):
         mouse, shot, pdf = tmp / "mouse.html", tmp / "mouse.png", tmp / "mouse.pdf"
         run(exe, ["demo", "mouse", "--html", str(mouse), "--stages", "weights", "--color", "never"])
 
+        # 4. A wide run (GloVe's 100 dimensions), printed: the tables wrap into blocks on paper as in the terminal.
+        # A copy whose print style keeps the screen's one wide table shows that the check sees a cut table.
+        wide, wide_pdf = tmp / "wide.html", tmp / "wide.pdf"
+        run(exe, ["run", "the cat sat on the floor", "--embeddings", "glove", "--html", str(wide), "--color", "never"])
+        cut, cut_pdf = tmp / "wide-cut.html", tmp / "wide-cut.pdf"
+        wide_text = wide.read_text(encoding="utf-8")
+        cut_text = wide_text.replace(".print-only { display: block; }", ".print-only { display: none; }", 1)
+        cut_text = cut_text.replace("@media print {", "@media print {\n  details > :not(summary) { display: block; }", 1)
+        cut.write_text(cut_text, encoding="utf-8")
+
         jobs = {label: (dump_dom, page) for label, page in {**pages, **hostile_pages, "canary": canary}.items()}
         with ThreadPoolExecutor(max_workers=4) as pool:
             futures = {label: pool.submit(fn, browser, tmp, page) for label, (fn, page) in jobs.items()}
             futures["print"] = pool.submit(chromium, browser, tmp, f"--print-to-pdf={pdf}", "--no-pdf-header-footer",
                                            mouse.resolve().as_uri())
+            for label, page, out in (("print wide", wide, wide_pdf), ("print cut", cut, cut_pdf)):
+                futures[label] = pool.submit(chromium, browser, tmp, f"--print-to-pdf={out}", "--no-pdf-header-footer",
+                                             page.resolve().as_uri())
             futures["screenshot"] = pool.submit(chromium, browser, tmp, f"--screenshot={shot}", "--window-size=1280,2000",
                                                 "--hide-scrollbars", mouse.resolve().as_uri())
             doms = {label: f.result() for label, f in futures.items()}
@@ -358,6 +371,22 @@ def main(argv):
             legends = text.count("legend:")
             checks.check(f"mouse lesson: printed to PDF, every stage unfolded ({legends} legends)",
                          [] if legends == 20 and "embeddings X" in text else [f"{legends} legends in the PDF's text, want 20"])
+
+        # On paper the 100 columns of X come in blocks, every dimension there (it used to stop at d18, silently).
+        def printed_dimensions(pdf):
+            if not pdf.exists():
+                return None
+            text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, timeout=60).stdout
+            start = text.find("embeddings X")
+            section = text[start:text.find("queries Q", start)] if start >= 0 else ""
+            return {int(d) for d in re.findall(r"\bd(\d+)\b", section)}
+        shown, cut_shown = printed_dimensions(wide_pdf), printed_dimensions(cut_pdf)
+        checks.check(f"GloVe page printed: embeddings X shows all 100 dimensions ({len(shown or ())} found)",
+                     ["chromium wrote no PDF"] if shown is None else
+                     [] if shown == set(range(100)) else [f"missing d{min(set(range(100)) - shown, default=-1)} and more"])
+        checks.check("GloVe page printed with the screen's one table (control): the check sees it cut",
+                     ["chromium wrote no PDF"] if cut_shown is None else
+                     [] if cut_shown != set(range(100)) else ["all 100 dimensions found: the check cannot see a cut"])
 
     print(f"{checks.passed} passed, {checks.failed} failed")
     return 0 if checks.failed == 0 else 1

@@ -120,7 +120,7 @@ TEST_CASE("Input safety: a word twice in an embeddings file is refused even when
   CHECK(r.err == kError + e.string() + ": the word \"dog\" appears twice in \"vectors\"\n");
 }
 
-TEST_CASE("Input safety: a mask file with a key twice names it; a mask is rows of numbers, never an object", "[cli][loaders][safety]") {
+TEST_CASE("Input safety: a mask file with a key twice names it, a mask is rows of numbers, never an object", "[cli][loaders][safety]") {
   TempDir dir;
   const auto m = dir.write("mask.json", R"({"mask": [[1, 1], [1, 1]], "mask": [[1, 0], [1, 1]]})");
   const auto r = run_attnviz({"run", "the cat", "--mask", m.string()});
@@ -627,7 +627,7 @@ TEST_CASE("Input safety: a trained model's weights and forward pass count agains
   CHECK_FALSE(fs::exists(dir.path() / "x.json"));
 }
 
-TEST_CASE("Input safety: --text and corpus files are read line by line within --max-memory; NUL bytes and UTF-16 are named",
+TEST_CASE("Input safety: --text and corpus files are read line by line within --max-memory, NUL bytes and UTF-16 are named",
           "[cli][limits][safety][train]") {
   TempDir dir;
   const auto lm = small_language_model(dir, 1, 1, 8);
@@ -666,7 +666,7 @@ TEST_CASE("Input safety: --text and corpus files are read line by line within --
   CHECK_FALSE(fs::exists(dir.path() / "c" / "corpus.json"));
 }
 
-TEST_CASE("Input safety: generate's tiny temperature prints no NaN; train --max-sentences -5 is refused, not read as all",
+TEST_CASE("Input safety: generate's tiny temperature prints no NaN, train --max-sentences -5 is refused, not read as all",
           "[cli][safety][train]") {
   TempDir dir;
   const auto lm = small_language_model(dir, 1, 1, 8);

@@ -80,7 +80,7 @@ TEST_CASE("Lesson truth: the claim needs the threshold, and says where the word 
   // The plain average goes further than attention: said, not hidden.
   const auto beaten = lesson_numbers("w", 0, {"a", "b"}, {0.5f, 0.6f}, {0.9f, 0.6f}, {0.7f, 0.6f});
   REQUIRE(beaten.claim);
-  CHECK_THAT(*beaten.claim, Contains("less than the plain average alone would (0.400): the attention pattern adds nothing"));
+  CHECK_THAT(*beaten.claim, Contains("less than the plain average alone would (0.400): the attention pattern adds nothing, it takes 0.200 back"));
 }
 
 TEST_CASE("Lesson truth: demo causal claims nothing for sentence 2, whose gains are +0.002 and +0.001", "[lesson][truth][cli]") {
@@ -241,6 +241,32 @@ TEST_CASE("Lesson files: a bad claim is an input error naming it", "[lesson][tru
   r = test::run_attnviz({"demo", dir.write("c.json", lesson.dump()).string()});
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Contains("unknown claim field \"guess\""));
+}
+
+TEST_CASE("Lesson files: options that do not fit name the file and the option, not a flag the teacher did not type", "[lesson][cli]") {
+  // They said "--temperature must be a finite number > 0, got 0", "--positions must be ...", "--heads 3 does
+  // not match ...": options of the command line, in a run whose command line had none.
+  test::TempDir dir;
+  json lesson = json::parse(test::read_text(test::data_dir() / "lessons" / "bank.json"));
+  struct Case {
+    const char* options;
+    const char* says;
+  };
+  for (const Case& c : {Case{R"({"temperature": 0})", "option \"temperature\" is 0: must be a finite number > 0"},
+                        Case{R"({"temperature": -1})", "option \"temperature\" is -1"},
+                        Case{R"({"temperature": 1e-40})", "outside the float32 range"},
+                        Case{R"({"positions": "learned"})", "option \"positions\" must be \"none\" or \"sinusoidal\", found \"learned\""},
+                        Case{R"({"heads": 3})", "its options (\"heads\": 3, \"layer\": 1) do not fit the model"},
+                        Case{R"({"layer": 2})", "its options (\"heads\": the model's own, \"layer\": 2) do not fit the model"}}) {
+    lesson["options"] = json::parse(c.options);
+    const auto file = dir.write("opts.json", lesson.dump());
+    const auto r = test::run_attnviz({"demo", file.string(), "--color", "never"});
+    INFO(c.options << " -> " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains(file.string() + ": "));
+    CHECK_THAT(r.err, Contains(c.says));
+    CHECK(r.out.empty());
+  }
 }
 
 TEST_CASE("Lesson files: the example of docs/formats.md runs by path, its relative embeddings found beside it", "[lesson][cli]") {

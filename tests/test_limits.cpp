@@ -109,16 +109,18 @@ TEST_CASE("Limits: explain says an unmasked weight of exactly 0 comes from float
   const Run r = run_attnviz({"explain", "a b c", "--query", "a", "--key", "b", "--embeddings", emb});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  CHECK_THAT(r.out, Contains("3. mask: \"a\" may look at \"b\""));
-  CHECK_THAT(r.out, Contains("(exactly 0 in float32: e^x underflows to 0"));
-  CHECK_THAT(r.out, Contains("although \"b\" is not masked"));
-  CHECK_THAT(r.out, !Contains("a masked key gets no attention"));
+  const std::string text = attnviz::test::unwrapped(r.out);  // the sentences, wrapped to 80 columns
+  CHECK_THAT(text, Contains("3. mask: \"a\" may look at \"b\""));
+  CHECK_THAT(text, Contains("(exactly 0 in float32: e^x underflows to 0"));
+  CHECK_THAT(text, Contains("although \"b\" is not masked"));
+  CHECK_THAT(text, !Contains("a masked key gets no attention"));
   // A key that IS masked still says so.
   const Run masked = run_attnviz({"explain", "a b c", "--query", "a", "--key", "b", "--embeddings", emb, "--causal"});
   REQUIRE(masked.exit_code == 0);
-  CHECK_THAT(masked.out, Contains("the causal mask hides \"b\""));
-  CHECK_THAT(masked.out, Contains("exactly 0: a masked key gets no attention"));
-  CHECK_THAT(masked.out, !Contains("underflows"));
+  const std::string masked_text = attnviz::test::unwrapped(masked.out);
+  CHECK_THAT(masked_text, Contains("the causal mask hides \"b\""));
+  CHECK_THAT(masked_text, Contains("exactly 0: a masked key gets no attention"));
+  CHECK_THAT(masked_text, !Contains("underflows"));
 }
 
 TEST_CASE("Limits: a score that overflows to −∞ without a mask is refused, not shown as masked", "[limits][cli]") {
@@ -236,7 +238,7 @@ TEST_CASE("Limits: above --max-memory every n × m path is refused before comput
                              Contains("and 30 KiB for the embeddings and model already loaded beside them (45 KiB in all)"));
 }
 
-TEST_CASE("Limits: a very long sentence runs with --backend flash; the standard backend refuses and says to use it", "[limits][cli]") {
+TEST_CASE("Limits: a very long sentence runs with --backend flash, the standard backend refuses and says to use it", "[limits][cli]") {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   const int n = 3000;  // the sanitizers slow the arithmetic tenfold; the property is the same
 #else

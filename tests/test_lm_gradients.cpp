@@ -76,7 +76,7 @@ TEST_CASE("lm gradients: learned attention, two layers with MLP, against finite 
   check_gradients(make_case(Mixing::attention, 2, 5, 1));
 }
 
-TEST_CASE("lm gradients: one layer without MLP; the uniform and current-word baselines", "[lm][gradcheck]") {
+TEST_CASE("lm gradients: one layer without MLP, the uniform and current-word baselines", "[lm][gradcheck]") {
   check_gradients(make_case(Mixing::attention, 1, 0, 2));
   check_gradients(make_case(Mixing::uniform, 1, 4, 3));
   check_gradients(make_case(Mixing::current, 2, 0, 4));

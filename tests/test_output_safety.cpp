@@ -91,7 +91,7 @@ TEST_CASE("Output safety: --json /dev/stderr and /dev/fd/N redirected to files a
   CHECK(other_files(dir.path(), {"stderr", "err.txt", "three.txt"}).empty());
 }
 
-TEST_CASE("Output safety: a symlink to a regular file is replaced at its target; the link stays, the mode is kept", "[cli][output][safety]") {
+TEST_CASE("Output safety: a symlink to a regular file is replaced at its target, the link stays, the mode is kept", "[cli][output][safety]") {
   TempDir dir;
   const auto target = dir.write("target.json", "old");
   REQUIRE(::chmod(target.c_str(), 0640) == 0);
@@ -310,7 +310,7 @@ TEST_CASE("Output safety: SIGTERM, SIGHUP and SIGINT during a large --json write
 
 // ---- 6. Bundled names -----------------------------------------------------------------------------------------
 
-TEST_CASE("Output safety: files named toy or glove in the current folder do not hijack the bundled names; ./toy is the file",
+TEST_CASE("Output safety: files named toy or glove in the current folder do not hijack the bundled names, ./toy is the file",
           "[cli][data][safety]") {
   TempDir dir;
   dir.write("toy", "junk\n");

@@ -165,7 +165,7 @@ TEST_CASE("Gain: a teacher's small embeddings with the identity model get a read
   }
 }
 
-TEST_CASE("Exclude-self masks the diagonal; GloVe with the identity model says that it attends mostly to itself", "[teacher]") {
+TEST_CASE("Exclude-self masks the diagonal, GloVe with the identity model says that it attends mostly to itself", "[teacher]") {
   const std::string sentence = "the mouse clicked on the screen";
   const auto plain = run_attnviz({"run", sentence, "--embeddings", "glove", "--color", "never", "--stages", "weights"});
   REQUIRE(plain.exit_code == 0);
@@ -266,6 +266,22 @@ TEST_CASE("HTML: wide tables print in blocks, --html-range matrix, a lesson's pa
   CHECK_THAT(unit.out, Contains("row checks: the sum of each row of P") && Contains("top 3 keys per query"));
   const auto heads = run_attnviz({"demo", "two-heads", "--html", "-"});
   CHECK_THAT(heads.out, Contains("What each head does") && Contains("previous-word head"));
+}
+
+TEST_CASE("Heads: the two-heads lesson's meaning head shows its focused rows, its even rows marked, not a key picked by noise", "[teacher][heads]") {
+  // Head 1 of the two-heads model is named "broad" (10 of its 15 rows, the function words, are flat): its
+  // strongest-key list read "on→water the→water … by→bank", keys chosen by a weight of 0.077 against 0.067,
+  // and the guide repeated "on → bank" as reading by meaning. The rows that focus do read by meaning.
+  const auto r = run_attnviz({"demo", "two-heads", "--color", "never", "--stages", "weights", "--width", "100"});
+  REQUIRE(r.exit_code == 0);
+  const std::string first = r.out.substr(r.out.find("what each head does"));
+  const std::string head1 = first.substr(0, first.find("head 2:")), head2 = first.substr(first.find("head 2:"), first.find("layer 1") - first.find("head 2:"));
+  CHECK_THAT(head1, Contains("head 1: broad head"));
+  for (const char* focused : {"grassy→river", "bank→bank", "river→river", "water→river", "flow→river"}) CHECK_THAT(head1, Contains(focused));
+  for (const char* flat : {"we→(even)", "on→(even)", "of→(even)", "by→(even)"}) CHECK_THAT(head1, Contains(flat));
+  CHECK_THAT(head1, !Contains("on→water"));
+  CHECK_THAT(head2, Contains("bank→grassy") && !Contains("(even)→") && Contains("(even): the row spreads its weight evenly"));
+  CHECK_THAT(head2.substr(0, head2.find("(even):")), !Contains("(even)"));
 }
 
 TEST_CASE("Heads: a multi-head run ends with what each head does, named from its weights", "[teacher][heads]") {

@@ -197,7 +197,7 @@ TEST_CASE("heads: a head is named from its numbers", "[train][heads]") {
   CHECK(attnviz::describe_head(s) == "mixed head: leans to the previous word (30%), looks 1.2 words back on average");
 }
 
-TEST_CASE("heads: every head of a trained model measured, described and drawn; JSON; errors", "[train][heads][cli]") {
+TEST_CASE("heads: every head of a trained model measured, described and drawn, JSON, errors", "[train][heads][cli]") {
   TempDir tmp;
   write_toy_corpus(tmp.path() / "corpus");
   const std::string corpus = (tmp.path() / "corpus").string(), model = (tmp.path() / "m.json").string();
@@ -244,7 +244,7 @@ TEST_CASE("heads: every head of a trained model measured, described and drawn; J
   CHECK_THAT(toy.err, Contains("not a trained language model"));
 }
 
-TEST_CASE("generate: the same seed gives the same words; each line names what every head read", "[train][generate][cli]") {
+TEST_CASE("generate: the same seed gives the same words, each line names what every head read", "[train][generate][cli]") {
   TempDir tmp;
   write_toy_corpus(tmp.path() / "corpus");
   const std::string model = (tmp.path() / "m.json").string();

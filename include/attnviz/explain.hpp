@@ -76,7 +76,9 @@ std::string render_projection(const ProjectionExplanation& e, const RenderOption
 
 // Any entry of a stage that is not an attention matrix, explained with the trace's numbers: a projection as
 // above; E as the word's row of the embeddings; PE by its sine or cosine; X as E + PE; concat as the head's
-// context. (The context A is the weighted sum of the values: render_explanation's last step, per key.)
+// context; a trained model's layer norm (layer_norm, final_norm) as its row's mean and variance, the normalised
+// entry, times the learned gain plus the bias. (The context A is the weighted sum of the values:
+// render_explanation's last step, per key.)
 std::string render_entry(const Trace& trace, const Model& model, const std::string& stage, int head, int row, int col,
                          const RenderOptions& options);
 

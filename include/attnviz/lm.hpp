@@ -48,6 +48,9 @@ double lm_forward_bytes(const LmConfig& c, double T);
 void check_lm_forward_memory(const LmConfig& c, double T, double copies, const std::string& why = "");
 Mixing parse_mixing(const std::string& name);
 
+// The ε of every layer norm: y = (x − mean) / √(variance + ε) ∘ gain + bias.
+inline constexpr double kLayerNormEpsilon = 1e-5;
+
 struct LmConfig {
   int vocab = 0;    // V
   int d_model = 0;  // C

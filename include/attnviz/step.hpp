@@ -17,7 +17,8 @@ namespace attnviz {
 
 class StepController {
  public:
-  StepController(std::istream& in, std::ostream& out, bool interactive, bool unicode = true, int precision = 3);
+  // `width`: the question and the reveal wrap to it (0: not wrapped).
+  StepController(std::istream& in, std::ostream& out, bool interactive, bool unicode = true, int precision = 3, int width = 0);
 
   // The query the class guesses for (its first occurrence). Unset, or not in the sentence: of the queries
   // whose strongest key is another word (guessing "itself" teaches little), the one whose strongest key has
@@ -54,7 +55,9 @@ class StepController {
   bool interactive_;
   bool unicode_;
   int precision_;
+  int width_;
   bool quit_ = false;
+  std::string wrapped(const std::string& text) const;  // `text` wrapped to width_, without its final newline
   std::optional<std::string> guess_query_;
   std::vector<std::string> expected_;
   int expected_head_ = 0;

@@ -87,8 +87,18 @@ int demo(const DemoArgs& a) {
   const Embeddings emb = load_embeddings_for_sentences(data, lesson.embeddings, lesson.sentences, extra);
   // The lesson's model goes with the lesson's embeddings; with other embeddings, their default model.
   const std::string model_name = data.model.value_or(data.embeddings ? default_model_for(emb, data.data_dir) : lesson.model);
-  const Model model = resolve_model(model_name, emb.dim, lesson.options.heads, data.data_dir,
-                                    model_name == lesson.model ? lesson.options.layer - 1 : 0, data.gain);
+  const Model model = [&] {
+    try {
+      return resolve_model(model_name, emb.dim, lesson.options.heads, data.data_dir, model_name == lesson.model ? lesson.options.layer - 1 : 0,
+                           data.gain);
+    } catch (const InputError& e) {
+      // The lesson's "heads" or "layer" (as --heads, --layer would be) does not fit the model: name the file.
+      if (lesson.options.heads == 0 && lesson.options.layer == 1) throw;
+      throw InputError(fmt::format("{}: its options (\"heads\": {}, \"layer\": {}) do not fit the model: {}", lesson_file.string(),
+                                   lesson.options.heads == 0 ? std::string("the model's own") : std::to_string(lesson.options.heads),
+                                   lesson.options.layer, e.what()));
+    }
+  }();
   const PipelineOptions& options = settings.pipeline;
   const bool shows_shift = !lesson.word.empty();
 
@@ -148,7 +158,7 @@ int demo(const DemoArgs& a) {
   if (!settings.output.tables()) return 0;
 
   // --step pauses inside each report and between the sentences; the class guesses for the lesson's word.
-  StepController step(std::cin, std::cout, step_is_interactive(), ro.unicode, ro.precision);
+  StepController step(std::cin, std::cout, step_is_interactive(), ro.unicode, ro.precision, ro.width);
   if (a.classroom.query || !lesson.word.empty()) step.set_guess_query(a.classroom.query.value_or(lesson.word));
   report.narrate = a.classroom.narrate;
   int heads = model.heads;

@@ -39,7 +39,7 @@ int run(const RunArgs& a) {
   if (!settings.output.tables()) return 0;
 
   report.narrate = a.classroom.narrate;
-  StepController step(std::cin, std::cout, step_is_interactive(), report.render.unicode, report.render.precision);
+  StepController step(std::cin, std::cout, step_is_interactive(), report.render.unicode, report.render.precision, report.render.width);
   step.set_guess_query(a.classroom.query);
   if (a.classroom.step)
     report.before_stage = [&](const std::string& shown, const Stage& next) { return step.before_stage(shown, next, trace.config.heads); };

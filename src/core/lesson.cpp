@@ -9,6 +9,7 @@
 #include "../io/json_util.hpp"
 #include "attnviz/data.hpp"
 #include "attnviz/error.hpp"
+#include "attnviz/limits.hpp"
 #include "attnviz/utf8.hpp"
 #include "attnviz/pipeline.hpp"
 #include "attnviz/stages.hpp"
@@ -32,11 +33,22 @@ LessonOptions lesson_options(const io::json& o, const std::string& source) {
   LessonOptions l;
   if (o.contains("heads")) l.heads = io::get_positive_int(o, "heads", source);
   if (o.contains("layer")) l.layer = io::get_positive_int(o, "layer", source);
-  if (o.contains("temperature")) l.temperature = io::to_float(o.at("temperature"), "options.temperature", source);
+  if (o.contains("temperature")) {
+    l.temperature = io::to_float(o.at("temperature"), "options.temperature", source);
+    // The lesson's file and option named, not the --temperature the teacher did not type.
+    try {
+      (void)checked_temperature(l.temperature);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("{}: option \"temperature\" is {}: {}", source, l.temperature,
+                                   std::string(e.what()).substr(std::string("--temperature ").size())));
+    }
+  }
   l.causal = flag("causal");
   l.no_scale = flag("no_scale");
   l.word_order = flag("word_order");
   l.positions = io::get_string(o, "positions", source, "none");
+  if (l.positions != "none" && l.positions != "sinusoidal")
+    throw InputError(fmt::format("{}: option \"positions\" must be \"none\" or \"sinusoidal\", found \"{}\"", source, l.positions));
   return l;
 }
 

@@ -108,8 +108,8 @@ LessonNumbers lesson_numbers(const std::string& word, int token, const std::vect
     claim += fmt::format(", while the plain average would move it away from {} (by {}): all of the move is the attention pattern's",
                          n.toward, fixed(-n.plain_average, precision));
   else if (n.plain_average > n.moved)
-    claim += fmt::format(", less than the plain average alone would ({}): the attention pattern adds nothing",
-                         fixed(n.plain_average, precision));
+    claim += fmt::format(", less than the plain average alone would ({}): the attention pattern adds nothing, it takes {} back",
+                         fixed(n.plain_average, precision), fixed(-n.pattern_adds, precision));
   else
     claim += fmt::format(", of which {} the plain average also gives (the attention pattern adds {})", fixed(n.plain_average, precision),
                          fixed(n.pattern_adds, precision));

@@ -56,11 +56,8 @@ std::vector<std::string> split_lines(const std::string& text) {
   return lines;
 }
 
-// A row of one of explain's tables (text_table: indented by 3, cells apart by at least two spaces); these
-// are cut, never wrapped, and are what `shorten` elides.
-bool table_row(const std::string& line) {
-  return line.rfind("   ", 0) == 0 && line.size() > 3 && line[3] != ' ' && line.find("  ", 3) != std::string::npos;
-}
+// A row of one of explain's tables: cut, never wrapped, and what `shorten` elides.
+bool table_row(const std::string& line) { return render_detail::is_table_row(line); }
 
 // Plain lines wrapped at spaces to `width` (continuations indented by 3), long words cut.
 std::vector<std::string> wrap_lines(const std::vector<std::string>& lines, int width) {
@@ -71,10 +68,7 @@ std::vector<std::string> wrap_lines(const std::vector<std::string>& lines, int w
       continue;
     }
     // Continuations go 3 columns deeper than the line's own indentation.
-    const std::size_t indent = std::min(line.find_first_not_of(' '), line.size());
-    const int room = std::max(8, width - static_cast<int>(indent));
-    for (const std::string& piece : split_lines(render_detail::wrap_text(line.substr(indent), room, 3)))
-      out.push_back(cut(line.substr(0, indent) + piece, width));
+    for (const std::string& piece : split_lines(render_detail::wrap_indented(line, width))) out.push_back(cut(piece, width));
   }
   return out;
 }
@@ -394,10 +388,13 @@ std::string compose_screen(const Context& context, const State& s) {
   screen[0] = config_line(context, s);
   screen[1] = title_line(context, s, g);
   const int body_top = kBodyTop, body_bottom = s.height - 2;  // [body_top, body_bottom)
-  // Left: the heatmap and its legend.
-  const std::vector<std::string> left = heatmap_lines(context, g);
+  // Left: the heatmap and its legend. The list of keys (?) takes the whole width instead, so that every key
+  // is on screen at 80 × 24 (beside the heatmap, the list was cut after n).
+  const bool keys = s.mode == Mode::help;
+  const std::vector<std::string> left = keys ? std::vector<std::string>{} : heatmap_lines(context, g);
   // Right: the explanation, the nearest words or the keys.
-  const int panel_width = s.width - g.options.width - kGap;
+  const int panel_left = keys ? 0 : g.options.width + kGap;
+  const int panel_width = s.width - panel_left;
   std::vector<std::string> panel = panel_content(context, s);
   const int rows = body_bottom - body_top;
   std::vector<std::string> wrapped = wrap_lines(panel, panel_width);
@@ -410,7 +407,7 @@ std::string compose_screen(const Context& context, const State& s) {
   for (int y = body_top; y < body_bottom; ++y) {
     const auto i = static_cast<std::size_t>(y - body_top);
     std::string line = i < left.size() ? left[i] : "";
-    if (i < panel.size()) line = pad(line, g.options.width + kGap) + panel[i];
+    if (i < panel.size()) line = pad(line, panel_left) + panel[i];
     screen[static_cast<std::size_t>(y)] = line;
   }
   screen[static_cast<std::size_t>(s.height - 2)] = cut(s.mode == Mode::edit ? edit_line(context, s) : s.message, s.width);

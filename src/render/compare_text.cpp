@@ -24,9 +24,9 @@ std::string render_comparison(const WordComparison& c, const std::vector<Trace>&
 
   std::string out = fmt::format("{} in {} sentence{}\n", w, n, n == 1 ? "" : "s");
   for (std::size_t s = 0; s < n; ++s) {
-    out += fmt::format("  {}: \"{}\" (token {}", s + 1, traces[s].sentence, c.rows[s]);
-    if (c.occurrences[s] > 1) out += fmt::format("; it occurs {} times, this is the first", c.occurrences[s]);
-    out += ")\n";
+    std::string line = fmt::format("\"{}\" (token {}", traces[s].sentence, c.rows[s]);
+    if (c.occurrences[s] > 1) line += fmt::format("; it occurs {} times, this is the first", c.occurrences[s]);
+    out += render_detail::hanging(fmt::format("  {}:", s + 1), line + ")", options.width);
   }
 
   // The vectors themselves, as a heatmap table over the embedding's dimensions.
@@ -99,19 +99,20 @@ std::string render_comparison(const WordComparison& c, const std::vector<Trace>&
       table.push_back(std::move(closer));
       table.push_back(std::move(by));
     }
-    out += text_table(table, 2);
+    out += text_table(table, 2, options.width);
     for (std::size_t s = 0; uniform && c.probes.size() >= 2 && s < n; ++s)
       out += render_detail::wrap_text(fmt::format("sentence {}: {}", s + 1, claim_line(c.lessons[s], options.precision, options.unicode)),
                                       options.width, 4);
     if (c.probe_source == WordComparison::ProbeSource::dimensions)
-      out += "(the probes are the embeddings' named dimensions; choose your own with --probe W1,W2)\n";
+      out += render_detail::wrap_text("(the probes are the embeddings' named dimensions; choose your own with --probe W1,W2)", options.width, 1);
     else if (c.probe_source == WordComparison::ProbeSource::gain)
-      out += fmt::format("(the probes are the words each sentence pulled {} toward most; choose your own with --probe W1,W2)\n", w);
+      out += render_detail::wrap_text(
+          fmt::format("(the probes are the words each sentence pulled {} toward most; choose your own with --probe W1,W2)", w), options.width, 1);
   }
 
   // Nearest neighbours in the vocabulary.
   if (!c.neighbours_after.empty() && !c.neighbours_after.front().empty()) {
-    out += fmt::format("\nnearest words in the vocabulary (cosine; \"(itself)\" marks {})\n", w);
+    out += "\n" + render_detail::wrap_text(fmt::format("nearest words in the vocabulary (cosine; \"(itself)\" marks {})", w), options.width, 2);
     std::vector<std::vector<std::string>> table;
     if (!per_sentence_input) table.push_back({"before:", render_neighbour_list(c.neighbours_before[0], c.word, options)});
     for (std::size_t s = 0; s < n; ++s) {
@@ -123,7 +124,7 @@ std::string render_comparison(const WordComparison& c, const std::vector<Trace>&
     std::size_t label_width = 0;
     for (const auto& r : table) label_width = std::max(label_width, static_cast<std::size_t>(display_width(r[0])));
     for (const auto& r : table)
-      out += fmt::format("  {}{} {}\n", r[0], std::string(label_width - static_cast<std::size_t>(display_width(r[0])), ' '), r[1]);
+      out += render_detail::hanging(fmt::format("  {}{}", r[0], std::string(label_width - static_cast<std::size_t>(display_width(r[0])), ' ')), r[1], options.width);
   }
   return out;
 }
@@ -131,13 +132,15 @@ std::string render_comparison(const WordComparison& c, const std::vector<Trace>&
 std::string render_output_neighbours(const Trace& trace, const Embeddings& emb, int k, const RenderOptions& options) {
   const Stage* O = trace.find(stage_name::output);
   if (!O || k <= 0) return "";
-  std::string out = fmt::format("nearest {} words in the vocabulary to each token's output (cosine; \"(itself)\" marks the token's own word)\n", k);
+  std::string out = render_detail::wrap_text(
+      fmt::format("nearest {} words in the vocabulary to each token's output (cosine; \"(itself)\" marks the token's own word)", k), options.width, 2);
   int label_width = 0;
   for (const auto& l : O->row_labels) label_width = std::max(label_width, display_width(l));
   for (Eigen::Index i = 0; i < O->data.rows(); ++i) {
     const auto& label = O->row_labels[static_cast<std::size_t>(i)];
-    out += fmt::format("  {}{} {} {}\n", label, std::string(static_cast<std::size_t>(label_width - display_width(label)), ' '),
-                       options.unicode ? "→" : "->", render_neighbour_list(nearest_words(emb, O->data.row(i), k), label, options));
+    out += render_detail::hanging(fmt::format("  {}{} {}", label, std::string(static_cast<std::size_t>(label_width - display_width(label)), ' '),
+                               options.unicode ? "→" : "->"),
+                   render_neighbour_list(nearest_words(emb, O->data.row(i), k), label, options), options.width);
   }
   return out;
 }

@@ -5,7 +5,10 @@
 
 #include "attnviz/error.hpp"
 #include "attnviz/explain.hpp"
+#include "attnviz/lm.hpp"
+#include "attnviz/model.hpp"
 #include "attnviz/stages.hpp"
+#include "attnviz/train.hpp"
 #include "text_table.hpp"
 
 namespace attnviz {
@@ -28,7 +31,7 @@ std::string render_explanation(const CellExplanation& e, const Trace& trace, con
   const std::string q = fmt::format("\"{}\"", e.query_token), k = fmt::format("\"{}\"", e.key_token);
   const auto key = static_cast<std::size_t>(e.key);
   using render_detail::text_table;
-  auto why = [&](const std::string& text) { return "   " + render_detail::wrap_text(text, std::min(options.width, 100) - 3, 3); };
+  auto why = [&](const std::string& text) { return "   " + render_detail::wrap_text(text, options.width - 3, 3); };
 
   std::string out = fmt::format("explain: how much does {} (query, token {}) attend to {} (key, token {})? head {} of {}\n", q,
                                 e.query, k, e.key, e.head + 1, trace.config.heads);
@@ -108,7 +111,8 @@ std::string render_explanation(const CellExplanation& e, const Trace& trace, con
   for (Eigen::Index c = 0; c < e.v.cols(); ++c)
     rows.push_back({at(e.v_labels, static_cast<std::size_t>(c)), num(e.v(c)), num(e.share(c)), num(e.context(c))});
   out += text_table(rows, 3);
-  return out;
+  // Each step's sentence within --width (the tables keep their rows whole).
+  return render_detail::wrap_lines_to(out, options.width);
 }
 
 std::string render_projection(const ProjectionExplanation& e, const RenderOptions& options) {
@@ -169,6 +173,41 @@ std::string render_entry(const Trace& trace, const Model& model, const std::stri
       return fmt::format("{} = A[\"{}\"][{}] of head {} = {}: the heads' context rows side by side, head {} in columns {}{}{}\n", cell, token,
                          A->col_labels[static_cast<std::size_t>(col % d_v)], h + 1, num(A->data(row, col % d_v)), h + 1, h * d_v,
                          options.unicode ? "–" : "-", h * d_v + d_v - 1);
+  }
+  // A trained model's layer norms: the row's mean and variance, the normalised entry, its gain and bias.
+  if ((stage == stage_name::layer_norm || stage == stage_name::final_norm) && model.language_model) {
+    const LmConfig& c = model.language_model->model.config;
+    const LmLayout lay(c);
+    const bool final = stage == stage_name::final_norm;
+    // What the norm reads: the layer's input (X for the first layer); the final norm, the last layer's output.
+    const std::string_view input = final ? (trace.find(stage_name::layer_output) ? stage_name::layer_output : stage_name::residual)
+                                   : trace.find(stage_name::layer_input) ? stage_name::layer_input
+                                                                          : stage_name::embeddings;
+    const Stage* X = trace.find(input);
+    const LmTensor& gain = final ? lay.lnf_gain() : lay.layer(model.layer, LmLayout::ln1_gain);
+    const LmTensor& bias = final ? lay.lnf_bias() : lay.layer(model.layer, LmLayout::ln1_bias);
+    if (X && X->data.cols() == st->data.cols() && gain.size() == static_cast<std::size_t>(st->data.cols())) {
+      const auto x = X->data.row(row);
+      const double mean = x.cast<double>().mean(), variance = (x.cast<double>().array() - mean).square().mean();
+      const double normalised = (x(col) - mean) / std::sqrt(variance + kLayerNormEpsilon);
+      const std::vector<float>& p = model.language_model->model.params;
+      const float g = p[gain.offset + static_cast<std::size_t>(col)], b = p[bias.offset + static_cast<std::size_t>(col)];
+      const auto wide = [&](double v) { return format_number(static_cast<float>(v), std::max(options.precision, 4), options.unicode); };
+      const Math& M = options.unicode ? kUnicode : kAscii;
+      // Under the stage's formula (a = (x − mean) / √(variance + 10⁻⁵) ∘ γ + β), its numbers for this cell.
+      const std::string gamma = options.unicode ? "γ" : "gain", beta = options.unicode ? "β" : "bias";
+      const std::string norm = final ? std::string("the final norm's") : fmt::format("the layer {} norm's", model.layer + 1);
+      return fmt::format(
+          "{cell}: x is the row \"{token}\" of {X}, whose {n} entries have mean {mean} and variance {variance}\n"
+          "   (x {minus} mean) {div} {sqrt}(variance + 0.00001) = ({x} {minus} {mean}) {div} {sqrt}({variance} + 0.00001) = {z}\n"
+          "   {z} {times} {gamma} + {beta} = {z} {times} {g} + {b} = {value} (the trace's own entry; {gamma} and {beta}: {norm} learned "
+          "gain and bias for {column})\n",
+          fmt::arg("cell", cell), fmt::arg("token", token), fmt::arg("X", X->symbol), fmt::arg("n", x.size()), fmt::arg("mean", wide(mean)),
+          fmt::arg("variance", wide(variance)), fmt::arg("minus", M.minus), fmt::arg("div", M.divide), fmt::arg("sqrt", M.sqrt),
+          fmt::arg("x", num(x(col))), fmt::arg("z", wide(normalised)), fmt::arg("times", M.times), fmt::arg("gamma", gamma),
+          fmt::arg("beta", beta), fmt::arg("g", num(g)), fmt::arg("b", num(b)), fmt::arg("value", num(value)), fmt::arg("norm", norm),
+          fmt::arg("column", column));
+    }
   }
   // A trained model's residual connections: a sum of two stages of the trace.
   const auto sum = [&](std::string_view a, std::string_view b, const std::string& what) -> std::string {

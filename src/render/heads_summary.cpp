@@ -12,6 +12,25 @@
 
 namespace attnviz {
 
+namespace {
+
+// A row whose entropy is this share of the most it could be (log₂ of the keys it sees) or more counts as even.
+constexpr double kEvenRow = 0.97;
+
+// A weights row's entropy over the most it could have (log₂ of its keys with weight, the masked ones have none).
+double row_evenness(const auto& row) {
+  double entropy = 0;
+  int visible = 0;
+  for (Eigen::Index j = 0; j < row.size(); ++j)
+    if (row(j) > 0) {
+      ++visible;
+      entropy -= row(j) * std::log2(static_cast<double>(row(j)));
+    }
+  return visible < 2 ? 0.0 : entropy / std::log2(static_cast<double>(visible));
+}
+
+}  // namespace
+
 std::string render_heads_summary(const Trace& trace, const RenderOptions& options) {
   const TraceConfig& c = trace.config;
   std::vector<const Stage*> heads;
@@ -22,6 +41,7 @@ std::string render_heads_summary(const Trace& trace, const RenderOptions& option
   const std::string arrow = options.unicode ? "→" : "->";
   std::string out = render_detail::wrap_text(fmt::format("what each head does ({} heads, the same sentence):", heads.size()), options.width);
   std::vector<std::vector<RowMat<float>>> grid(1);
+  bool any_flat = false;
   for (const Stage* w : heads) {
     const Stage* scaled = trace.find(stage_name::scaled_scores, w->head);
     const HeadStats s = measure_trace_head(*w, scaled, c.causal);
@@ -30,11 +50,22 @@ std::string render_heads_summary(const Trace& trace, const RenderOptions& option
     for (Eigen::Index i = 0; i < w->data.rows(); ++i) {
       Eigen::Index best = 0;
       w->data.row(i).maxCoeff(&best);
-      items.push_back(fmt::format("{}{}{}", w->row_labels[static_cast<std::size_t>(i)], arrow, w->col_labels[static_cast<std::size_t>(best)]));
+      // A row spread evenly has no strongest key worth reading (its largest weight is an even share plus
+      // noise): it says so, and the rows that do focus stand out.
+      const bool flat = row_evenness(w->data.row(i)) >= kEvenRow;
+      any_flat = any_flat || flat;
+      items.push_back(fmt::format("{}{}{}", w->row_labels[static_cast<std::size_t>(i)], arrow,
+                                  flat ? std::string("(even)") : w->col_labels[static_cast<std::size_t>(best)]));
     }
     out += render_detail::join_wrapped(items, " ", options.width, 4);
     grid[0].push_back(w->data);
   }
+  if (any_flat)
+    out += render_detail::hanging("  (even):",
+                                  fmt::format("the row spreads its weight evenly over the words it sees (evenness {} or more), so its "
+                                              "largest weight names no key",
+                                              format_number(static_cast<float>(kEvenRow), 2, options.unicode)),
+                                  options.width);
   // The patterns side by side fit the width only for short sentences; longer ones are in the tables above.
   // The grid's last line is its key, wrapped like the other prose.
   if (self_attention) {

@@ -27,7 +27,7 @@ std::string render_lesson_numbers(const LessonNumbers& n, const RenderOptions& o
     table.push_back({"closer to", n.margin_before.closer, n.margin_uniform.closer, n.margin_after.closer, "", ""});
     table.push_back({"by", num(n.margin_before.by), num(n.margin_uniform.by), num(n.margin_after.by), "", ""});
   }
-  out += render_detail::text_table(table, 2);
+  out += render_detail::text_table(table, 2, options.width);
   const std::string claim = claim_line(n, options.precision, options.unicode);
   if (!claim.empty()) {
     // Indented by two like the table; wrap_text drops leading spaces, so they go onto the first word.

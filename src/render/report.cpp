@@ -241,21 +241,23 @@ std::string render_word_order(const Trace& a, const Trace& b, const std::vector<
   out += "  " + wrap_text("each token's output row O in the first order (1st) and in the second (2nd)", options.width - 2, 2);
   int width = 5;
   for (const auto& r : rows) width = std::max(width, display_width(r.token));
-  auto row_text = [&](const Vector& v) {
-    std::string t;
-    for (Eigen::Index c = 0; c < v.size(); ++c) t += (c ? " " : "") + format_number(v(c), options.precision, options.unicode);
-    return t;
+  // "  token  where  1st: v0 v1 …", the numbers continued under the first when they pass the width.
+  auto row_lines = [&](const std::string& head, const Vector& v) {
+    std::vector<std::string> items{head};
+    for (Eigen::Index c = 0; c < v.size(); ++c) items.push_back(format_number(v(c), options.precision, options.unicode));
+    return render_detail::join_wrapped(items, " ", options.width, display_width(head) + 1);
   };
   const std::string arrow = options.unicode ? "→" : "->";
   float largest = 0.0f;
   for (const auto& r : rows) {
     largest = std::max(largest, r.max_difference);
     const std::string where = fmt::format("{} {} {}", r.position_a, arrow, r.position_b);
-    out += fmt::format("  {}  {}  1st: {}\n", padded(r.token, width), padded(where, 8), row_text(r.output_a));
-    const std::string second = fmt::format("  {}  {}  2nd: {}", padded("", width), padded("", 8), row_text(r.output_b));
+    out += row_lines(fmt::format("  {}  {}  1st:", padded(r.token, width), padded(where, 8)), r.output_a);
+    std::string second = row_lines(fmt::format("  {}  {}  2nd:", padded("", width), padded("", 8)), r.output_b);
+    second.pop_back();  // its newline
     const std::string difference = fmt::format("largest difference {:.2e}", r.max_difference);
-    // Beside the row when it fits the width, else under it.
-    out += display_width(second) + 3 + display_width(difference) <= options.width
+    // Beside the row when it is one line and there is room, else under it.
+    out += second.find('\n') == std::string::npos && display_width(second) + 3 + display_width(difference) <= options.width
                ? fmt::format("{}   {}\n", second, difference)
                : fmt::format("{}\n  {}  {}  {}\n", second, padded("", width), padded("", 8), difference);
   }

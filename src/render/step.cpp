@@ -13,6 +13,7 @@
 #include "attnviz/lesson.hpp"
 #include "attnviz/render.hpp"
 #include "attnviz/stages.hpp"
+#include "text_table.hpp"
 
 namespace attnviz {
 
@@ -33,8 +34,15 @@ std::string trim_lower(std::string s) {
 
 }  // namespace
 
-StepController::StepController(std::istream& in, std::ostream& out, bool interactive, bool unicode, int precision)
-    : in_(in), out_(out), interactive_(interactive), unicode_(unicode), precision_(precision) {}
+StepController::StepController(std::istream& in, std::ostream& out, bool interactive, bool unicode, int precision, int width)
+    : in_(in), out_(out), interactive_(interactive), unicode_(unicode), precision_(precision), width_(width) {}
+
+std::string StepController::wrapped(const std::string& text) const {
+  if (width_ <= 0) return text;
+  std::string out = render_detail::wrap_text(text, width_, 2);
+  out.pop_back();
+  return out;
+}
 
 std::optional<std::string> StepController::read_line() {
   std::string line;
@@ -122,8 +130,8 @@ void StepController::guess(const Stage& weights) {
     if (!claimed.empty()) return std::find(claimed.begin(), claimed.end(), word) != claimed.end();
     return place_of(word) == 1;
   };
-  out_ << fmt::format("\nGuess before the softmax{}: which key will \"{}\" attend to most?",
-                      weights.head ? fmt::format(" (head {})", *weights.head + 1) : "", query);
+  out_ << "\n" << wrapped(fmt::format("Guess before the softmax{}: which key will \"{}\" attend to most?",
+                                      weights.head ? fmt::format(" (head {})", *weights.head + 1) : "", query));
   std::optional<std::string> answer;
   bool second_try = false;
   if (interactive_) {
@@ -152,28 +160,30 @@ void StepController::guess(const Stage& weights) {
   }
   out_ << "\n";
   const auto& [winner, weight] = ranking.front();
-  out_ << fmt::format("{} \"{}\" attends most to \"{}\": weight {}", unicode_ ? "→" : "->", query, winner, num(weight));
-  if (ranking.size() > 1) out_ << fmt::format(" (next: \"{}\" {})", ranking[1].first, num(ranking[1].second));
-  out_ << "\n";
+  std::string reveal = fmt::format("{} \"{}\" attends most to \"{}\": weight {}", unicode_ ? "→" : "->", query, winner, num(weight));
+  if (ranking.size() > 1) reveal += fmt::format(" (next: \"{}\" {})", ranking[1].first, num(ranking[1].second));
+  out_ << wrapped(reveal) << "\n";
   if (!claimed.empty()) {
     std::string list;
     for (std::size_t k = 0; k < claimed.size(); ++k)
       list += (k == 0 ? "" : k + 1 == claimed.size() ? " and " : ", ") + claimed[k];
-    out_ << fmt::format("The lesson says \"{}\" attends most to {}.\n", query, list);
+    out_ << wrapped(fmt::format("The lesson says \"{}\" attends most to {}.", query, list)) << "\n";
   }
   if (answer && !answer->empty()) {
     const std::string which = second_try ? "Your second guess" : "Your guess";
     const std::size_t place = place_of(*answer);
+    std::string result;
     if (right(*answer) && !claimed.empty())
-      out_ << fmt::format("{} \"{}\" is right: one of them ({} of {}, weight {}).\n", which, *answer, ordinal(place), ranking.size(),
-                          num(ranking[place - 1].second));
+      result = fmt::format("{} \"{}\" is right: one of them ({} of {}, weight {}).", which, *answer, ordinal(place), ranking.size(),
+                           num(ranking[place - 1].second));
     else if (right(*answer))
-      out_ << fmt::format("{} \"{}\" is right.\n", which, *answer);
+      result = fmt::format("{} \"{}\" is right.", which, *answer);
     else if (place)
-      out_ << fmt::format("{} \"{}\" comes {} of {}, with weight {}.\n", which, *answer, ordinal(place), ranking.size(),
-                          num(ranking[place - 1].second));
+      result = fmt::format("{} \"{}\" comes {} of {}, with weight {}.", which, *answer, ordinal(place), ranking.size(),
+                           num(ranking[place - 1].second));
     else
-      out_ << fmt::format("{} \"{}\" is not a key of this sentence.\n", which, *answer);
+      result = fmt::format("{} \"{}\" is not a key of this sentence.", which, *answer);
+    out_ << wrapped(result) << "\n";
   }
   out_ << std::flush;
 }

@@ -90,7 +90,7 @@ Map<S> view(S* base, const LmTensor& t) {
   return Map<S>(base + t.offset, t.rows, t.cols);
 }
 
-constexpr double kLnEps = 1e-5;
+constexpr double kLnEps = kLayerNormEpsilon;
 
 // ---- layer norm: y = (x − mean) / √(var + ε) ∘ gain + bias, per row ----
 template <typename S>
