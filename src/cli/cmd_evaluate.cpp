@@ -28,6 +28,7 @@ struct EvaluateArgs {
 int evaluate(const EvaluateArgs& a) {
   if (a.corpus.has_value() == a.text.has_value()) throw InputError("give either --corpus DIR (with --split) or --text FILE");
   const Split split = parse_split(a.split);
+  if (a.json) check_lm_command_files({{"--json", *a.json}}, {.model = a.model, .embeddings = std::nullopt, .corpus = a.corpus, .text = a.text, .data_dir = a.data_dir});
   const LoadedLm loaded = load_trained_model(a.model, a.data_dir);
   const LanguageModel& model = loaded.model;
   const LmEmbeddings& le = loaded.inputs;

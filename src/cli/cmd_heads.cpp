@@ -27,8 +27,7 @@ struct HeadsArgs {
   std::string sentence = "the cat chased the mouse";
   std::optional<std::string> json;
   std::optional<std::string> html;
-  bool ascii = false;
-  std::optional<std::string> data_dir;
+  CommonOptions common;  // --ascii, --width and --data-dir, shared with the other commands
 };
 
 int heads(const HeadsArgs& a) {
@@ -38,8 +37,11 @@ int heads(const HeadsArgs& a) {
   std::vector<NamedFile> outputs;
   if (a.json) outputs.push_back({"--json", *a.json});
   if (a.html) outputs.push_back({"--html", *a.html});
-  check_output_files(outputs, {{"--model", a.model}});
-  const auto shared = std::make_shared<const LoadedLm>(load_trained_model(a.model, a.data_dir));
+  const std::optional<std::string>& data_dir = a.common.data.data_dir;
+  check_lm_command_files(outputs, {.model = a.model, .embeddings = std::nullopt, .corpus = a.corpus, .text = a.text, .data_dir = data_dir});
+  // ASCII where the locale is not UTF-8 or --ascii asks for it; the width of --width, COLUMNS or the terminal.
+  const RenderOptions render = build_settings(a.common, false).report.render;
+  const auto shared = std::make_shared<const LoadedLm>(load_trained_model(a.model, data_dir));
   const LoadedLm& loaded = *shared;
   const LmConfig& c = loaded.model.config;
   if (c.layers == 0 || c.mixing != Mixing::attention)
@@ -78,7 +80,7 @@ int heads(const HeadsArgs& a) {
   }
   if (a.html) write_output(*a.html, page);
   if (a.json == "-" || a.html == "-") return 0;
-  std::cout << fmt::format("{}: {} layer(s) × {} head(s), measured on {} sentences ({})\n", loaded.path.string(), c.layers, c.heads,
+  std::cout << fmt::format("{}: {} layer(s) {} {} head(s), measured on {} sentences ({})\n", loaded.path.string(), c.layers, render.unicode ? "×" : "x", c.heads,
                            sentences.size(), a.corpus ? fmt::format("{} split of {}", a.split, *a.corpus) : *a.text);
   std::cout << fmt::format("{:<6} {:>8} {:>6} {:>6} {:>6} {:>8}  {}\n", "head", "previous", "self", "first", "back", "entropy", "what it does");
   for (const auto& s : stats)
@@ -86,7 +88,7 @@ int heads(const HeadsArgs& a) {
                              s.first, s.distance, s.entropy, s.description);
   std::cout << "(previous, self, first: mean weight on the word before, on itself, on the first word; back: mean words looked back; "
                "entropy in bits; over every word but each sentence's first)\n\n";
-  std::cout << fmt::format("\"{}\", every head:\n", fmt::join(words, " ")) << render_head_grid(attention, words, a.ascii) << std::flush;
+  std::cout << fmt::format("\"{}\", every head:\n", fmt::join(words, " ")) << render_head_grid(attention, words, !render.unicode, render.width) << std::flush;
   return 0;
 }
 
@@ -104,8 +106,7 @@ Command add_heads_command(CLI::App& app) {
   cmd->add_option("--json", a.json, "Write the measurements and the sentence's weights as JSON to PATH ('-': standard output only)")->check(output_path())->type_name("PATH|-");
   cmd->add_option("--html", a.html, "Write the sentence's every head (one row of heads per layer) as one self-contained page to PATH ('-': standard output only)")
       ->check(output_path())->type_name("PATH|-");
-  cmd->add_flag("--ascii", a.ascii, "Shade the grid with ASCII characters");
-  cmd->add_option("--data-dir", a.data_dir, "Folder of the bundled data (default: found automatically; or ATTNVIZ_DATA)")->type_name("DIR");
+  add_common_options(*cmd, a.common, {{}, {}, {"--ascii", "--width", "--data-dir"}});
   cmd->footer(R"(Examples:
   attnviz heads --model wordnet-lm --corpus corpus
   attnviz heads --model lm.json --corpus corpus --sentence "she sat on the bank of the river" --ascii

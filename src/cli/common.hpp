@@ -1,7 +1,10 @@
 // Options every command shares, in groups, turned once into the run's settings; the one output writer.
 #pragma once
 
+#include <cctype>
+#include <charconv>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -128,6 +131,15 @@ class Output {
 void check_command_files(const CommonOptions& options, const std::string& default_embeddings,
                          const std::vector<NamedFile>& more_inputs = {});
 
+// The inputs of the language-model commands (train, evaluate, heads): a NAME|PATH model and embeddings, a
+// corpus directory (its splits and corpus.json) and a --text file; each may be absent.
+struct LmInputs {
+  std::optional<std::string> model, embeddings, corpus, text, data_dir;
+};
+// check_output_files for those commands, before any work: two outputs naming one file, or an output that is
+// one of the inputs' files (evaluate --json over its own --model, train --out over a corpus split).
+void check_lm_command_files(const std::vector<NamedFile>& outputs, const LmInputs& inputs);
+
 // The settings of one run, built and checked once from the options, before any work: a bad --stages,
 // --temperature, --mask, --max-memory or pair of outputs fails here.
 struct Settings {
@@ -144,6 +156,13 @@ Settings build_settings(const CommonOptions& options, bool report_tables);
 // value is a number at all: "--width abc" says "'abc' is not a number" and "--temperature ''" is refused
 // instead of read as 0. `number()` is that check alone.
 CLI::Validator number();
+// Whether `input` is digits only (no sign) whose value fits T.
+template <typename T>
+bool unsigned_fits(const std::string& input) {
+  T value{};
+  const auto [end, error] = std::from_chars(input.data(), input.data() + input.size(), value);
+  return !input.empty() && std::isdigit(static_cast<unsigned char>(input[0])) && error == std::errc() && end == input.data() + input.size();
+}
 template <typename T>
 CLI::Validator in_range(T lo, T hi) {
   const CLI::Range range(lo, hi);
@@ -153,6 +172,9 @@ CLI::Validator in_range(T lo, T hi) {
         std::string why = is_number(input);
         T value{};
         if (why.empty() && std::is_integral_v<T> && !CLI::detail::lexical_cast(input, value)) why = "'" + input + "' is not a whole number";
+        // CLI11 reads "-1" and anything past the largest value as the largest value: a seed of -1 or 2^70
+        // would silently be 2^64 − 1.
+        if (why.empty() && std::is_unsigned_v<T> && !unsigned_fits<T>(input)) why = "'" + input + "' is not a whole number from 0 to " + std::to_string(std::numeric_limits<T>::max());
         return why.empty() ? range(input) : why;
       },
       range.get_description());

@@ -2,6 +2,7 @@
 // input (attnviz/output_file.hpp says what counts as the same file).
 #include <fmt/format.h>
 
+#include "attnviz/corpus.hpp"
 #include "attnviz/data.hpp"
 #include "attnviz/error.hpp"
 #include "attnviz/output_file.hpp"
@@ -33,6 +34,16 @@ void check_command_files(const CommonOptions& o, const std::string& default_embe
   // Without --model: the bundled model named like the embeddings, when there is one.
   add_input(inputs, "--model", "models", o.data.model.value_or(embeddings), o.data.data_dir);
   if (o.attention.mask_file) inputs.push_back({"--mask", *o.attention.mask_file});
+  check_output_files(outputs, inputs);
+}
+
+void check_lm_command_files(const std::vector<NamedFile>& outputs, const LmInputs& in) {
+  std::vector<NamedFile> inputs;
+  if (in.model) add_input(inputs, "--model", "models", *in.model, in.data_dir);
+  if (in.embeddings) add_input(inputs, "--embeddings", "embeddings", *in.embeddings, in.data_dir);
+  if (in.corpus)
+    for (const auto& file : corpus_files(*in.corpus)) inputs.push_back({"--corpus", file.string()});
+  if (in.text) inputs.push_back({"--text", *in.text});
   check_output_files(outputs, inputs);
 }
 
