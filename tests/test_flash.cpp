@@ -319,6 +319,17 @@ TEST_CASE("CLI: attnviz flash walks through the tiles and ends beside the refere
   CHECK_THAT(too_long.err, Contains("--block-rows"));
 }
 
+TEST_CASE("CLI: attnviz bench --backend flash at n = 16384 peaks under 64 MiB with its attention-alone runs", "[flash][cli][bench]") {
+  // The issue's memory goal, measured as bench/attention.sh does (the whole process's ru_maxrss). Timing the
+  // attention alone once kept copies of Q, K and V beside the layer's stages: 68.9 MiB.
+  const auto r = run_attnviz({"bench", "--seq", "16384", "--dim", "64", "--backend", "flash", "--min-time", "0", "--json", "-"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto doc = nlohmann::json::parse(r.out);
+  REQUIRE(doc.contains("attention_alone"));
+  CHECK(doc["peak_rss_mib"].get<double>() <= 64.0);
+}
+
 TEST_CASE("CLI: attnviz bench reports the rate, the memory and a tiny error as JSON", "[flash][cli][bench]") {
   for (const std::string backend : {"cpu", "flash"}) {
     auto r = run_attnviz({"bench", "--seq", "64", "--dim", "16", "--heads", "2", "--backend", backend, "--json", "-",
@@ -337,6 +348,18 @@ TEST_CASE("CLI: attnviz bench reports the rate, the memory and a tiny error as J
     CHECK(doc["peak_rss_mib"].get<double>() > 1);
     CHECK(doc["error"]["rows_checked"] == 64);
     CHECK(doc["error"]["max_abs"].get<double>() < 1e-5);
+    // flash also times its attention alone, given Q, K, V (the peer's work): less work than the whole layer.
+    if (backend == "flash") {
+      REQUIRE(doc.contains("attention_alone"));
+      const auto& alone = doc["attention_alone"];
+      CHECK(alone["runs"].get<int>() >= 1);
+      CHECK(alone["seconds_median"].get<double>() > 0);
+      CHECK(alone["gflops"].get<double>() == Approx(doc["flops"].get<double>() / alone["seconds_median"].get<double>() / 1e9));
+      CHECK(alone["gflops_cpu"].get<double>() > 0);
+      CHECK_THAT(alone["timed"].get<std::string>(), Contains("no projections"));
+    } else {
+      CHECK_FALSE(doc.contains("attention_alone"));
+    }
   }
   auto refused = run_attnviz({"bench", "--seq", "4096", "--backend", "cpu", "--max-memory", "64M"});
   CHECK(refused.exit_code == 2);

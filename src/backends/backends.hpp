@@ -29,6 +29,13 @@ HeadProjections project_head(const Model& model, const AttentionInput& in, int h
 // O = concat · W_o + b_o (n × d), on up to `threads` threads: the output projection every CPU backend shares.
 Matrix output_projection(const Model& model, const Matrix& concat, int threads = 1);
 
+// The flash backend's attention of every head given its Q, K and V (the projections already done): K and V
+// packed once per head, then every query block on up to options.threads threads. Returns concat (n × H·d_v),
+// head h's context in columns [h·d_v, (h+1)·d_v). The mask, if any, must have been checked (allowed_cells).
+// This is the work ONNX Runtime's MultiHeadAttention does when given Q, K and V: `attnviz bench` times it
+// alone beside the whole layer.
+Matrix flash_attention(const std::vector<HeadProjections>& heads, int d_v, const AttentionOptions& options, float factor);
+
 // Fixed number of query rows in one work item of the reference backend. The item boundaries never depend on
 // the thread count, so neither do the results.
 constexpr int kReferenceRowsPerItem = 64;

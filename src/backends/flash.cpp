@@ -155,6 +155,26 @@ Matrix flash_query_block(const Matrix& Q, const Matrix& K, const Matrix& V, cons
   return O_i;
 }
 
+Matrix flash_attention(const std::vector<HeadProjections>& heads, int d_v, const AttentionOptions& options, float factor) {
+  const int H = static_cast<int>(heads.size()), Br = block_rows(options), Bc = block_cols(options);
+  check_blocks(Br, Bc);
+  const auto n = H > 0 ? static_cast<int>(heads.front().Q.rows()) : 0;  // query tokens
+  std::vector<PackedHead> packed;  // K and V of each head as the kernel reads them, once for every query block
+  for (const auto& head : heads) packed.push_back(pack_head(head.K, head.V, Bc, options.threads));
+  Matrix concat(n, H * d_v);  // n × (H·d_v)
+
+  // One work item = one head × one query block, computed whole by one thread (Tr = ⌈n/Br⌉ blocks per head).
+  const int Tr = (n + Br - 1) / Br;
+  // Under --causal the last query blocks have the most keys: they go first, so the threads finish together.
+  parallel_for(H * Tr, options.threads, [&](int item) {
+    const int block = options.causal ? Tr - 1 - item % Tr : item % Tr;
+    const int h = item / Tr, row0 = block * Br, rows = std::min(Br, n - row0);
+    flash_block(heads[static_cast<std::size_t>(h)].Q, packed[static_cast<std::size_t>(h)], d_v, options, factor, row0, rows,
+                &concat(row0, h * d_v), static_cast<long>(concat.cols()), nullptr);
+  });
+  return concat;
+}
+
 namespace {
 
 class FlashBackend final : public Backend {
@@ -165,29 +185,12 @@ class FlashBackend final : public Backend {
   AttentionNumbers run(const Model& model, const AttentionInput& in, const AttentionOptions& options, StageTimes*) const override {
     const auto n = static_cast<int>(in.X.rows());     // query tokens
     const auto m = static_cast<int>(in.X_kv.rows());  // key/value tokens
-    const int H = model.heads, d_v = model.d_v, Br = block_rows(options), Bc = block_cols(options);
-    check_blocks(Br, Bc);
+    check_blocks(block_rows(options), block_cols(options));
     if (options.mask) allowed_cells(options, n, m);  // checks the mask's shape and that no row is masked whole
-    const float factor = score_factor(options, model.d_k);
 
     std::vector<HeadProjections> heads;
-    std::vector<PackedHead> packed;  // K and V of each head as the kernel reads them, once for every query block
-    for (int h = 0; h < H; ++h) {
-      heads.push_back(project_head(model, in, h, options.threads));
-      packed.push_back(pack_head(heads.back().K, heads.back().V, Bc, options.threads));
-    }
-    Matrix concat(n, H * d_v);  // n × (H·d_v)
-
-    // One work item = one head × one query block, computed whole by one thread (Tr = ⌈n/Br⌉ blocks per head).
-    const int Tr = (n + Br - 1) / Br;
-    // Under --causal the last query blocks have the most keys: they go first, so the threads finish together.
-    parallel_for(H * Tr, options.threads, [&](int item) {
-      const int block = options.causal ? Tr - 1 - item % Tr : item % Tr;
-      const int h = item / Tr, row0 = block * Br, rows = std::min(Br, n - row0);
-      const auto& [Q, K, V] = heads[static_cast<std::size_t>(h)];
-      flash_block(Q, packed[static_cast<std::size_t>(h)], d_v, options, factor, row0, rows, &concat(row0, h * d_v),
-                  static_cast<long>(concat.cols()), nullptr);
-    });
+    for (int h = 0; h < model.heads; ++h) heads.push_back(project_head(model, in, h, options.threads));
+    Matrix concat = flash_attention(heads, model.d_v, options, score_factor(options, model.d_k));
 
     AttentionNumbers out;
     for (auto& [Q, K, V] : heads) out.heads.push_back({std::move(Q), std::move(K), std::move(V), {}, {}, {}});

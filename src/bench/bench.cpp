@@ -18,6 +18,7 @@
 #include "attnviz/error.hpp"
 #include "attnviz/pipeline.hpp"
 #include "attnviz/stages.hpp"
+#include "../backends/backends.hpp"
 #include "../backends/parallel.hpp"
 #include "../backends/kernels/dispatch.hpp"
 #include "../backends/vexp.hpp"
@@ -65,6 +66,39 @@ const Stage& find_stage(const std::vector<Stage>& stages, std::string_view name,
   for (const auto& s : stages)
     if (s.name == name && s.head == head) return s;
   throw Error(fmt::format("the backend returned no '{}' stage for head {}", name, head + 1));
+}
+
+// Wall and process CPU times of repeated runs: one warm-up run, counted when it alone took min_seconds; then
+// `prepare` (untimed: drop what the last run left) and `run` until min_seconds are measured (at most 50 runs).
+// `done` is told how many runs have finished, the warm-up included.
+struct Timings {
+  std::vector<double> wall, cpu;
+};
+
+template <typename Prepare, typename Run, typename Done>
+Timings time_runs(double min_seconds, Prepare prepare, Run run, Done done) {
+  Timings t;
+  auto start = Clock::now();
+  double cpu_start = process_cpu_seconds();
+  run();
+  const double first = seconds_since(start);
+  done(1);
+  if (first >= min_seconds) {
+    t.wall.push_back(first);
+    t.cpu.push_back(process_cpu_seconds() - cpu_start);
+  }
+  double measured = 0;
+  while (t.wall.empty() || (measured < min_seconds && t.wall.size() < 50)) {
+    prepare();
+    start = Clock::now();
+    cpu_start = process_cpu_seconds();
+    run();
+    t.wall.push_back(seconds_since(start));
+    t.cpu.push_back(process_cpu_seconds() - cpu_start);
+    measured += t.wall.back();
+    done(static_cast<int>(t.wall.size()) + (first >= min_seconds ? 0 : 1));
+  }
+  return t;
 }
 
 // What a run will take, from a short calibration (--max-time): above 1024 tokens one compute at n₁ = 512
@@ -128,7 +162,8 @@ BenchEstimate estimate_bench(const Backend& backend, const Model& model, const A
   }
   // The warm-up, then runs until min_seconds (one run when the warm-up alone took that long), and the float64
   // check of 64 query rows (or all) per head at about 1 GFLOP/s.
-  const double runs = e.compute_seconds >= o.min_seconds ? e.compute_seconds : e.compute_seconds + std::max(e.compute_seconds, o.min_seconds);
+  double runs = e.compute_seconds >= o.min_seconds ? e.compute_seconds : e.compute_seconds + std::max(e.compute_seconds, o.min_seconds);
+  if (o.backend == "flash") runs *= 2;  // the attention alone is timed the same way (at most as long a run)
   const double rows = std::min(o.seq, o.seq <= 512 ? o.seq : 64);
   const double check = 3.0 * rows * o.seq * o.dim * o.heads / 1e9;
   e.total_seconds = runs + check;
@@ -244,32 +279,12 @@ BenchResult run_bench(const BenchOptions& o) {
     r.device = kernel->device;
     r.kernel = kernel->kernel;
   } else {
-    // One warm-up run, counted when it alone took min_seconds; then repeat until min_seconds are measured.
-    std::vector<double> times, cpu_times;
-    auto start = Clock::now();
-    double cpu_start = process_cpu_seconds();
-    stages = backend->compute(model, in, options);
-    const double first = seconds_since(start);
-    report(1);
-    if (first >= o.min_seconds) {
-      times.push_back(first);
-      cpu_times.push_back(process_cpu_seconds() - cpu_start);
-    }
-    double measured = 0;
-    while (times.empty() || (measured < o.min_seconds && times.size() < 50)) {
-      stages.clear();
-      start = Clock::now();
-      cpu_start = process_cpu_seconds();
-      stages = backend->compute(model, in, options);
-      times.push_back(seconds_since(start));
-      cpu_times.push_back(process_cpu_seconds() - cpu_start);
-      measured += times.back();
-      report(static_cast<int>(times.size()) + (first >= o.min_seconds ? 0 : 1));
-    }
-    r.runs = static_cast<int>(times.size());
-    r.seconds_median = median(times);
-    r.seconds_min = *std::min_element(times.begin(), times.end());
-    r.cpu_seconds_median = median(cpu_times);
+    const Timings t = time_runs(
+        o.min_seconds, [&] { stages.clear(); }, [&] { stages = backend->compute(model, in, options); }, report);
+    r.runs = static_cast<int>(t.wall.size());
+    r.seconds_median = median(t.wall);
+    r.seconds_min = *std::min_element(t.wall.begin(), t.wall.end());
+    r.cpu_seconds_median = median(t.cpu);
   }
   r.flops = 4.0 * o.seq * o.seq * o.dim * o.heads * (o.causal ? 0.5 : 1.0);
   r.gflops = r.flops / r.seconds_median / 1e9;
@@ -320,6 +335,33 @@ BenchResult run_bench(const BenchOptions& o) {
     }
   }
 
+  if (o.backend == "flash") {
+    // The attention alone, given the Q, K, V of the runs above: the work ONNX Runtime's MultiHeadAttention
+    // does (bench/attention.sh's peer), without the projections and the trace's stages of the layer. Q, K
+    // and V are moved out of the stages and the rest freed first, so the process holds no more than a run
+    // of the layer did (its peak memory is a figure of its own).
+    std::vector<HeadProjections> heads(static_cast<std::size_t>(o.heads));
+    for (auto& stage : stages) {
+      if (!stage.head) continue;
+      auto& head = heads[static_cast<std::size_t>(*stage.head)];
+      if (stage.name == stage_name::queries) head.Q = std::move(stage.data);
+      if (stage.name == stage_name::keys) head.K = std::move(stage.data);
+      if (stage.name == stage_name::values) head.V = std::move(stage.data);
+    }
+    stages.clear();
+    const float scores_factor = score_factor(options, o.dim);
+    Matrix concat;
+    const Timings t = time_runs(
+        o.min_seconds, [&] { concat = Matrix(); }, [&] { concat = flash_attention(heads, o.dim, options, scores_factor); },
+        [&](int runs) { report(r.runs + runs); });
+    r.attention_alone = true;
+    r.attention_runs = static_cast<int>(t.wall.size());
+    r.attention_seconds_median = median(t.wall);
+    r.attention_cpu_seconds_median = median(t.cpu);
+    r.attention_gflops = r.flops / r.attention_seconds_median / 1e9;
+    r.attention_gflops_cpu = r.flops / r.attention_cpu_seconds_median / 1e9;
+  }
+
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   r.peak_rss_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
@@ -348,6 +390,14 @@ nlohmann::ordered_json bench_json(const BenchResult& r) {
   j["ratio"] = r.ratio;
   j["cpu_time"] = {{"note", "process CPU time of every thread; less disturbed than wall time on a busy machine"},
                    {"seconds_median", r.cpu_seconds_median}, {"gflops", r.gflops_cpu}, {"ratio", r.ratio_cpu}};
+  if (r.attention_alone)
+    j["attention_alone"] = {{"timed", "packing K and V and the tile loop of every head, given Q, K, V: the work of ONNX Runtime's "
+                                      "MultiHeadAttention given Q, K, V; no projections, no stages"},
+                            {"runs", r.attention_runs},
+                            {"seconds_median", r.attention_seconds_median},
+                            {"gflops", r.attention_gflops},
+                            {"cpu_seconds_median", r.attention_cpu_seconds_median},
+                            {"gflops_cpu", r.attention_gflops_cpu}};
   j["peak_rss_mib"] = r.peak_rss_mib;
   j["peak_rss_note"] = "getrusage(RUSAGE_SELF).ru_maxrss: the whole process, including the matrix-product measurement";
   j["error"] = {{"max_abs", r.max_abs_error},
@@ -378,6 +428,10 @@ std::string bench_text(const BenchResult& r) {
   if (r.device.empty())
     s += fmt::format("by process CPU time: {:.4f} s, {:.2f} GFLOP/s against {:.2f}; ratio {:.2f}\n", r.cpu_seconds_median,
                      r.gflops_cpu, r.gemm_gflops_cpu, r.ratio_cpu);
+  if (r.attention_alone)
+    s += fmt::format("attention alone (given Q, K, V: no projections, no stages; what ONNX Runtime's MultiHeadAttention does): "
+                     "{:.4f} s median, {:.2f} GFLOP/s; by process CPU time {:.4f} s, {:.2f} GFLOP/s\n",
+                     r.attention_seconds_median, r.attention_gflops, r.attention_cpu_seconds_median, r.attention_gflops_cpu);
   s += fmt::format("peak memory: {:.1f} MiB (getrusage ru_maxrss of the whole process)\n", r.peak_rss_mib);
   s += fmt::format("error vs float64: max abs {:.3g}, max rel {:.3g} ({} query row{} per head{})\n", r.max_abs_error,
                    r.max_rel_error, r.error_rows, r.error_rows == 1 ? "" : "s", r.error_sampled ? ", a sample spread over n" : ", all");

@@ -50,6 +50,12 @@ struct BenchResult {
   double gflops_cpu = 0;         // flops / cpu_seconds_median
   double gemm_gflops_cpu = 0;
   double ratio_cpu = 0;          // gflops_cpu / gemm_gflops_cpu
+  // The flash backend also times its attention alone, given the Q, K, V of the runs (packing K and V and the
+  // tile loop; no projections, no stages): the work ONNX Runtime's MultiHeadAttention does given Q, K, V.
+  bool attention_alone = false;
+  int attention_runs = 0;
+  double attention_seconds_median = 0, attention_cpu_seconds_median = 0;
+  double attention_gflops = 0, attention_gflops_cpu = 0;  // flops / those medians
   double peak_rss_mib = 0;       // getrusage(RUSAGE_SELF).ru_maxrss of the whole process
   int error_rows = 0;            // query rows checked against float64 (per head)
   bool error_sampled = false;    // true when error_rows < n
