@@ -368,3 +368,40 @@ TEST_CASE("train and generate: a seed or count out of range is refused, not read
   CHECK(word.exit_code == 2);
   CHECK_THAT(word.err, Contains("'abc' is not a number"));
 }
+
+TEST_CASE("train, evaluate and heads: a corrupt corpus or one of another vocabulary is refused, not read as <unk>", "[train][cli]") {
+  TempDir tmp;
+  write_toy_corpus(tmp.path() / "corpus");
+  const fs::path corpus = tmp.path() / "corpus", model = tmp.path() / "m.json";
+  REQUIRE(run_attnviz({"train", "--corpus", corpus.string(), "--out", model.string(), "--embeddings", "toy", "--d-k", "2", "--max-sentences",
+                       "16", "--threads", "1"})
+              .exit_code == 0);
+  const fs::path out = tmp.path() / "new.json";
+  auto refused = [&](const fs::path& dir, const std::string& fragment) {
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"train", "--corpus", dir.string(), "--out", out.string(), "--embeddings", "toy", "--d-k", "2", "--threads", "1"},
+             {"evaluate", "--model", model.string(), "--corpus", dir.string()},
+             {"heads", "--model", model.string(), "--corpus", dir.string()}}) {
+      auto r = run_attnviz(args);
+      INFO(args[0] << ": " << r.err);
+      CHECK(r.exit_code == 2);
+      CHECK_THAT(r.err, Contains(fragment));
+      CHECK(r.out.empty());
+      CHECK(!fs::exists(out));
+    }
+  };
+  // Binary bytes in the splits: every "word" would be <unk>, and the model would learn to say <unk>.
+  const fs::path garbage = tmp.path() / "garbage";
+  fs::copy(corpus, garbage);
+  for (const char* split : {"train.txt", "dev.txt", "test.txt"})
+    std::ofstream(garbage / split, std::ios::binary) << std::string("the cat\n\x01\x9f\xff\x00zz\n", 15);
+  refused(garbage, ".txt:2: not a line of a corpus");
+  // A corpus.json that is not one.
+  const fs::path other = tmp.path() / "other";
+  fs::copy(corpus, other);
+  std::ofstream(other / "corpus.json") << "{}";
+  refused(other, "not a corpus description");
+  // Built for GloVe's 10,020 words, read with the toy embeddings' 186.
+  std::ofstream(other / "corpus.json") << R"({"format": "attnviz-corpus", "version": 1, "vocabulary": "glove-100d", "vocabulary_size": 10020})";
+  refused(other, "built for a vocabulary of 10020 words (glove-100d), the model reads 186");
+}

@@ -11,6 +11,8 @@
 #include "attnviz/export.hpp"
 #include "attnviz/output_file.hpp"
 #include "attnviz/tokenizer.hpp"
+#include "attnviz/utf8.hpp"
+#include "../io/json_util.hpp"
 
 namespace attnviz {
 
@@ -173,6 +175,10 @@ std::vector<std::vector<int>> read_sentences(const fs::path& path, const Vocabul
   while (std::getline(in, line)) {
     std::vector<int> ids;
     if (pretokenized) {
+      // attnviz corpus writes vocabulary words in UTF-8: a NUL byte or broken UTF-8 is no corpus line.
+      if (line.find('\0') != std::string::npos || sanitize_utf8(line) != line)
+        throw InputError(fmt::format("{}:{}: not a line of a corpus (a NUL byte or invalid UTF-8); rebuild the corpus with 'attnviz corpus'",
+                                     path.string(), out.size() + 1));
       std::istringstream words(line);
       for (std::string w; words >> w;) ids.push_back(vocab.id(w));
     } else {
@@ -190,6 +196,16 @@ std::vector<std::vector<int>> load_corpus_split(const fs::path& dir, Split split
   const fs::path& path = files[static_cast<std::size_t>(split)];
   if (!fs::exists(files[3]))
     throw InputError(fmt::format("{}: not a corpus directory (no corpus.json); build one with 'attnviz corpus --out {}'", dir.string(), dir.string()));
+  const auto doc = io::parse_json(io::read_file(files[3], "corpus description"), files[3].string());
+  if (!doc.is_object() || !doc.contains("format") || doc["format"] != "attnviz-corpus")
+    throw InputError(fmt::format("{}: not a corpus description (expected \"format\": \"attnviz-corpus\"); build the corpus with 'attnviz corpus --out {}'",
+                                 files[3].string(), dir.string()));
+  // Built for another vocabulary, its words would all be read as <unk>: a perplexity of other tokens.
+  if (const auto size = doc.find("vocabulary_size"); size != doc.end() && (!size->is_number_integer() || size->get<long long>() != vocab.size()))
+    throw InputError(fmt::format("{}: the corpus was built for a vocabulary of {} words ({}), the model reads {}; rebuild it with 'attnviz corpus "
+                                 "--embeddings' and the model's embeddings",
+                                 files[3].string(), size->dump(),
+                                 doc.contains("vocabulary") && doc["vocabulary"].is_string() ? doc["vocabulary"].get<std::string>() : "?", vocab.size()));
   return read_sentences(path, vocab, "corpus split", true);
 }
 
