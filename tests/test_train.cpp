@@ -48,6 +48,14 @@ void write_toy_corpus(const fs::path& dir) {
   std::ofstream(dir / "corpus.json") << R"({"format": "attnviz-corpus", "version": 1})";
 }
 
+// The toy corpus in `corpus` and a small model trained on it briefly in `model`.
+void train_small_model(const fs::path& corpus, const fs::path& model) {
+  write_toy_corpus(corpus);
+  REQUIRE(run_attnviz({"train", "--corpus", corpus.string(), "--out", model.string(), "--embeddings", "toy", "--d-k", "2", "--max-sentences",
+                       "16", "--threads", "1"})
+              .exit_code == 0);
+}
+
 std::vector<std::string> tiny_train_args(const fs::path& corpus, const fs::path& out, const std::string& seed = "1") {
   return {"train", "--corpus", corpus.string(), "--out", out.string(), "--embeddings", "toy", "--heads", "2", "--d-k", "4", "--mlp", "8",
           "--layers", "2", "--epochs", "6", "--batch", "8", "--lr", "0.01", "--seed", seed, "--threads", "2", "--baselines"};
@@ -305,11 +313,8 @@ TEST_CASE("generate: the same seed gives the same words; each line names what ev
 
 TEST_CASE("train, evaluate and heads: an output that is an input is refused before any work, the input kept", "[train][cli]") {
   TempDir tmp;
-  write_toy_corpus(tmp.path() / "corpus");
   const fs::path corpus = tmp.path() / "corpus", model = tmp.path() / "m.json";
-  REQUIRE(run_attnviz({"train", "--corpus", corpus.string(), "--out", model.string(), "--embeddings", "toy", "--d-k", "2", "--max-sentences",
-                       "16", "--threads", "1"})
-              .exit_code == 0);
+  train_small_model(corpus, model);
   const std::string model_text = read_text(model), train_text = read_text(corpus / "train.txt"), test_text = read_text(corpus / "test.txt");
   const auto text = tmp.write("mine.txt", "the cat chased the mouse\n");
   auto refused = [&](const std::vector<std::string>& args, const std::string& input) {
@@ -371,11 +376,8 @@ TEST_CASE("train and generate: a seed or count out of range is refused, not read
 
 TEST_CASE("train, evaluate and heads: a corrupt corpus or one of another vocabulary is refused, not read as <unk>", "[train][cli]") {
   TempDir tmp;
-  write_toy_corpus(tmp.path() / "corpus");
   const fs::path corpus = tmp.path() / "corpus", model = tmp.path() / "m.json";
-  REQUIRE(run_attnviz({"train", "--corpus", corpus.string(), "--out", model.string(), "--embeddings", "toy", "--d-k", "2", "--max-sentences",
-                       "16", "--threads", "1"})
-              .exit_code == 0);
+  train_small_model(corpus, model);
   const fs::path out = tmp.path() / "new.json";
   auto refused = [&](const fs::path& dir, const std::string& fragment) {
     for (const auto& args : std::vector<std::vector<std::string>>{
