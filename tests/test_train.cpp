@@ -269,6 +269,11 @@ TEST_CASE("heads: every head of a trained model measured, described and drawn; J
   auto narrow = run_attnviz({"heads", "--model", model, "--corpus", corpus, "--sentence", "the cat chased the mouse", "--ascii", "--width", "20"});
   REQUIRE(narrow.exit_code == 0);
   CHECK_THAT(narrow.out, Contains("layer 1 h1     \n") && Contains("layer 1 h2     \n") && Contains("layer 2 h2     \n"));
+  // The measurements' descriptions wrap under their column; the prose under the table wraps to the width.
+  const std::size_t under = narrow.out.find("\n" + std::string(47, ' '));
+  REQUIRE(under != std::string::npos);
+  CHECK(std::isalpha(static_cast<unsigned char>(narrow.out[under + 48])));
+  CHECK_FALSE(Catch::contains(narrow.out, "back: mean words looked back"));
   for (std::size_t at = narrow.out.find("layer 1 h1"), end; at < narrow.out.size(); at = end + 1) {
     end = narrow.out.find('\n', at);
     if (end == std::string::npos) break;
