@@ -262,6 +262,19 @@ TEST_CASE("Input safety: a sentence's n × d matrices count against --max-memory
                           "outputs), more than --max-memory allows (16 MiB)\nhint: use a shorter sentence, or raise --max-memory\n");
   r = run_attnviz({"run", repeated("the", 200), "--embeddings", e.string(), "--backend", "flash", "--stages", "output", "--max-memory", "16M"});
   CHECK(r.exit_code == 0);
+  // They count together with the cpu backend's n × n stages: for 400 tokens 6.1 MiB and 1.83 MiB, each fitting
+  // in 7M alone, not both (the flash backend keeps only the first).
+  r = run_attnviz({"run", repeated("the", 400), "--embeddings", e.string(), "--backend", "flash", "--stages", "output", "--max-memory", "7M"});
+  CHECK(r.exit_code == 0);
+  r = run_attnviz({"run", repeated("the", 400), "--embeddings", e.string(), "--stages", "output", "--max-memory", "7M"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Contains("400 × 400 tokens (1 head) need about 1.83 MiB for the cpu backend's n × n matrices, and 6.1 MiB for "
+                             "the n × d matrices beside them (7.93 MiB in all), more than --max-memory allows (7 MiB)"));
+  // bench: the weights and n × d matrices (14.6 MiB) and the n × n stages (11.4 MiB) each fit in 16M, not together.
+  r = run_attnviz({"bench", "--seq", "1000", "--dim", "400", "--heads", "1", "--backend", "cpu", "--threads", "1", "--max-memory", "16M"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("for the cpu backend's n × n matrices, and 14.6 MiB for the weights and the n × d matrices beside them"));
 }
 
 TEST_CASE("Input safety: demo counts all its sentences' traces together against --max-memory, as compare does", "[cli][limits][safety]") {
@@ -534,4 +547,133 @@ TEST_CASE("Input safety: every field the schemas list is accepted (the code's fi
   r = run_attnviz({"demo", dir.write("lesson.json", lesson.dump()).string(), "--color", "never"});
   INFO(r.err);
   CHECK(r.exit_code == 0);
+}
+
+namespace {
+
+// A trained model over the toy embeddings: `layers` layers of `heads` heads of width 1, `max_len` positions,
+// trained for one epoch on a few sentences (attnviz train itself writes it).
+fs::path small_language_model(const TempDir& dir, int layers, int heads, int max_len) {
+  const auto corpus = dir.path() / "corpus";
+  fs::create_directories(corpus);
+  for (const char* split : {"train", "dev", "test"}) std::ofstream(corpus / (std::string(split) + ".txt")) << "the cat chased the mouse\n";
+  std::ofstream(corpus / "corpus.json") << R"({"format": "attnviz-corpus", "version": 1})";
+  const auto lm = dir.path() / "lm.json";
+  const auto r = run_attnviz({"train", "--corpus", corpus.string(), "--out", lm.string(), "--embeddings", "toy", "--layers",
+                              std::to_string(layers), "--heads", std::to_string(heads), "--d-k", "1", "--max-len", std::to_string(max_len),
+                              "--epochs", "1", "--threads", "1"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return lm;
+}
+
+}  // namespace
+
+TEST_CASE("Input safety: a trained model's weights and forward pass count against --max-memory", "[cli][limits][safety][train]") {
+  TempDir dir;
+  // A header that declares 16 layers of 64 heads of width 1024 over a million dimensions: its weights (terabytes)
+  // are refused by the sizes it declares, before they are made, as a bad file (exit 2), not "out of memory".
+  nlohmann::ordered_json big = nlohmann::json::parse(read_text(small_language_model(dir, 1, 1, 8)));
+  big.erase("baselines");
+  big["d_model"] = 1000000;
+  big["layers"] = 16;
+  big["heads"] = 64;
+  big["d_k"] = 1024;
+  big["max_len"] = 1024;
+  const auto file = dir.write("big.json", big.dump());
+  auto r = run_attnviz({"generate", "the cat", "--model", file.string()});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains(file.string() + ": the weights of 'wordnet-lm' (") && Contains("more than --max-memory allows (2 GiB)"));
+  // A field over the limit is named as such.
+  big["d_model"] = 2000000;
+  r = run_attnviz({"generate", "the cat", "--model", dir.write("big2.json", big.dump()).string()});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("field \"d_model\" must be an integer from 1 to 1000000"));
+  // The forward pass: 2 layers of 16 heads keep 32 attention matrices of 512 × 512 (32 MiB) for a 512-word prompt.
+  const auto lm = small_language_model(dir, 2, 16, 1024);
+  const std::string prompt = repeated("the cat", 256);
+  r = run_attnviz({"generate", prompt, "--model", lm.string(), "--steps", "1", "--max-memory", "20M"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Contains("the trained model's forward pass over 512 tokens (2 layers of 16 heads") &&
+                        Contains("more than --max-memory allows (20 MiB)"));
+  r = run_attnviz({"generate", repeated("the cat", 16), "--model", lm.string(), "--steps", "1", "--max-memory", "20M"});
+  CHECK(r.exit_code == 0);
+  // run reads the model's layers through the same forward pass.
+  r = run_attnviz({"run", prompt, "--model", lm.string(), "--embeddings", "toy", "--max-memory", "20M"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("forward pass over 512 tokens"));
+  // evaluate (a forward pass a thread) and heads, on a text whose sentence has 512 words.
+  const auto text = dir.write("t.txt", prompt + "\n");
+  for (const std::string command : {"evaluate", "heads"}) {
+    r = run_attnviz({command, "--model", lm.string(), "--text", text.string(), "--max-memory", "20M"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    CHECK_THAT(r.err, Contains("forward pass over 512 tokens"));
+  }
+  // train counts its weights, moments, gradients and forward passes before it starts.
+  r = run_attnviz({"train", "--corpus", (dir.path() / "corpus").string(), "--out", (dir.path() / "x.json").string(), "--embeddings", "toy",
+                   "--layers", "2", "--heads", "16", "--d-k", "1", "--max-len", "1024", "--threads", "1", "--max-memory", "40M"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("training ") && Contains("more than --max-memory allows (40 MiB)"));
+  CHECK_FALSE(fs::exists(dir.path() / "x.json"));
+}
+
+TEST_CASE("Input safety: --text and corpus files are read line by line within --max-memory; NUL bytes and UTF-16 are named",
+          "[cli][limits][safety][train]") {
+  TempDir dir;
+  const auto lm = small_language_model(dir, 1, 1, 8);
+  // /dev/zero: refused at its first line's NUL byte, not read until memory runs out.
+  auto r = run_attnviz({"evaluate", "--model", lm.string(), "--text", "/dev/zero"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == kError + "/dev/zero:1: a NUL byte: not a text file\n");
+  // An endless text (a pipe that never ends) stops at the budget.
+  r = run_shell("yes 'the cat chased the mouse' | timeout 60 \"$ATTNVIZ\" evaluate --model '" + lm.string() +
+                "' --text /dev/stdin --max-memory 1M");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("keeping the sentences of the text file '/dev/stdin'") && Contains("more than --max-memory allows (1 MiB)"));
+  // One endless line (no end of line): refused at 64 MiB, naming the file.
+  r = run_shell("tr '\\0' a < /dev/zero | timeout 60 \"$ATTNVIZ\" heads --model '" + lm.string() + "' --text /dev/stdin");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == kError + "/dev/stdin:1: a line longer than 64 MiB: this is not a text file\n");
+  // UTF-16.
+  const auto u16 = dir.write("u16.txt", std::string("\xFF\xFEt\0h\0e\0", 8));
+  r = run_attnviz({"evaluate", "--model", lm.string(), "--text", u16.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == kError + u16.string() + ": UTF-16 is not supported; save as UTF-8\n");
+  // A corpus split the same.
+  const auto corpus = dir.path() / "corpus";
+  fs::remove(corpus / "test.txt");
+  fs::create_symlink("/dev/zero", corpus / "test.txt");
+  r = run_attnviz({"evaluate", "--model", lm.string(), "--corpus", corpus.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == kError + (corpus / "test.txt").string() + ":1: a NUL byte: not a text file\n");
+  // corpus --wordnet: a database file that is /dev/zero (it wrote an empty corpus, exit 0, after reading a GB).
+  const auto wordnet = dir.path() / "wordnet";
+  fs::create_directories(wordnet);
+  for (const char* name : {"data.noun", "data.verb", "data.adj", "data.adv"}) fs::create_symlink("/dev/zero", wordnet / name);
+  r = run_attnviz({"corpus", "--wordnet", wordnet.string(), "--out", (dir.path() / "c").string(), "--embeddings", "toy"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == kError + (wordnet / "data.noun").string() + ":1: a NUL byte: not a text file\n");
+  CHECK_FALSE(fs::exists(dir.path() / "c" / "corpus.json"));
+}
+
+TEST_CASE("Input safety: generate's tiny temperature prints no NaN; train --max-sentences -5 is refused, not read as all",
+          "[cli][safety][train]") {
+  TempDir dir;
+  const auto lm = small_language_model(dir, 1, 1, 8);
+  // 1e-320: every logit below the largest divides to −∞; when <unk>'s was the largest, every term was 0 (0/0).
+  for (const std::string& model : {lm.string(), std::string("wordnet-lm")})
+  for (const std::string t : {"1e-320", "1e-300", "1e308"}) {
+    const auto r = run_attnviz({"generate", "the cat", "--model", model, "--steps", "3", "--temperature", t});
+    INFO(model << " " << t << "\n" << r.out << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("nan") == std::string::npos);
+    CHECK((r.out.find("p 1.000") != std::string::npos || t == "1e308"));
+  }
+  const auto r = run_attnviz({"train", "--corpus", (dir.path() / "corpus").string(), "--out", (dir.path() / "x.json").string(), "--embeddings",
+                              "toy", "--max-sentences", "-5"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("--max-sentences: Value -5 not in range"));
+  CHECK_FALSE(fs::exists(dir.path() / "x.json"));
 }

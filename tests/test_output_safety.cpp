@@ -22,6 +22,7 @@ using attnviz::test::read_text;
 using attnviz::test::run_attnviz;
 using attnviz::test::run_shell;
 using attnviz::test::TempDir;
+using Catch::Contains;
 
 extern char** environ;
 
@@ -347,4 +348,99 @@ TEST_CASE("Output safety: a named pipe named like a file is read as the file it 
   CHECK(r.exit_code == 0);
   CHECK(r.err.empty());
   CHECK(r.out.find("weights") != std::string::npos);
+}
+
+// ---- 4b. Every command's outputs against every file it reads ---------------------------------------------------
+
+namespace {
+
+// A corpus directory as attnviz corpus writes it, over the toy embeddings' words.
+void write_small_corpus(const fs::path& dir) {
+  fs::create_directories(dir);
+  std::string lines;
+  for (int i = 0; i < 30; ++i) lines += i % 2 ? "the cat chased the mouse\n" : "the dog ate the cheese\n";
+  for (const char* split : {"train", "dev", "test"}) std::ofstream(dir / (std::string(split) + ".txt")) << lines;
+  std::ofstream(dir / "corpus.json") << R"({"format": "attnviz-corpus", "version": 1})";
+}
+
+}  // namespace
+
+TEST_CASE("Output safety: train, evaluate, heads, corpus and a lesson's model refuse an output that is one of their inputs",
+          "[cli][output][safety]") {
+  TempDir dir;
+  const auto corpus = dir.path() / "corpus";
+  write_small_corpus(corpus);
+  const std::string train_text = read_text(corpus / "train.txt");
+  const std::string toy = read_text(attnviz::test::data_dir() / "embeddings" / "toy.json");
+  const auto e = dir.write("e.json", toy);
+  const std::vector<std::string> train{"train", "--corpus", corpus.string(), "--embeddings", e.string(), "--heads", "1", "--d-k", "2",
+                                       "--epochs", "1", "--threads", "1", "--out"};
+  auto with = [](std::vector<std::string> args, const std::vector<std::string>& more) {
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  };
+  // train: --out is a split of --corpus, or the --embeddings file.
+  auto r = run_attnviz(with(train, {(corpus / "train.txt").string()}));
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("--out " + (corpus / "train.txt").string() + " is the input of --corpus"));
+  CHECK(read_text(corpus / "train.txt") == train_text);
+  r = run_attnviz(with(train, {e.string()}));
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("is the input of --embeddings"));
+  CHECK(read_text(e) == toy);
+  // A model to evaluate and measure.
+  const auto lm = dir.path() / "lm.json";
+  REQUIRE(run_attnviz(with(train, {lm.string()})).exit_code == 0);
+  const std::string model = read_text(lm);
+  const auto text = dir.write("t.txt", "the cat chased the mouse\n");
+  // evaluate --json: the --text file, the model, a corpus split.
+  r = run_attnviz({"evaluate", "--model", lm.string(), "--text", text.string(), "--json", text.string()});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("--json " + text.string() + " is the input of --text"));
+  CHECK(read_text(text) == "the cat chased the mouse\n");
+  r = run_shell("cd " + quoted(dir.path()) + " && \"$ATTNVIZ\" evaluate --model lm.json --text t.txt --json ./lm.json");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("is the input of --model lm.json"));
+  CHECK(read_text(lm) == model);
+  r = run_attnviz({"evaluate", "--model", lm.string(), "--corpus", corpus.string(), "--split", "dev", "--json", (corpus / "test.txt").string()});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("is the input of --corpus"));
+  CHECK(read_text(corpus / "test.txt") == train_text);
+  // The model's own embeddings are read too.
+  r = run_attnviz({"evaluate", "--model", lm.string(), "--text", text.string(), "--json", e.string()});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("is the input of the embeddings of --model"));
+  CHECK(read_text(e) == toy);
+  // run with a trained model reads the model's embeddings.
+  r = run_attnviz({"run", "the cat", "--model", lm.string(), "--json", e.string()});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("is the input of the embeddings of --model"));
+  CHECK(read_text(e) == toy);
+  // heads --json and --html: the --text file, a corpus split.
+  r = run_attnviz({"heads", "--model", lm.string(), "--text", text.string(), "--json", text.string()});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("is the input of --text"));
+  CHECK(read_text(text) == "the cat chased the mouse\n");
+  r = run_attnviz({"heads", "--model", lm.string(), "--corpus", corpus.string(), "--html", (corpus / "dev.txt").string()});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("is the input of --corpus"));
+  CHECK(read_text(corpus / "dev.txt") == train_text);
+  // corpus --out DIR holding the --embeddings file as DIR/corpus.json.
+  const auto out = dir.path() / "out";
+  fs::create_directories(out);
+  std::ofstream(out / "corpus.json") << toy;
+  r = run_attnviz({"corpus", "--out", out.string(), "--embeddings", (out / "corpus.json").string()});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("is the input of --embeddings"));
+  CHECK(read_text(out / "corpus.json") == toy);
+  // demo: the lesson's own model (a path beside the lesson).
+  const auto lessons = dir.path() / "lesson";
+  fs::create_directories(lessons);
+  const std::string toy_model = read_text(attnviz::test::data_dir() / "models" / "toy.json");
+  std::ofstream(lessons / "m.json") << toy_model;
+  std::ofstream(lessons / "l.json") << R"({"format": "attnviz-lesson", "version": 1, "name": "l", "model": "m.json", "sentences": ["the cat"]})";
+  r = run_attnviz({"demo", (lessons / "l.json").string(), "--html", (lessons / "m.json").string()});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("is the input of the lesson's model"));
+  CHECK(read_text(lessons / "m.json") == toy_model);
 }

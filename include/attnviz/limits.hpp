@@ -30,11 +30,14 @@ void check_mask(const AttentionOptions& options, long n, long m, const std::stri
                 const std::vector<std::string>& queries = {}, bool cross = false);
 
 // InputError when `backend` would store n × m matrices (scores, scaled scores, weights, per head) that, with
-// `output_bytes_per_cell` more for each cell written out (`outputs_named`), exceed `max_memory_bytes`;
-// suggests --backend flash, `shorter` or --max-memory. Called before anything n × m is allocated.
+// `output_bytes_per_cell` more for each cell written out (`outputs_named`) and the `held_bytes` the run holds
+// beside them (`held_what`: the n × d matrices, bench's weights), exceed `max_memory_bytes`: the budget
+// holds for the sum. Suggests --backend flash, `shorter` or --max-memory. Called before anything n × m is
+// allocated.
 void check_attention_memory(const Backend& backend, double n, double m, int heads, double max_memory_bytes,
                             double output_bytes_per_cell = 0, const std::string& outputs_named = "",
-                            const std::string& shorter = "a shorter sentence");
+                            const std::string& shorter = "a shorter sentence", double held_bytes = 0,
+                            const std::string& held_what = "");
 
 // Bytes of the n × d matrices a run holds whatever its backend, for n sentence tokens, m keys (m = n without
 // --context) and d_model dimensions: five n × d (the embeddings stage, X, the queries, the heads' outputs,

@@ -38,6 +38,14 @@ using RowMat = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>
 // (the uniform-attention baseline), or each word alone (the bigram baseline: the current word only).
 enum class Mixing { attention, uniform, current };
 std::string mixing_name(Mixing m);  // "attention", "uniform", "current-word"
+
+struct LmConfig;
+// Bytes of the activations one forward pass over T tokens holds: every layer's, the attention matrix of
+// every head, the T × V logits (float32).
+double lm_forward_bytes(const LmConfig& c, double T);
+// InputError (--max-memory) when `copies` forward passes over T tokens at once (one a thread, or one with
+// its gradients) exceed the budget; `why` ends the message (", one a thread for 4 threads").
+void check_lm_forward_memory(const LmConfig& c, double T, double copies, const std::string& why = "");
 Mixing parse_mixing(const std::string& name);
 
 struct LmConfig {

@@ -205,12 +205,14 @@ BenchResult run_bench(const BenchOptions& o) {
   r.kernels = kernels::describe();
 
   const auto backend = make_backend(o.backend);
-  check_attention_memory(*backend, o.seq, o.seq, o.heads, o.max_memory_bytes, 0, "", "a smaller --seq");
   {
     // What every backend holds whatever its n × n storage: the four d_model × d_model weights, and about
-    // eight n × d_model matrices (X, Q, K, V, context, concat, output, a copy in flight).
+    // eight n × d_model matrices (X, Q, K, V, context, concat, output, a copy in flight); the standard
+    // backend's n × n stages come on top of them, and the budget holds for the sum.
     const double d_model = static_cast<double>(o.heads) * o.dim;
     const double bytes = 4.0 * d_model * d_model * sizeof(float) + token_matrices_bytes(o.seq, o.seq, d_model);
+    check_attention_memory(*backend, o.seq, o.seq, o.heads, o.max_memory_bytes, 0, "", "a smaller --seq", bytes,
+                           "the weights and the n × d matrices");
     if (bytes > o.max_memory_bytes)
       throw InputError(fmt::format("--seq {} with {} head{} of width {} needs about {} for the weights and the n × d matrices, "
                                    "more than --max-memory allows ({})\nhint: use a smaller --seq, --dim or --heads, or raise --max-memory",

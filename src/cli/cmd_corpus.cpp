@@ -1,10 +1,13 @@
 // attnviz corpus: the training corpus from WordNet's definitions and examples (docs/training.md).
+#include <filesystem>
 #include <iostream>
 
 #include <fmt/format.h>
 
 #include "attnviz/corpus.hpp"
 #include "attnviz/data.hpp"
+#include "attnviz/limits.hpp"
+#include "attnviz/output_file.hpp"
 #include "common.hpp"
 
 namespace attnviz::cli {
@@ -16,9 +19,16 @@ struct CorpusArgs {
   std::string out;
   std::string embeddings = "glove";
   std::optional<std::string> data_dir;
+  std::string max_memory = "2G";
 };
 
 int corpus(const CorpusArgs& a) {
+  set_memory_budget(parse_memory_size(a.max_memory, "--max-memory"));  // before any file is read
+  std::vector<NamedFile> outputs, inputs;
+  add_corpus_inputs(outputs, "--out", a.out);
+  add_input(inputs, "--embeddings", "embeddings", a.embeddings, a.data_dir);
+  for (const char* name : {"data.noun", "data.verb", "data.adj", "data.adv"}) inputs.push_back({"--wordnet", (std::filesystem::path(a.wordnet) / name).string()});
+  check_output_files(outputs, inputs);
   const Embeddings emb = resolve_embeddings(a.embeddings, a.data_dir);
   const Vocabulary vocab(emb.words);
   const CorpusStats s = build_corpus(a.wordnet, vocab, a.out, emb.name);
@@ -41,6 +51,7 @@ Command add_corpus_command(CLI::App& app) {
   cmd->add_option("--wordnet", args->wordnet, "WordNet 3.0 database directory (default /usr/share/wordnet, Debian's wordnet-base)")
       ->type_name("DIR");
   cmd->add_option("--embeddings", args->embeddings, "The vocabulary: these embeddings' words plus <unk> (default glove)")->type_name("NAME|PATH");
+  add_memory_option(*cmd, args->max_memory);
   cmd->add_option("--data-dir", args->data_dir, "Folder of the bundled data (default: found automatically; or ATTNVIZ_DATA)")->type_name("DIR");
   cmd->footer(R"(Examples:
   attnviz corpus --out corpus

@@ -76,7 +76,10 @@ int demo(const DemoArgs& a) {
   CommonOptions common = a.common;
   common.attention = lesson_flags(lesson.options, a.common.attention);
   Settings settings = build_settings(common, true);
-  check_command_files(common, lesson.embeddings, {{"demo", lesson_file.string()}});
+  std::vector<NamedFile> lesson_inputs{{"demo", lesson_file.string()}};
+  // The lesson's own model, read unless --model or --embeddings choose another.
+  if (!data.model && !data.embeddings) add_input(lesson_inputs, "the lesson's model", "models", lesson.model, data.data_dir);
+  check_command_files(common, lesson.embeddings, lesson_inputs);
   ReportOptions& report = settings.report;
   std::vector<std::string> extra;
   if (!lesson.word.empty()) extra.push_back(lesson.word);

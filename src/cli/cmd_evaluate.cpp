@@ -1,4 +1,5 @@
 // attnviz evaluate: the perplexity of a trained language model and of its baselines (docs/training.md).
+#include <algorithm>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -7,6 +8,8 @@
 #include "attnviz/data.hpp"
 #include "attnviz/error.hpp"
 #include "attnviz/export.hpp"
+#include "attnviz/limits.hpp"
+#include "attnviz/output_file.hpp"
 #include "attnviz/train.hpp"
 #include "../backends/parallel.hpp"
 #include "common.hpp"
@@ -23,19 +26,24 @@ struct EvaluateArgs {
   std::optional<std::string> json;
   int threads = 0;
   std::optional<std::string> data_dir;
+  std::string max_memory = "2G";
 };
 
 int evaluate(const EvaluateArgs& a) {
   if (a.corpus.has_value() == a.text.has_value()) throw InputError("give either --corpus DIR (with --split) or --text FILE");
   const Split split = parse_split(a.split);
-  if (a.json) check_lm_command_files({{"--json", *a.json}}, {.model = a.model, .embeddings = std::nullopt, .corpus = a.corpus, .text = a.text, .data_dir = a.data_dir});
+  set_memory_budget(parse_memory_size(a.max_memory, "--max-memory"));  // before any file is read
   const LoadedLm loaded = load_trained_model(a.model, a.data_dir);
   const LanguageModel& model = loaded.model;
   const LmEmbeddings& le = loaded.inputs;
   const auto& path = loaded.path;
+  if (a.json) check_output_files({{"--json", *a.json}}, trained_model_inputs(loaded, a.corpus, a.text, a.data_dir));
   const Sentences raw = a.corpus ? load_corpus_split(*a.corpus, split, le.vocab) : tokenize_text_file(*a.text, le.vocab);
   const Sentences sentences = fit_to_length(raw, model.config.max_len);
   const int threads = resolve_threads(a.threads);
+  std::size_t longest = 0;
+  for (const auto& s : sentences) longest = std::max(longest, s.size());
+  check_lm_forward_memory(model.config, static_cast<double>(longest), threads, fmt::format(", one a thread for {} threads", threads));
   nlohmann::ordered_json doc;
   doc["tokens"] = 0;
   doc["models"] = nlohmann::ordered_json::array();
@@ -74,6 +82,7 @@ Command add_evaluate_command(CLI::App& app) {
   cmd->add_option("--json", a.json, "Write {\"tokens\": N, \"models\": [{\"name\", \"perplexity\"}, …]} to PATH ('-': standard output only)")
       ->check(output_path())->type_name("PATH|-");
   cmd->add_option("--threads", a.threads, "Threads (default: the hardware's; the result is the same for any)")->check(in_range(0, 1024))->type_name("T");
+  add_memory_option(*cmd, a.max_memory);
   cmd->add_option("--data-dir", a.data_dir, "Folder of the bundled data (default: found automatically; or ATTNVIZ_DATA)")->type_name("DIR");
   cmd->footer(R"(Examples:
   attnviz evaluate --model wordnet-lm --corpus corpus --split test

@@ -1,6 +1,8 @@
 // attnviz generate: continue a prompt with a trained language model, word by word, showing what each head
 // read to predict each word.
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <iostream>
 #include <random>
 
@@ -8,6 +10,7 @@
 
 #include "attnviz/corpus.hpp"
 #include "attnviz/error.hpp"
+#include "attnviz/limits.hpp"
 #include "attnviz/tokenizer.hpp"
 #include "attnviz/train.hpp"
 #include "common.hpp"
@@ -24,10 +27,12 @@ struct GenerateArgs {
   int top_k = 10;
   std::uint64_t seed = 1;
   std::optional<std::string> data_dir;
+  std::string max_memory = "2G";
 };
 
 int generate(const GenerateArgs& a) {
   if (!(a.temperature > 0) || !std::isfinite(a.temperature)) throw InputError("--temperature must be a positive number");
+  set_memory_budget(parse_memory_size(a.max_memory, "--max-memory"));  // before any file is read
   const LoadedLm loaded = load_trained_model(a.model, a.data_dir);
   const LmConfig& c = loaded.model.config;
   const Vocabulary& vocab = loaded.inputs.vocab;
@@ -38,6 +43,10 @@ int generate(const GenerateArgs& a) {
     ids.push_back(vocab.id(w));
     if (ids.back() == vocab.unknown) w = kUnknownToken;
   }
+  // The longest window the steps will read, checked before the first line is printed.
+  check_lm_forward_memory(c, static_cast<double>(std::min<std::size_t>(ids.size() + static_cast<std::size_t>(a.steps) - 1,
+                                                                      static_cast<std::size_t>(c.max_len))),
+                          1);
   std::mt19937_64 rng(a.seed);
   std::cout << fmt::format("prompt: {}\n", fmt::join(words, " "));
   for (int step = 0; step < a.steps; ++step) {
@@ -47,7 +56,11 @@ int generate(const GenerateArgs& a) {
     const LmPrediction p = lm_predict(c, loaded.model.params, loaded.inputs.E, window);
     // Softmax of logits / T over every word but <unk>, then the K most likely, renormalised.
     std::vector<std::pair<double, int>> probs;
-    const double top = p.logits.maxCoeff();
+    // The largest logit of the words that may be drawn (<unk> never is), so the likeliest word's term is
+    // exp(0) = 1 and the sum is at least 1 whatever the temperature (a tiny one made every term 0: 0/0).
+    double top = -std::numeric_limits<double>::infinity();
+    for (int w = 0; w < c.vocab; ++w)
+      if (w != vocab.unknown) top = std::max(top, static_cast<double>(p.logits(w)));
     double sum = 0;
     for (int w = 0; w < c.vocab; ++w) {
       if (w == vocab.unknown) continue;
@@ -95,6 +108,7 @@ Command add_generate_command(CLI::App& app) {
   cmd->add_option("--seed", a.seed, "Seed of the sampling (default 1): the same seed, the same words")
       ->check(in_range<std::uint64_t>(0, std::numeric_limits<std::uint64_t>::max()))
       ->type_name("S");
+  add_memory_option(*cmd, a.max_memory);
   cmd->add_option("--data-dir", a.data_dir, "Folder of the bundled data (default: found automatically; or ATTNVIZ_DATA)")->type_name("DIR");
   cmd->footer(R"(Examples:
   attnviz generate "the cat chased the" --steps 5

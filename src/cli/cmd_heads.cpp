@@ -8,6 +8,7 @@
 #include "attnviz/export.hpp"
 #include "attnviz/heads.hpp"
 #include "attnviz/html.hpp"
+#include "attnviz/limits.hpp"
 #include "attnviz/lm_trace.hpp"
 #include "attnviz/output_file.hpp"
 #include "attnviz/pipeline.hpp"
@@ -28,6 +29,7 @@ struct HeadsArgs {
   std::string sentence = "the cat chased the mouse";
   std::optional<std::string> json;
   std::optional<std::string> html;
+  std::string max_memory = "2G";
   CommonOptions common;  // --ascii, --width and --data-dir, shared with the other commands
 };
 
@@ -38,12 +40,13 @@ int heads(const HeadsArgs& a) {
   std::vector<NamedFile> outputs;
   if (a.json) outputs.push_back({"--json", *a.json});
   if (a.html) outputs.push_back({"--html", *a.html});
-  const std::optional<std::string>& data_dir = a.common.data.data_dir;
-  check_lm_command_files(outputs, {.model = a.model, .embeddings = std::nullopt, .corpus = a.corpus, .text = a.text, .data_dir = data_dir});
+  set_memory_budget(parse_memory_size(a.max_memory, "--max-memory"));  // before any file is read
   // ASCII where the locale is not UTF-8 or --ascii asks for it; the width of --width, COLUMNS or the terminal.
-  const RenderOptions render = build_settings(a.common, false).report.render;
+  const RenderOptions render = render_options(a.common.display);
+  const std::optional<std::string>& data_dir = a.common.data.data_dir;
   const auto shared = std::make_shared<const LoadedLm>(load_trained_model(a.model, data_dir));
   const LoadedLm& loaded = *shared;
+  check_output_files(outputs, trained_model_inputs(loaded, a.corpus, a.text, data_dir));
   const LmConfig& c = loaded.model.config;
   if (c.layers == 0 || c.mixing != Mixing::attention)
     throw InputError(fmt::format("{}: has no learned attention heads (mixing {}, {} layers)", loaded.path.string(), mixing_name(c.mixing), c.layers));
@@ -116,6 +119,7 @@ Command add_heads_command(CLI::App& app) {
   cmd->add_option("--json", a.json, "Write the measurements and the sentence's weights as JSON to PATH ('-': standard output only)")->check(output_path())->type_name("PATH|-");
   cmd->add_option("--html", a.html, "Write the sentence's every head (one row of heads per layer) as one self-contained page to PATH ('-': standard output only)")
       ->check(output_path())->type_name("PATH|-");
+  add_memory_option(*cmd, a.max_memory);
   add_common_options(*cmd, a.common, {{}, {}, {"--ascii", "--width", "--data-dir"}});
   cmd->footer(R"(Examples:
   attnviz heads --model wordnet-lm --corpus corpus

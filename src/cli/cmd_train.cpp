@@ -12,6 +12,8 @@
 #include "attnviz/data.hpp"
 #include "attnviz/error.hpp"
 #include "attnviz/export.hpp"
+#include "attnviz/limits.hpp"
+#include "attnviz/output_file.hpp"
 #include "attnviz/tokenizer.hpp"
 #include "attnviz/train.hpp"
 #include "../backends/parallel.hpp"
@@ -33,6 +35,7 @@ struct TrainArgs {
   std::string embeddings = "glove";
   std::optional<std::string> data_dir;
   std::string name = "wordnet-lm";
+  std::string max_memory = "2G";
 };
 
 std::string duration(double seconds) {
@@ -114,18 +117,30 @@ LanguageModel train_one(const TrainArgs& a, const LmConfig& config, const std::s
 
 int train(TrainArgs a) {
   a.train.threads = resolve_threads(a.threads);
+  set_memory_budget(parse_memory_size(a.max_memory, "--max-memory"));  // before any file is read
   const std::filesystem::path out(a.out);
   const auto parent = out.has_parent_path() ? out.parent_path() : std::filesystem::path(".");
   if (!std::filesystem::is_directory(parent)) throw InputError(fmt::format("{}: the folder {} does not exist", a.out, parent.string()));
   if (std::filesystem::is_directory(out)) throw InputError(fmt::format("{}: is a directory; --out names the model file to write", a.out));
-  // Before the training, not after its first epoch: a file that cannot be written, or one the run reads.
-  check_writable(a.out);
-  check_lm_command_files({{"--out", a.out}}, {.model = std::nullopt, .embeddings = a.embeddings, .corpus = a.corpus, .text = std::nullopt, .data_dir = a.data_dir});
+  check_writable(a.out);  // before the training, not after its first epoch
+  std::vector<NamedFile> inputs;
+  add_input(inputs, "--embeddings", "embeddings", a.embeddings, a.data_dir);
+  add_corpus_inputs(inputs, "--corpus", a.corpus);
+  check_output_files({{"--out", a.out}}, inputs);
   const Embeddings emb = resolve_embeddings(a.embeddings, a.data_dir);
   const LmEmbeddings le = lm_embeddings(emb);
   a.config.vocab = le.vocab.size();
   a.config.d_model = emb.dim;
   check_config(a.config);
+  {
+    // The weights, AdamW's two moments, a gradient a thread; and a thread's forward pass with its gradients.
+    const double params = static_cast<double>(LmLayout(a.config).size);
+    const double threads = a.train.threads;
+    check_memory(sizeof(float) * params * (3 + threads) + 2 * threads * lm_forward_bytes(a.config, a.config.max_len),
+                 fmt::format("training {} weights ({} layers of {} heads of width {}, MLP {}, {} positions, {} words) with {} threads",
+                             params, a.config.layers, a.config.heads, a.config.d_k, a.config.mlp, a.config.max_len, a.config.vocab, threads),
+                 "fewer or smaller layers, fewer --threads, or raise --max-memory");
+  }
   std::optional<Watch> watch;
   if (a.watch || a.query) {
     if (!a.watch || !a.query) throw InputError("--watch SENTENCE and --query WORD go together");
@@ -191,13 +206,14 @@ Command add_train_command(CLI::App& app) {
       ->check(in_range(0, 1024))
       ->type_name("T");
   cmd->add_option("--max-sentences", a.train.max_sentences, "Sentences per epoch (default 0: all)")
-      ->check(in_range<std::size_t>(0, std::numeric_limits<std::size_t>::max()))
+      ->check(in_range<std::size_t>(0, std::size_t{1} << 40))  // CLI11 would read -5 as 2^64 - 5: all
       ->type_name("N");
   cmd->add_flag("--baselines", a.baselines, "Also train the bigram and uniform-attention baselines (for attnviz evaluate)");
   cmd->add_option("--watch", a.watch, "After each epoch print how --query attends in this sentence, every layer and head")->type_name("SENTENCE");
   cmd->add_option("--query", a.query, "The word of --watch to follow")->type_name("WORD");
   cmd->add_option("--embeddings", a.embeddings, "Input embeddings and vocabulary (default glove)")->type_name("NAME|PATH");
   cmd->add_option("--name", a.name, "The model's name in the file (default wordnet-lm)")->type_name("NAME");
+  add_memory_option(*cmd, a.max_memory);
   cmd->add_option("--data-dir", a.data_dir, "Folder of the bundled data (default: found automatically; or ATTNVIZ_DATA)")->type_name("DIR");
   cmd->footer(R"(Examples:
   attnviz corpus --out corpus && attnviz train --corpus corpus --out lm.json

@@ -257,8 +257,13 @@ void add_performance_options(CLI::App& app, int& threads, std::string& max_memor
   app.add_option("--threads", threads, "Worker threads over heads and query blocks (default: the hardware's; results do not depend on it)")
       ->check(in_range(1, 1024))
       ->type_name("T");
+  add_memory_option(app, max_memory);
+}
+
+void add_memory_option(CLI::App& app, std::string& max_memory) {
   app.add_option("--max-memory", max_memory,
-                 "Refuse when the standard backend's n × n matrices would exceed SIZE (default 2G; suffixes K, M, G)")
+                 "Refuse, before allocating, what would take more than SIZE in all: the files read, the vectors kept, the "
+                 "matrices of the run (default 2G; suffixes K, M, G)")
       ->type_name("SIZE");
 }
 
@@ -314,8 +319,6 @@ double parse_memory_size(const std::string& text, const std::string& option) {
   return std::floor(value * unit);
 }
 
-namespace {
-
 RenderOptions render_options(const DisplayOptions& o) {
   RenderOptions r;
   const bool to_terminal = isatty(1) != 0;
@@ -328,6 +331,8 @@ RenderOptions render_options(const DisplayOptions& o) {
   r.layout = parse_layout(o.layout);
   return r;
 }
+
+namespace {
 
 // The mask file; every message starts with "--mask FILE" so the user knows which option is at fault.
 Matrix mask_option(const std::string& path) {
@@ -423,6 +428,7 @@ EmbeddingsAndModel load_inputs(const CommonOptions& o, std::vector<std::string> 
       is_language_model_file(input_file("models", *o.data.model, o.data.data_dir))) {
     Model model = resolve_model(*o.data.model, 0, o.attention.heads, o.data.data_dir, o.attention.layer - 1);
     const LoadedLm& lm = *model.language_model;
+    check_outputs_against(o, trained_model_inputs(lm, std::nullopt, std::nullopt, o.data.data_dir));  // its embeddings too
     if (o.data.embeddings && embeddings_alias(*o.data.embeddings) != lm.model.embeddings)
       throw InputError(fmt::format("--embeddings {}: the trained model '{}' reads its own embeddings '{}'; leave out --embeddings",
                                    *o.data.embeddings, model.name, lm.model.embeddings));

@@ -102,6 +102,9 @@ struct ClassroomFlags {
 void add_classroom_options(CLI::App& app, ClassroomFlags& flags);
 // --threads and --max-memory (part of the attention group; `attnviz bench` adds them alone).
 void add_performance_options(CLI::App& app, int& threads, std::string& max_memory);
+// --max-memory alone (the commands on a trained model, corpus); the command sets the budget from it
+// (set_memory_budget(parse_memory_size(...))) before it reads any file.
+void add_memory_option(CLI::App& app, std::string& max_memory);
 
 // The one writer of a command's outputs: --json and --html files (through write_output) and the tables on
 // standard output. InputError, when built, if --json - and --html - both want standard output.
@@ -131,14 +134,19 @@ class Output {
 void check_command_files(const CommonOptions& options, const std::string& default_embeddings,
                          const std::vector<NamedFile>& more_inputs = {});
 
-// The inputs of the language-model commands (train, evaluate, heads): a NAME|PATH model and embeddings, a
-// corpus directory (its splits and corpus.json) and a --text file; each may be absent.
-struct LmInputs {
-  std::optional<std::string> model, embeddings, corpus, text, data_dir;
-};
-// check_output_files for those commands, before any work: two outputs naming one file, or an output that is
-// one of the inputs' files (evaluate --json over its own --model, train --out over a corpus split).
-void check_lm_command_files(const std::vector<NamedFile>& outputs, const LmInputs& inputs);
+// check_output_files for the command's --json and --html against `inputs` (files known only once read: a
+// trained model's own embeddings).
+void check_outputs_against(const CommonOptions& options, const std::vector<NamedFile>& inputs);
+// Adds to `inputs` the file a NAME|PATH input of `kind` ("embeddings", "models", "lessons") means, when it
+// resolves (a name that does not is reported by its loader; "identity" is no file).
+void add_input(std::vector<NamedFile>& inputs, const std::string& option, const std::string& kind, const std::string& spec,
+               const std::optional<std::string>& data_dir);
+// Adds a corpus directory's files (train.txt, dev.txt, test.txt, corpus.json), named by `option`.
+void add_corpus_inputs(std::vector<NamedFile>& files, const std::string& option, const std::string& dir);
+// What a command on a trained model reads, for check_output_files: the model file, its embeddings, and the
+// sentences (every file of --corpus DIR, or --text FILE).
+std::vector<NamedFile> trained_model_inputs(const LoadedLm& lm, const std::optional<std::string>& corpus,
+                                            const std::optional<std::string>& text, const std::optional<std::string>& data_dir);
 
 // The settings of one run, built and checked once from the options, before any work: a bad --stages,
 // --temperature, --mask, --max-memory or pair of outputs fails here.
@@ -151,6 +159,8 @@ struct Settings {
 // `report_tables`: the command prints the report's tables (run, demo), whose n × m tables count against
 // --max-memory with the JSON export.
 Settings build_settings(const CommonOptions& options, bool report_tables);
+// The display options alone as render options (colour, locale, width), for a command that takes only those.
+RenderOptions render_options(const DisplayOptions& display);
 
 // CLI11's Range (its description and its "Value 3000 not in range 20 to 100000"), after a check that the
 // value is a number at all: "--width abc" says "'abc' is not a number" and "--temperature ''" is refused

@@ -128,18 +128,23 @@ void check_memory(double bytes, const std::string& what, const std::string& hint
 }
 
 void check_attention_memory(const Backend& backend, double n, double m, int heads, double max_memory_bytes,
-                            double output_bytes_per_cell, const std::string& outputs_named, const std::string& shorter) {
+                            double output_bytes_per_cell, const std::string& outputs_named, const std::string& shorter,
+                            double held_bytes, const std::string& held_what) {
   if (!backend.stores_attention_matrices()) return;
   // Three n × m float32 stages per head are kept (scores, scaled scores, weights), and each cell may be
-  // written out too.
+  // written out too; they are held beside what the run already holds (held_bytes): the sum is compared
+  // with the budget, not each part alone.
   const double cells = 3.0 * n * m * heads;
   const double bytes = cells * (sizeof(float) + output_bytes_per_cell);
-  if (bytes > max_memory_bytes)
-    throw InputError(fmt::format("{} × {} tokens ({} head{}) need about {} for the {} backend's n × n matrices{}, more than "
+  if (bytes + held_bytes > max_memory_bytes)
+    throw InputError(fmt::format("{} × {} tokens ({} head{}) need about {} for the {} backend's n × n matrices{}{}, more than "
                                  "--max-memory allows ({})\n"
                                  "hint: use --backend flash, which never stores them, or {}, or raise --max-memory",
                                  n, m, heads, heads == 1 ? "" : "s", format_bytes(bytes), backend.name(),
                                  output_bytes_per_cell > 0 && !outputs_named.empty() ? " and " + outputs_named : "",
+                                 held_bytes > 0 ? fmt::format(", and {} for {} beside them ({} in all)", format_bytes(held_bytes), held_what,
+                                                              format_bytes(bytes + held_bytes))
+                                                : "",
                                  format_bytes(max_memory_bytes), shorter));
 }
 

@@ -112,8 +112,10 @@ AttentionInput prepare_input(const Embeddings& emb, const Model& model, const st
 
 std::vector<Stage> compute_stages(const Backend& backend, const Model& model, const AttentionInput& in, const PipelineOptions& options,
                                   StageTimes& times) {
-  check_attention_memory(backend, static_cast<double>(in.X.rows()), static_cast<double>(in.X_kv.rows()), model.heads,
-                         options.max_memory_bytes, options.output_bytes_per_cell, options.outputs_named);
+  // The n × n matrices are held beside the n × d ones (checked alone in prepare, before they were made).
+  const auto n = static_cast<double>(in.X.rows()), m = static_cast<double>(in.X_kv.rows());
+  check_attention_memory(backend, n, m, model.heads, options.max_memory_bytes, options.output_bytes_per_cell, options.outputs_named,
+                         "a shorter sentence", token_matrices_bytes(n, m, static_cast<double>(in.X.cols())), "the n × d matrices");
   if (auto why = backend.unsupported(model, in, options.attention)) throw InputError(*why);
   auto stages = backend.compute_timed(model, in, options.attention, times);
   check_finite(stages, options.attention);

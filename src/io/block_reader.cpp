@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -75,6 +76,33 @@ void BlockReader::draw_progress() {
   std::fprintf(stderr, "\rreading %s [%s%s] %3d%% of %.0f MB", label_.c_str(), std::string(static_cast<std::size_t>(filled), '#').c_str(),
                std::string(static_cast<std::size_t>(kWidth - filled), '.').c_str(), percent, static_cast<double>(size_) / 1e6);
   std::fflush(stderr);
+}
+
+namespace {
+constexpr std::size_t kMaxLine = 64u << 20;  // a longer line is not a line of text
+}  // namespace
+
+bool next_line(BlockReader& in, std::string_view& line, const std::string& source, std::size_t line_no, const std::string& kind) {
+  std::size_t want = 1 << 16;
+  for (;;) {
+    if (in.available() == 0 && in.fill(1) == 0) return false;
+    const char* begin = in.data();
+    const std::size_t n = in.available();
+    const auto* nl = static_cast<const char*>(std::memchr(begin, '\n', n));
+    if (nl || in.source_done()) {
+      const char* end = nl ? nl : begin + n;
+      if (static_cast<std::size_t>(end - begin) >= kMaxLine)  // a last line without its end of line
+        throw InputError(fmt::format("{}:{}: a line longer than 64 MiB: this is not a {}", source, line_no + 1, kind));
+      in.consume(static_cast<std::size_t>(end - begin) + (nl ? 1 : 0));
+      while (end > begin && (end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t')) --end;
+      line = std::string_view(begin, static_cast<std::size_t>(end - begin));
+      return true;
+    }
+    if (n >= kMaxLine)
+      throw InputError(fmt::format("{}:{}: a line longer than 64 MiB: this is not a {}", source, line_no + 1, kind));
+    want = std::max(want, n * 2);
+    in.fill(want);
+  }
 }
 
 }  // namespace attnviz::io

@@ -51,4 +51,10 @@ class BlockReader {
   std::string label_;
 };
 
+// The next line of `in` without its end of line ('\n', and a '\r' or trailing blanks before it); false at
+// the end. InputError "SOURCE:LINE: a line longer than 64 MiB: this is not a KIND" for a longer line
+// (`line_no`: the line before it), so an endless line (/dev/zero, /dev/urandom) ends there.
+bool next_line(BlockReader& in, std::string_view& line, const std::string& source, std::size_t line_no,
+               const std::string& kind = "word-vector text file");
+
 }  // namespace attnviz::io

@@ -18,33 +18,6 @@ namespace attnviz::io {
 
 namespace {
 
-constexpr std::size_t kMaxLine = 64u << 20;  // a longer line is not a word vector
-
-// The next line without its end of line ('\n', and a '\r' or trailing blanks before it); false at the end.
-// `source` and `line_no` (the line before it) name a line too long to be a word vector.
-bool next_line(BlockReader& in, std::string_view& line, const std::string& source, std::size_t line_no) {
-  std::size_t want = 1 << 16;
-  for (;;) {
-    if (in.available() == 0 && in.fill(1) == 0) return false;
-    const char* begin = in.data();
-    const std::size_t n = in.available();
-    const auto* nl = static_cast<const char*>(std::memchr(begin, '\n', n));
-    if (nl || in.source_done()) {
-      const char* end = nl ? nl : begin + n;
-      if (static_cast<std::size_t>(end - begin) >= kMaxLine)  // a last line without its end of line
-        throw InputError(fmt::format("{}:{}: a line longer than 64 MiB: this is not a word-vector text file", source, line_no + 1));
-      in.consume(static_cast<std::size_t>(end - begin) + (nl ? 1 : 0));
-      while (end > begin && (end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t')) --end;
-      line = std::string_view(begin, static_cast<std::size_t>(end - begin));
-      return true;
-    }
-    if (n >= kMaxLine)
-      throw InputError(fmt::format("{}:{}: a line longer than 64 MiB: this is not a word-vector text file", source, line_no + 1));
-    want = std::max(want, n * 2);
-    in.fill(want);
-  }
-}
-
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }

@@ -1,5 +1,6 @@
 #include "attnviz/corpus.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -9,9 +10,11 @@
 
 #include "attnviz/error.hpp"
 #include "attnviz/export.hpp"
+#include "attnviz/limits.hpp"
 #include "attnviz/output_file.hpp"
 #include "attnviz/tokenizer.hpp"
 #include "attnviz/utf8.hpp"
+#include "../io/block_reader.hpp"
 #include "../io/json_util.hpp"
 
 namespace attnviz {
@@ -101,21 +104,38 @@ std::string line_of(const std::vector<int>& ids, const Vocabulary& vocab) {
 
 }  // namespace
 
+namespace {
+
+// The first block of a text file looked at whole: UTF-16, or a NUL byte (/dev/zero, a sparse file) before
+// any line ends, is refused before lines are read (a line is read up to 64 MiB).
+void check_text_head(io::BlockReader& in, const std::string& source) {
+  in.fill(1);
+  const std::string_view head(in.data(), in.available());
+  io::check_not_utf16(head.substr(0, 2), source);
+  if (const auto nul = head.find('\0'); nul != std::string_view::npos)
+    throw InputError(fmt::format("{}:{}: a NUL byte: not a text file", source,
+                                 std::count(head.begin(), head.begin() + static_cast<std::ptrdiff_t>(nul), '\n') + 1));
+}
+
+}  // namespace
+
 CorpusStats build_corpus(const fs::path& wordnet_dir, const Vocabulary& vocab, const fs::path& out, const std::string& vocabulary_name) {
   CorpusStats stats;
   std::array<std::string, 3> text;
   const std::array<std::pair<const char*, char>, 4> files = {{{"data.noun", 'n'}, {"data.verb", 'v'}, {"data.adj", 'a'}, {"data.adv", 'r'}}};
   for (const auto& [name, pos] : files) {
     const fs::path path = wordnet_dir / name;
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
+    if (!std::ifstream(path, std::ios::binary))
       throw InputError(fmt::format("{}: cannot read the WordNet database file (install Debian's wordnet-base, or give "
                                    "--wordnet DIR holding data.noun, data.verb, data.adj and data.adv)",
                                    path.string()));
-    std::string line;
+    io::BlockReader in(path, "the WordNet database file");
+    check_text_head(in, path.string());
+    std::string_view view;
     std::size_t line_no = 0;
-    while (std::getline(in, line)) {
+    while (io::next_line(in, view, path.string(), line_no, "WordNet data file")) {
       ++line_no;
+      const std::string line(view);
       if (line.empty() || line[0] == ' ') continue;  // the licence header's lines start with two spaces
       const auto space = line.find(' ');
       const auto bar = line.find(" | ");
@@ -167,24 +187,37 @@ namespace {
 
 // `pretokenized`: the corpus files, whose tokens are separated by single spaces (and whose unknown words are
 // spelt <unk>, which the tokenizer would turn into "unk"); otherwise each line goes through the tokenizer.
+// Read in blocks, a line at a time: a line over 64 MiB (/dev/zero, /dev/urandom), a NUL byte or UTF-16 is
+// refused, and the sentences kept count against --max-memory as they grow (a pipe or device that never
+// ends stops there).
 std::vector<std::vector<int>> read_sentences(const fs::path& path, const Vocabulary& vocab, const std::string& what, bool pretokenized) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("{}: cannot read the {}", path.string(), what));
+  const std::string source = path.string();
+  io::BlockReader in(path, "the " + what);
   std::vector<std::vector<int>> out;
-  std::string line;
-  while (std::getline(in, line)) {
+  // Each sentence: its token ids, the vector that holds them, and the allocator's overhead.
+  constexpr double kBytesPerSentence = 48, kBytesPerToken = sizeof(int);
+  double held = 0;
+  check_text_head(in, source);
+  std::string_view line;
+  for (std::size_t line_no = 0; io::next_line(in, line, source, line_no, what); ++line_no) {
+    if (const auto nul = line.find('\0'); nul != std::string_view::npos)
+      throw InputError(fmt::format("{}:{}: a NUL byte: not a text file", source, line_no + 1));
     std::vector<int> ids;
     if (pretokenized) {
-      // attnviz corpus writes vocabulary words in UTF-8: a NUL byte or broken UTF-8 is no corpus line.
-      if (line.find('\0') != std::string::npos || sanitize_utf8(line) != line)
-        throw InputError(fmt::format("{}:{}: not a line of a corpus (a NUL byte or invalid UTF-8); rebuild the corpus with 'attnviz corpus'",
-                                     path.string(), out.size() + 1));
-      std::istringstream words(line);
+      // attnviz corpus writes vocabulary words in UTF-8: broken UTF-8 is no corpus line.
+      if (sanitize_utf8(line) != line)
+        throw InputError(fmt::format("{}:{}: not a line of a corpus (invalid UTF-8); rebuild the corpus with 'attnviz corpus'", source, line_no + 1));
+      std::istringstream words{std::string(line)};
       for (std::string w; words >> w;) ids.push_back(vocab.id(w));
     } else {
-      ids = to_ids(line, vocab);
+      ids = to_ids(std::string(line), vocab);
     }
-    if (!ids.empty()) out.push_back(std::move(ids));
+    if (ids.empty()) continue;
+    held += kBytesPerSentence + kBytesPerToken * static_cast<double>(ids.size());
+    if (held > memory_budget())
+      check_memory(held, fmt::format("keeping the sentences of the {} '{}' ({} so far)", what, source, out.size() + 1),
+                   "raise --max-memory, or check that this is the file you meant");
+    out.push_back(std::move(ids));
   }
   return out;
 }

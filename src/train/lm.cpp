@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "attnviz/error.hpp"
+#include "attnviz/limits.hpp"
 #include "../backends/vexp.hpp"
 
 namespace attnviz {
@@ -365,6 +366,21 @@ LmLoss lm_forward_backward(const LmConfig& c, const S* p, const RowMat<S>& E, co
   return loss;
 }
 
+double lm_forward_bytes(const LmConfig& c, double T) {
+  const double C = c.d_model, HD = static_cast<double>(c.heads) * c.d_k, F = c.mlp;
+  // Per layer: seven T × C (x_in, a, xhat1, x_mid, bn, xhat2, mlp_out), four T × HD (q, k, v, y), two
+  // T × F, H attention matrices T × T; then three T × C (x_out, f, xhatf) and the T × V logits.
+  const double per_layer = 7 * T * C + 4 * T * HD + 2 * T * F + c.heads * T * T;
+  return sizeof(float) * (c.layers * per_layer + 3 * T * C + T * c.vocab);
+}
+
+void check_lm_forward_memory(const LmConfig& c, double T, double copies, const std::string& why) {
+  check_memory(copies * lm_forward_bytes(c, T),
+               fmt::format("the trained model's forward pass over {} tokens ({} layer{} of {} head{}, d_model {}, {} words){}", T, c.layers,
+                           c.layers == 1 ? "" : "s", c.heads, c.heads == 1 ? "" : "s", c.d_model, c.vocab, why),
+               "use a shorter sentence or fewer --threads, or raise --max-memory");
+}
+
 namespace {
 
 // The forward pass of one sentence for inference (predict, run): ids checked, then forward_sentence.
@@ -376,6 +392,7 @@ SentenceActs<float> forward_one(const LmConfig& c, const LmLayout& lay, const st
     if (id < 0 || id >= c.vocab) throw InputError(fmt::format("token id {} is outside the vocabulary of {}", id, c.vocab));
   if (E.rows() != c.vocab || E.cols() != c.d_model)
     throw InputError(fmt::format("the embeddings are {} × {}, the model expects {} × {}", E.rows(), E.cols(), c.vocab, c.d_model));
+  check_lm_forward_memory(c, static_cast<double>(ids.size()), 1);
   SentenceActs<float> acts;
   forward_sentence(c, lay, params.data(), E, ids, acts);
   return acts;

@@ -3,6 +3,7 @@
 
 #include "attnviz/error.hpp"
 #include "attnviz/export.hpp"
+#include "attnviz/limits.hpp"
 #include "attnviz/lm.hpp"
 #include "attnviz/tokenizer.hpp"
 #include "../io/json_util.hpp"
@@ -52,11 +53,13 @@ ojson body_json(const LanguageModel& m) {
 int get_int(const ojson& doc, const std::string& key, const std::string& source, int min) {
   const ojson& v = io::require(doc, key, source);
   if (!v.is_number_integer() || v.get<long long>() < min || v.get<long long>() > 1'000'000)
-    throw InputError(fmt::format("{}: field \"{}\" must be an integer of at least {}", source, key, min));
+    throw InputError(fmt::format("{}: field \"{}\" must be an integer from {} to 1000000", source, key, min));
   return v.get<int>();
 }
 
-LanguageModel parse_body(const ojson& doc, const std::string& source, bool top) {
+// `held`: the bytes already held (the text, its parse, the weights parsed before); the weights this body
+// declares are counted on top, against --max-memory, before they are allocated.
+LanguageModel parse_body(const ojson& doc, const std::string& source, bool top, double& held) {
   if (!doc.is_object()) throw InputError(fmt::format("{}: a language model must be a JSON object", source));
   // The fields docs/schema/attnviz-model.schema.json allows (version 2 and its baselines).
   if (top)
@@ -87,6 +90,10 @@ LanguageModel parse_body(const ojson& doc, const std::string& source, bool top) 
   }
   if (auto it = doc.find("training"); it != doc.end() && it->is_object()) m.training = *it;
   const LmLayout lay(c);
+  held += sizeof(float) * static_cast<double>(lay.size);
+  check_memory(held, fmt::format("{}: the weights of '{}' ({} numbers: {} layers of {} heads of width {}, d_model {}, {} words, {} positions)",
+                                 source, m.name, lay.size, c.layers, c.heads, c.d_k, c.d_model, c.vocab, c.max_len),
+               "raise --max-memory, or check that this is the file you meant");
   m.params.assign(lay.size, 0.0f);
   const ojson& blocks = io::require(doc, "blocks", source);
   if (!blocks.is_array() || blocks.size() != static_cast<std::size_t>(c.layers))
@@ -134,11 +141,13 @@ LanguageModel parse_language_model(const std::string& text, const std::string& s
     throw InputError(fmt::format("{}: not a trained language model (\"version\" must be 2; version 1 files hold one attention "
                                  "layer's weights for run, explain and compare)",
                                  source));
-  LanguageModel m = parse_body(doc, source, true);
+  // The text and its parse are held while the weights are made (read_file counts them as three times the text).
+  double held = 3.0 * static_cast<double>(text.size());
+  LanguageModel m = parse_body(doc, source, true, held);
   if (auto it = doc.find("baselines"); it != doc.end()) {
     if (!it->is_array()) throw InputError(fmt::format("{}: \"baselines\" must be an array", source));
     for (std::size_t i = 0; i < it->size(); ++i) {
-      m.baselines.push_back(parse_body((*it)[i], fmt::format("{} baselines[{}]", source, i), false));
+      m.baselines.push_back(parse_body((*it)[i], fmt::format("{} baselines[{}]", source, i), false, held));
       if (m.baselines.back().config.vocab != m.config.vocab || m.baselines.back().config.d_model != m.config.d_model)
         throw InputError(fmt::format("{}: baselines[{}] has another vocabulary or width than the model", source, i));
     }
