@@ -359,7 +359,7 @@ TEST_CASE("train and generate: a seed or count out of range is refused, not read
       auto r = run_attnviz({"train", "--corpus", corpus, "--out", out, "--embeddings", "toy", "--d-k", "2", "--threads", "1", option, bad});
       INFO(option << " " << bad << ": " << r.err);
       CHECK(r.exit_code == 2);
-      CHECK_THAT(r.err, Contains(option) && Contains("'" + bad + "'"));
+      CHECK_THAT(r.err, Contains(option) && Contains(bad));
       CHECK(!fs::exists(out));
     }
     auto g = run_attnviz({"generate", "the cat", "--model", "wordnet-lm", "--steps", "1", "--seed", bad});

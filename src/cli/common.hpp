@@ -178,13 +178,14 @@ CLI::Validator in_range(T lo, T hi) {
   const CLI::Range range(lo, hi);
   const CLI::Validator is_number = number();
   return CLI::Validator(
-      [range, is_number](std::string& input) {
+      [range, is_number, lo, hi](std::string& input) {
         std::string why = is_number(input);
         T value{};
         if (why.empty() && std::is_integral_v<T> && !CLI::detail::lexical_cast(input, value)) why = "'" + input + "' is not a whole number";
         // CLI11 reads "-1" and anything past the largest value as the largest value: a seed of -1 or 2^70
         // would silently be 2^64 − 1.
-        if (why.empty() && std::is_unsigned_v<T> && !unsigned_fits<T>(input)) why = "'" + input + "' is not a whole number from 0 to " + std::to_string(std::numeric_limits<T>::max());
+        if constexpr (std::is_unsigned_v<T>)
+          if (why.empty() && !unsigned_fits<T>(input)) why = "Value " + input + " not in range " + std::to_string(lo) + " to " + std::to_string(hi);
         return why.empty() ? range(input) : why;
       },
       range.get_description());
