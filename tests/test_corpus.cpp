@@ -89,3 +89,26 @@ TEST_CASE("corpus: the command builds the splits deterministically, errors exit 
   CHECK_THAT(bad.err, Contains("data.adv:1"));
   CHECK(!fs::exists(out.path() / "f" / "corpus.json"));
 }
+
+TEST_CASE("corpus: a file it cannot write is refused before any file is written", "[corpus][cli]") {
+  TempDir wn, out;
+  write_fake_wordnet(wn);
+  // An earlier build, whose dev.txt is now a folder: nothing of the new build may land beside the old files.
+  const fs::path dir = out.path() / "c";
+  REQUIRE(run_attnviz({"corpus", "--wordnet", wn.path().string(), "--out", dir.string()}).exit_code == 0);
+  const std::string old_train = attnviz::test::read_text(dir / "train.txt");
+  fs::remove(dir / "dev.txt");
+  fs::create_directory(dir / "dev.txt");
+  wn.write("data.adj", "  1 header\n00002098 00 s 01 able 0 000 | having the necessary means; \"the cat was able to swim\"  \n");
+  auto r = run_attnviz({"corpus", "--wordnet", wn.path().string(), "--out", dir.string()});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("dev.txt") && Contains("directory"));
+  CHECK(r.out.empty());
+  CHECK(attnviz::test::read_text(dir / "train.txt") == old_train);  // the old split, not the new build's
+  // A new folder whose corpus.json would be a folder: no split is written.
+  const fs::path fresh = out.path() / "g";
+  fs::create_directories(fresh / "corpus.json");
+  auto g = run_attnviz({"corpus", "--wordnet", wn.path().string(), "--out", fresh.string()});
+  CHECK(g.exit_code == 2);
+  for (const char* f : {"train.txt", "dev.txt", "test.txt"}) CHECK(!fs::exists(fresh / f));
+}

@@ -212,6 +212,20 @@ TEST_CASE("LM trace: run, explain and compare with --model wordnet-lm, --layer a
   CHECK_THAT(compare.out, Contains("what \"mouse\" attends to in head 1 of 4 (layer 2 of 2)"));
   CHECK_THAT(compare.out, Contains("sentence 1: computer 0.958, mouse 0.042, the 0.000"));
   CHECK_THAT(compare.out, Contains("sentence 2: mickey 0.983, mouse 0.017\n"));  // only the two keys it may see
+  // Its "input N" is X = E + P, which layer 2's attention never reads (it reads the layer norm of layer 1's
+  // output): the legend and the probes' "before" say so, not "what attention saw".
+  const auto wide = run_attnviz({"compare", "the computer mouse", "mickey mouse", "--word", "mouse", "--model", "wordnet-lm", "--layer", "2",
+                                 "--color", "never", "--width", "400"});
+  REQUIRE(wide.exit_code == 0);
+  CHECK_FALSE(Catch::contains(wide.out, "what attention saw"));
+  CHECK_THAT(wide.out, Contains("input N: plus the position it has in sentence N (X = E + P, the model's input; the layer's attention reads "
+                                "the layer norm of the layer's input, not X)"));
+  CHECK_THAT(wide.out, Contains("with probe words, before the model (its input X = E + P)"));
+  // The GloVe model, whose attention does read the embedding, keeps its words.
+  const auto glove = run_attnviz({"compare", "the computer mouse", "mickey mouse", "--word", "mouse", "--embeddings", "glove", "--positions",
+                                  "sinusoidal", "--color", "never", "--width", "400"});
+  REQUIRE(glove.exit_code == 0);
+  CHECK_THAT(glove.out, Contains("(what attention saw)") && Contains("before attention (its input)"));
 }
 
 TEST_CASE("LM trace: bad --layer, --head and options exit 2 with a message", "[lm_trace][cli]") {

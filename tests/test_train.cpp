@@ -48,6 +48,14 @@ void write_toy_corpus(const fs::path& dir) {
   std::ofstream(dir / "corpus.json") << R"({"format": "attnviz-corpus", "version": 1})";
 }
 
+// The toy corpus in `corpus` and a small model trained on it briefly in `model`.
+void train_small_model(const fs::path& corpus, const fs::path& model) {
+  write_toy_corpus(corpus);
+  REQUIRE(run_attnviz({"train", "--corpus", corpus.string(), "--out", model.string(), "--embeddings", "toy", "--d-k", "2", "--max-sentences",
+                       "16", "--threads", "1"})
+              .exit_code == 0);
+}
+
 std::vector<std::string> tiny_train_args(const fs::path& corpus, const fs::path& out, const std::string& seed = "1") {
   return {"train", "--corpus", corpus.string(), "--out", out.string(), "--embeddings", "toy", "--heads", "2", "--d-k", "4", "--mlp", "8",
           "--layers", "2", "--epochs", "6", "--batch", "8", "--lr", "0.01", "--seed", seed, "--threads", "2", "--baselines"};
@@ -195,6 +203,21 @@ TEST_CASE("heads: a head is named from its numbers", "[train][heads]") {
   s.evenness = 0.5;
   s.distance = 1.25;
   CHECK(attnviz::describe_head(s) == "mixed head: leans to the previous word (30%), looks 1.2 words back on average");
+  // A lean is named only when it is ahead of the next share by the 0.05 a claim needs (kClaimThreshold):
+  // 28% against 27% is no lean to either.
+  s.previous = 0.28;
+  s.self = 0.27;
+  s.first = 0.16;
+  CHECK(attnviz::describe_head(s) ==
+        "mixed head: splits its weight between the previous word (28%) and itself (27%), looks 1.2 words back on average");
+  s.previous = 0.23;
+  s.self = 0.19;
+  s.first = 0.20;
+  CHECK(attnviz::describe_head(s) ==
+        "mixed head: no clear lean (the previous word 23%, the first word 20%, itself 19%), looks 1.2 words back on average");
+  s.self = 0.30;
+  s.previous = 0.24;
+  CHECK_THAT(attnviz::describe_head(s), Contains("leans to itself (30%)"));
 }
 
 TEST_CASE("heads: every head of a trained model measured, described and drawn, JSON, errors", "[train][heads][cli]") {
@@ -207,7 +230,7 @@ TEST_CASE("heads: every head of a trained model measured, described and drawn, J
   auto r = run_attnviz({"heads", "--model", model, "--corpus", corpus, "--sentence", "the cat chased the mouse", "--ascii"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  CHECK_THAT(r.out, Contains("2 layer(s) × 2 head(s), measured on 40 sentences (dev split of"));
+  CHECK_THAT(r.out, Contains("2 layer(s) x 2 head(s), measured on 40 sentences (dev split of"));  // --ascii: no "×" either
   for (const char* head : {"\nL1H1 ", "\nL1H2 ", "\nL2H1 ", "\nL2H2 "}) CHECK_THAT(r.out, Contains(head) && Contains(" head: ") );
   CHECK_THAT(r.out, Contains("layer 2 h1"));
   CHECK_THAT(r.out, Contains("\n mouse  |"));
@@ -236,6 +259,26 @@ TEST_CASE("heads: every head of a trained model measured, described and drawn, J
   CHECK_THAT(page.out, Contains("<!DOCTYPE html>") && Contains("Layer 1 of 2") && Contains("Layer 2 of 2"));
   CHECK_THAT(page.out, Contains("weights P · head 2 of 2"));
   CHECK_FALSE(Catch::contains(page.out, "L1H1"));  // the terminal's table is not on standard output
+  // Where the locale is not UTF-8 the grid and header are ASCII, as every other command's tables are.
+  auto c_locale = run_attnviz({"heads", "--model", model, "--corpus", corpus, "--sentence", "the cat chased the mouse"}, {{"LANG", "C"}});
+  INFO(c_locale.err);
+  REQUIRE(c_locale.exit_code == 0);
+  CHECK_THAT(c_locale.out, Contains("\n mouse  |") && Contains("2 layer(s) x 2 head(s)"));
+  CHECK_FALSE(Catch::contains(c_locale.out, "\xE2"));  // no box drawing, shade or "×"
+  // --width: as many heads a line as fit (here one: "layer 2" and "chased", then 5 + 3 columns a head).
+  auto narrow = run_attnviz({"heads", "--model", model, "--corpus", corpus, "--sentence", "the cat chased the mouse", "--ascii", "--width", "20"});
+  REQUIRE(narrow.exit_code == 0);
+  CHECK_THAT(narrow.out, Contains("layer 1 h1     \n") && Contains("layer 1 h2     \n") && Contains("layer 2 h2     \n"));
+  // The measurements' descriptions wrap under their column; the prose under the table wraps to the width.
+  const std::size_t under = narrow.out.find("\n" + std::string(47, ' '));
+  REQUIRE(under != std::string::npos);
+  CHECK(std::isalpha(static_cast<unsigned char>(narrow.out[under + 48])));
+  CHECK_FALSE(Catch::contains(narrow.out, "back: mean words looked back"));
+  for (std::size_t at = narrow.out.find("layer 1 h1"), end; at < narrow.out.size(); at = end + 1) {
+    end = narrow.out.find('\n', at);
+    if (end == std::string::npos) break;
+    CHECK(end - at <= 20);
+  }
   auto none = run_attnviz({"heads", "--model", model});
   CHECK(none.exit_code == 2);
   CHECK_THAT(none.err, Contains("--corpus"));
@@ -271,4 +314,101 @@ TEST_CASE("generate: the same seed gives the same words, each line names what ev
     CHECK(r.exit_code == 2);
     CHECK(r.out.empty());
   }
+}
+
+TEST_CASE("train, evaluate and heads: an output that is an input is refused before any work, the input kept", "[train][cli]") {
+  TempDir tmp;
+  const fs::path corpus = tmp.path() / "corpus", model = tmp.path() / "m.json";
+  train_small_model(corpus, model);
+  const std::string model_text = read_text(model), train_text = read_text(corpus / "train.txt"), test_text = read_text(corpus / "test.txt");
+  const auto text = tmp.write("mine.txt", "the cat chased the mouse\n");
+  auto refused = [&](const std::vector<std::string>& args, const std::string& input) {
+    auto r = run_attnviz(args);
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains("is the input of " + input));
+    CHECK(r.out.empty());
+  };
+  // evaluate --json over its own model, over the --text file, over the corpus split it reads.
+  refused({"evaluate", "--model", model.string(), "--corpus", corpus.string(), "--json", model.string()}, "--model");
+  refused({"evaluate", "--model", model.string(), "--text", text.string(), "--json", text.string()}, "--text");
+  refused({"evaluate", "--model", model.string(), "--corpus", corpus.string(), "--json", (corpus / "test.txt").string()}, "--corpus");
+  // train --out over a split of its corpus, or over its embeddings' file.
+  refused({"train", "--corpus", corpus.string(), "--out", (corpus / "train.txt").string(), "--embeddings", "toy", "--d-k", "2"}, "--corpus");
+  const auto embeddings = tmp.path() / "toy.json";
+  fs::copy_file(attnviz::test::data_dir() / "embeddings/toy.json", embeddings);
+  refused({"train", "--corpus", corpus.string(), "--out", embeddings.string(), "--embeddings", embeddings.string(), "--d-k", "2"},
+          "--embeddings");
+  // heads --json or --html over the --text file or the split it measures.
+  refused({"heads", "--model", model.string(), "--text", text.string(), "--json", text.string()}, "--text");
+  refused({"heads", "--model", model.string(), "--corpus", corpus.string(), "--html", (corpus / "dev.txt").string()}, "--corpus");
+  CHECK(read_text(model) == model_text);
+  CHECK(read_text(corpus / "train.txt") == train_text);
+  CHECK(read_text(corpus / "test.txt") == test_text);
+  CHECK(read_text(text) == "the cat chased the mouse\n");
+  CHECK(read_text(embeddings) == read_text(attnviz::test::data_dir() / "embeddings/toy.json"));
+}
+
+TEST_CASE("train and generate: a seed or count out of range is refused, not read as the largest value", "[train][cli]") {
+  TempDir tmp;
+  write_toy_corpus(tmp.path() / "corpus");
+  const std::string corpus = (tmp.path() / "corpus").string(), out = (tmp.path() / "m.json").string();
+  // CLI11 alone reads -1, 2^64 and 10^23 as 2^64 − 1: three different seeds, one model.
+  for (const std::string bad : {"-1", "18446744073709551616", "99999999999999999999999", "1e30"}) {
+    for (const char* option : {"--seed", "--max-sentences"}) {
+      auto r = run_attnviz({"train", "--corpus", corpus, "--out", out, "--embeddings", "toy", "--d-k", "2", "--threads", "1", option, bad});
+      INFO(option << " " << bad << ": " << r.err);
+      CHECK(r.exit_code == 2);
+      CHECK_THAT(r.err, Contains(option) && Contains(bad));
+      CHECK(!fs::exists(out));
+    }
+    auto g = run_attnviz({"generate", "the cat", "--model", "wordnet-lm", "--steps", "1", "--seed", bad});
+    INFO(g.err);
+    CHECK(g.exit_code == 2);
+    CHECK_THAT(g.err, Contains("--seed"));
+    CHECK(g.out.empty());
+  }
+  // The largest seed is a seed.
+  auto largest = run_attnviz({"train", "--corpus", corpus, "--out", out, "--embeddings", "toy", "--d-k", "2", "--threads", "1", "--max-sentences",
+                              "8", "--seed", "18446744073709551615"});
+  INFO(largest.err);
+  CHECK(largest.exit_code == 0);
+  CHECK(nlohmann::json::parse(read_text(out))["training"]["seed"].get<std::uint64_t>() == 18446744073709551615ull);
+  auto word = run_attnviz({"generate", "the cat", "--model", "wordnet-lm", "--temperature", "abc"});
+  CHECK(word.exit_code == 2);
+  CHECK_THAT(word.err, Contains("'abc' is not a number"));
+}
+
+TEST_CASE("train, evaluate and heads: a corrupt corpus or one of another vocabulary is refused, not read as <unk>", "[train][cli]") {
+  TempDir tmp;
+  const fs::path corpus = tmp.path() / "corpus", model = tmp.path() / "m.json";
+  train_small_model(corpus, model);
+  const fs::path out = tmp.path() / "new.json";
+  auto refused = [&](const fs::path& dir, const std::string& fragment) {
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"train", "--corpus", dir.string(), "--out", out.string(), "--embeddings", "toy", "--d-k", "2", "--threads", "1"},
+             {"evaluate", "--model", model.string(), "--corpus", dir.string()},
+             {"heads", "--model", model.string(), "--corpus", dir.string()}}) {
+      auto r = run_attnviz(args);
+      INFO(args[0] << ": " << r.err);
+      CHECK(r.exit_code == 2);
+      CHECK_THAT(r.err, Contains(fragment));
+      CHECK(r.out.empty());
+      CHECK(!fs::exists(out));
+    }
+  };
+  // Binary bytes in the splits: every "word" would be <unk>, and the model would learn to say <unk>.
+  const fs::path garbage = tmp.path() / "garbage";
+  fs::copy(corpus, garbage);
+  for (const char* split : {"train.txt", "dev.txt", "test.txt"})
+    std::ofstream(garbage / split, std::ios::binary) << "the cat\n\x01\x9f\xff" "zz\n";  // no NUL: that has its own message
+  refused(garbage, ".txt:2: not a line of a corpus");
+  // A corpus.json that is not one.
+  const fs::path other = tmp.path() / "other";
+  fs::copy(corpus, other);
+  std::ofstream(other / "corpus.json") << "{}";
+  refused(other, "not a corpus description");
+  // Built for GloVe's 10,020 words, read with the toy embeddings' 186.
+  std::ofstream(other / "corpus.json") << R"({"format": "attnviz-corpus", "version": 1, "vocabulary": "glove-100d", "vocabulary_size": 10020})";
+  refused(other, "built for a vocabulary of 10020 words (glove-100d), the model reads 186");
 }

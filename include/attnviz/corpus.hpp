@@ -28,6 +28,8 @@ struct Vocabulary {
 enum class Split { train = 0, dev = 1, test = 2 };
 inline constexpr std::array<const char*, 3> kSplitNames = {"train", "dev", "test"};
 Split parse_split(const std::string& name);  // InputError for anything but train|dev|test
+// The files of a corpus directory: train.txt, dev.txt and test.txt (in Split order), then corpus.json.
+std::array<std::filesystem::path, 4> corpus_files(const std::filesystem::path& dir);
 
 // Which split a synset goes to: FNV-1a of "<pos> <offset>" modulo 20; 0 is test, 1 dev, the rest train
 // (90 / 5 / 5 in expectation). Fixed, so every build of the corpus splits the same way.
@@ -42,7 +44,8 @@ struct CorpusStats {
 // `out`: train.txt, dev.txt and test.txt (one sentence a line, tokens separated by one space, unknown words
 // written as <unk>) and corpus.json (what it holds and how it was made). Sentences of fewer than two tokens
 // are left out. Deterministic: the same database and vocabulary give the same bytes. InputError when the
-// database is missing or malformed, or `out` cannot be written (each file is written whole or not at all).
+// database is missing or malformed, or `out` cannot be written (each file is written whole or not at all, and
+// every file is checked before the first is written).
 CorpusStats build_corpus(const std::filesystem::path& wordnet_dir, const Vocabulary& vocab, const std::filesystem::path& out,
                          const std::string& vocabulary_name);
 

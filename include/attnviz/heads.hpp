@@ -38,8 +38,11 @@ std::string describe_head(const HeadStats& s);
 HeadStats measure_trace_head(const Stage& weights, const Stage* scaled_scores, bool causal);
 
 // Every head's T × T pattern for one sentence, as shading characters: one row of layers, heads side by
-// side (BertViz's model view in a terminal). `ascii`: " .:*#" instead of " ░▒▓█".
-std::string render_head_grid(const std::vector<std::vector<RowMat<float>>>& attention, const std::vector<std::string>& words, bool ascii);
+// side (BertViz's model view in a terminal). `ascii`: " .:*#" instead of " ░▒▓█". `width` > 0: as many
+// heads a line as fit in that many columns (at least one), and the key wrapped to it; 0: every head of a
+// layer on one line.
+std::string render_head_grid(const std::vector<std::vector<RowMat<float>>>& attention, const std::vector<std::string>& words, bool ascii,
+                             int width = 0);
 
 nlohmann::ordered_json heads_json(const std::vector<HeadStats>& stats, std::size_t sentences);
 

@@ -24,6 +24,11 @@ void write_output_file(const std::string& path, std::string_view content);
 // From now on std::cout writes through write(2), each write checked (the command line calls it first).
 void use_checked_standard_output();
 
+// InputError, as write_output_file would give it, when `path` cannot be written (a directory, a missing
+// folder, a file `>` could not write); writes nothing. A command that writes several files checks each
+// first, so that a refusal leaves none of them half-written.
+void check_writable(const std::string& path);
+
 // Writes to standard output and flushes; Error "standard output: write error: REASON" when it fails.
 void write_standard_output(std::string_view content);
 

@@ -50,7 +50,7 @@ Command add_bench_command(CLI::App& app) {
   cmd->add_option("--backend", b.backend, "The backend to time (default flash)")->type_name("NAME");
   cmd->add_option("--block-rows", b.block_rows, "flash: query rows per tile Br (default: the backend's)")->check(in_range(1, 1 << 20))->type_name("R");
   cmd->add_option("--block-cols", b.block_cols, "flash: key columns per tile Bc (default: the backend's)")->check(in_range(1, 1 << 20))->type_name("C");
-  cmd->add_option("--seed", b.seed, "Seed of the random inputs (default 1)")->type_name("S");
+  cmd->add_option("--seed", b.seed, "Seed of the random inputs (default 1)")->check(in_range<unsigned>(0, std::numeric_limits<unsigned>::max()))->type_name("S");
   cmd->add_option("--min-time", b.min_seconds, "Repeat until this many seconds are measured (default 0.5)")->check(in_range(0.0, 3600.0))->type_name("SECONDS");
   cmd->add_option("--max-time", b.max_seconds,
                   "Refuse when the run is estimated (from short runs first) to take longer than this (default 300; 0: no limit)")

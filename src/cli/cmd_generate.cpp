@@ -103,9 +103,11 @@ Command add_generate_command(CLI::App& app) {
   cmd->add_option("prompt", a.prompt, "The words to continue")->required()->type_name("PROMPT");
   cmd->add_option("--model", a.model, "A trained model: a bundled name or an attnviz-model version 2 file (default wordnet-lm)")->type_name("NAME|PATH");
   cmd->add_option("--steps", a.steps, "Words to add (default 10)")->check(in_range(1, 1000))->type_name("N");
-  cmd->add_option("--temperature", a.temperature, "Divide the logits by T > 0 (small: likelier words; default 1)")->type_name("T");
+  cmd->add_option("--temperature", a.temperature, "Divide the logits by T > 0 (small: likelier words; default 1)")->check(number())->type_name("T");
   cmd->add_option("--top-k", a.top_k, "Sample among the K likeliest words (default 10; 0: all)")->check(in_range(0, 1000000))->type_name("K");
-  cmd->add_option("--seed", a.seed, "Seed of the sampling (default 1): the same seed, the same words")->type_name("S");
+  cmd->add_option("--seed", a.seed, "Seed of the sampling (default 1): the same seed, the same words")
+      ->check(in_range<std::uint64_t>(0, std::numeric_limits<std::uint64_t>::max()))
+      ->type_name("S");
   add_memory_option(*cmd, a.max_memory);
   cmd->add_option("--data-dir", a.data_dir, "Folder of the bundled data (default: found automatically; or ATTNVIZ_DATA)")->type_name("DIR");
   cmd->footer(R"(Examples:

@@ -14,6 +14,7 @@
 #include "attnviz/pipeline.hpp"
 #include "attnviz/tokenizer.hpp"
 #include "attnviz/train.hpp"
+#include "../render/text_table.hpp"
 #include "common.hpp"
 
 namespace attnviz::cli {
@@ -28,9 +29,8 @@ struct HeadsArgs {
   std::string sentence = "the cat chased the mouse";
   std::optional<std::string> json;
   std::optional<std::string> html;
-  bool ascii = false;
-  std::optional<std::string> data_dir;
   std::string max_memory = "2G";
+  CommonOptions common;  // --ascii, --width and --data-dir, shared with the other commands
 };
 
 int heads(const HeadsArgs& a) {
@@ -41,9 +41,12 @@ int heads(const HeadsArgs& a) {
   if (a.json) outputs.push_back({"--json", *a.json});
   if (a.html) outputs.push_back({"--html", *a.html});
   set_memory_budget(parse_memory_size(a.max_memory, "--max-memory"));  // before any file is read
-  const auto shared = std::make_shared<const LoadedLm>(load_trained_model(a.model, a.data_dir));
+  // ASCII where the locale is not UTF-8 or --ascii asks for it; the width of --width, COLUMNS or the terminal.
+  const RenderOptions render = render_options(a.common.display);
+  const std::optional<std::string>& data_dir = a.common.data.data_dir;
+  const auto shared = std::make_shared<const LoadedLm>(load_trained_model(a.model, data_dir));
   const LoadedLm& loaded = *shared;
-  check_output_files(outputs, trained_model_inputs(loaded, a.corpus, a.text, a.data_dir));
+  check_output_files(outputs, trained_model_inputs(loaded, a.corpus, a.text, data_dir));
   const LmConfig& c = loaded.model.config;
   if (c.layers == 0 || c.mixing != Mixing::attention)
     throw InputError(fmt::format("{}: has no learned attention heads (mixing {}, {} layers)", loaded.path.string(), mixing_name(c.mixing), c.layers));
@@ -81,15 +84,24 @@ int heads(const HeadsArgs& a) {
   }
   if (a.html) write_output(*a.html, page);
   if (a.json == "-" || a.html == "-") return 0;
-  std::cout << fmt::format("{}: {} layer(s) × {} head(s), measured on {} sentences ({})\n", loaded.path.string(), c.layers, c.heads,
+  std::cout << fmt::format("{}: {} layer(s) {} {} head(s), measured on {} sentences ({})\n", loaded.path.string(), c.layers, render.unicode ? "×" : "x", c.heads,
                            sentences.size(), a.corpus ? fmt::format("{} split of {}", a.split, *a.corpus) : *a.text);
   std::cout << fmt::format("{:<6} {:>8} {:>6} {:>6} {:>6} {:>8}  {}\n", "head", "previous", "self", "first", "back", "entropy", "what it does");
-  for (const auto& s : stats)
-    std::cout << fmt::format("{:<6} {:>8.2f} {:>6.2f} {:>6.2f} {:>6.2f} {:>8.2f}  {}\n", fmt::format("L{}H{}", s.layer, s.head), s.previous, s.self,
-                             s.first, s.distance, s.entropy, s.description);
-  std::cout << "(previous, self, first: mean weight on the word before, on itself, on the first word; back: mean words looked back; "
-               "entropy in bits; over every word but each sentence's first)\n\n";
-  std::cout << fmt::format("\"{}\", every head:\n", fmt::join(words, " ")) << render_head_grid(attention, words, a.ascii) << std::flush;
+  // The numbers take 47 columns; the description is wrapped to what the width leaves (at least 20), its
+  // further lines under its first.
+  constexpr int kNumbers = 47;
+  for (const auto& s : stats) {
+    std::string description = render_detail::wrap_text(s.description, std::max(20, render.width - kNumbers));
+    for (std::size_t at = description.find('\n'); at + 1 < description.size(); at = description.find('\n', at + 1))
+      description.insert(at + 1, std::string(kNumbers, ' '));
+    std::cout << fmt::format("{:<6} {:>8.2f} {:>6.2f} {:>6.2f} {:>6.2f} {:>8.2f}  {}", fmt::format("L{}H{}", s.layer, s.head), s.previous, s.self,
+                             s.first, s.distance, s.entropy, description);
+  }
+  std::cout << render_detail::wrap_text("(previous, self, first: mean weight on the word before, on itself, on the first word; back: mean words "
+                                        "looked back; entropy in bits; over every word but each sentence's first)",
+                                        render.width)
+            << "\n";
+  std::cout << fmt::format("\"{}\", every head:\n", fmt::join(words, " ")) << render_head_grid(attention, words, !render.unicode, render.width) << std::flush;
   return 0;
 }
 
@@ -107,9 +119,8 @@ Command add_heads_command(CLI::App& app) {
   cmd->add_option("--json", a.json, "Write the measurements and the sentence's weights as JSON to PATH ('-': standard output only)")->check(output_path())->type_name("PATH|-");
   cmd->add_option("--html", a.html, "Write the sentence's every head (one row of heads per layer) as one self-contained page to PATH ('-': standard output only)")
       ->check(output_path())->type_name("PATH|-");
-  cmd->add_flag("--ascii", a.ascii, "Shade the grid with ASCII characters");
   add_memory_option(*cmd, a.max_memory);
-  cmd->add_option("--data-dir", a.data_dir, "Folder of the bundled data (default: found automatically; or ATTNVIZ_DATA)")->type_name("DIR");
+  add_common_options(*cmd, a.common, {{}, {}, {"--ascii", "--width", "--data-dir"}});
   cmd->footer(R"(Examples:
   attnviz heads --model wordnet-lm --corpus corpus
   attnviz heads --model lm.json --corpus corpus --sentence "she sat on the bank of the river" --ascii

@@ -122,6 +122,7 @@ int train(TrainArgs a) {
   const auto parent = out.has_parent_path() ? out.parent_path() : std::filesystem::path(".");
   if (!std::filesystem::is_directory(parent)) throw InputError(fmt::format("{}: the folder {} does not exist", a.out, parent.string()));
   if (std::filesystem::is_directory(out)) throw InputError(fmt::format("{}: is a directory; --out names the model file to write", a.out));
+  check_writable(a.out);  // before the training, not after its first epoch
   std::vector<NamedFile> inputs;
   add_input(inputs, "--embeddings", "embeddings", a.embeddings, a.data_dir);
   add_corpus_inputs(inputs, "--corpus", a.corpus);
@@ -198,11 +199,13 @@ Command add_train_command(CLI::App& app) {
   cmd->add_option("--epochs", a.train.epochs, "Passes over the training split (default 1)")->check(in_range(1, 1000))->type_name("N");
   cmd->add_option("--batch", a.train.batch, "Sentences per step (default 32)")->check(in_range(1, 100000))->type_name("B");
   cmd->add_option("--lr", a.train.lr, "Peak learning rate of AdamW (default 0.003)")->check(in_range(1e-7, 10.0))->type_name("LR");
-  cmd->add_option("--seed", a.train.seed, "Seed of the initial weights and the sentence order (default 1)")->type_name("S");
+  cmd->add_option("--seed", a.train.seed, "Seed of the initial weights and the sentence order (default 1)")
+      ->check(in_range<std::uint64_t>(0, std::numeric_limits<std::uint64_t>::max()))
+      ->type_name("S");
   cmd->add_option("--threads", a.threads, "Threads (default: the hardware's); the same seed and threads give the same weights bit for bit")
       ->check(in_range(0, 1024))
       ->type_name("T");
-  cmd->add_option("--max-sentences", a.train.max_sentences, "Sentences per epoch (default: all)")
+  cmd->add_option("--max-sentences", a.train.max_sentences, "Sentences per epoch (default 0: all)")
       ->check(in_range<std::size_t>(0, std::size_t{1} << 40))  // CLI11 would read -5 as 2^64 - 5: all
       ->type_name("N");
   cmd->add_flag("--baselines", a.baselines, "Also train the bigram and uniform-attention baselines (for attnviz evaluate)");

@@ -319,8 +319,6 @@ double parse_memory_size(const std::string& text, const std::string& option) {
   return std::floor(value * unit);
 }
 
-namespace {
-
 RenderOptions render_options(const DisplayOptions& o) {
   RenderOptions r;
   const bool to_terminal = isatty(1) != 0;
@@ -333,6 +331,8 @@ RenderOptions render_options(const DisplayOptions& o) {
   r.layout = parse_layout(o.layout);
   return r;
 }
+
+namespace {
 
 // The mask file; every message starts with "--mask FILE" so the user knows which option is at fault.
 Matrix mask_option(const std::string& path) {

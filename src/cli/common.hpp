@@ -1,7 +1,10 @@
 // Options every command shares, in groups, turned once into the run's settings; the one output writer.
 #pragma once
 
+#include <cctype>
+#include <charconv>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -156,20 +159,33 @@ struct Settings {
 // `report_tables`: the command prints the report's tables (run, demo), whose n × m tables count against
 // --max-memory with the JSON export.
 Settings build_settings(const CommonOptions& options, bool report_tables);
+// The display options alone as render options (colour, locale, width), for a command that takes only those.
+RenderOptions render_options(const DisplayOptions& display);
 
 // CLI11's Range (its description and its "Value 3000 not in range 20 to 100000"), after a check that the
 // value is a number at all: "--width abc" says "'abc' is not a number" and "--temperature ''" is refused
 // instead of read as 0. `number()` is that check alone.
 CLI::Validator number();
+// Whether `input` is digits only (no sign) whose value fits T.
+template <typename T>
+bool unsigned_fits(const std::string& input) {
+  T value{};
+  const auto [end, error] = std::from_chars(input.data(), input.data() + input.size(), value);
+  return !input.empty() && std::isdigit(static_cast<unsigned char>(input[0])) && error == std::errc() && end == input.data() + input.size();
+}
 template <typename T>
 CLI::Validator in_range(T lo, T hi) {
   const CLI::Range range(lo, hi);
   const CLI::Validator is_number = number();
   return CLI::Validator(
-      [range, is_number](std::string& input) {
+      [range, is_number, lo, hi](std::string& input) {
         std::string why = is_number(input);
         T value{};
         if (why.empty() && std::is_integral_v<T> && !CLI::detail::lexical_cast(input, value)) why = "'" + input + "' is not a whole number";
+        // CLI11 reads "-1" and anything past the largest value as the largest value: a seed of -1 or 2^70
+        // would silently be 2^64 − 1.
+        if constexpr (std::is_unsigned_v<T>)
+          if (why.empty() && !unsigned_fits<T>(input)) why = "Value " + input + " not in range " + std::to_string(lo) + " to " + std::to_string(hi);
         return why.empty() ? range(input) : why;
       },
       range.get_description());

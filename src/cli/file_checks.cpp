@@ -27,8 +27,7 @@ void add_input(std::vector<NamedFile>& inputs, const std::string& option, const 
 }
 
 void add_corpus_inputs(std::vector<NamedFile>& files, const std::string& option, const std::string& dir) {
-  for (const char* split : kSplitNames) files.push_back({option, (std::filesystem::path(dir) / (std::string(split) + ".txt")).string()});
-  files.push_back({option, (std::filesystem::path(dir) / "corpus.json").string()});
+  for (const auto& file : corpus_files(dir)) files.push_back({option, file.string()});
 }
 
 std::vector<NamedFile> trained_model_inputs(const LoadedLm& lm, const std::optional<std::string>& corpus, const std::optional<std::string>& text,

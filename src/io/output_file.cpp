@@ -217,10 +217,14 @@ void write_through(const std::string& path, std::string_view content) {
   if (e != 0 || c != 0) throw_write_error(fmt::format("'{}'", path), e != 0 ? e : c);
 }
 
-void replace_regular_file(const std::string& path, const Destination& d, std::string_view content) {
-  // The rename needs only the folder's permission: refuse what `>` would refuse.
+// The rename needs only the folder's permission: refuse an existing file that `>` would refuse.
+void check_replaceable(const std::string& path, const Destination& d) {
   if (d.existing && ::faccessat(AT_FDCWD, d.path.c_str(), W_OK, AT_EACCESS) != 0)
     throw InputError(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
+}
+
+void replace_regular_file(const std::string& path, const Destination& d, std::string_view content) {
+  check_replaceable(path, d);
   TempFile temp(parent_of(d.path), path);
   if (const int e = write_all(temp.fd(), content)) throw_write_error(fmt::format("'{}'", path), e);
   if (d.existing) {
@@ -344,6 +348,18 @@ void write_output_file(const std::string& path, std::string_view content) {
   const Destination d = destination_of(path);
   if (d.write_through) write_through(path, content);
   else replace_regular_file(path, d, content);
+}
+
+void check_writable(const std::string& path) {
+  if (path == "-") return;
+  if (path.empty()) throw InputError("the output path is empty");
+  const Destination d = destination_of(path);
+  if (d.write_through) return;
+  check_replaceable(path, d);
+  // A new file: its folder must exist and take a new name (the temporary file, then the rename).
+  const std::string dir = parent_of(d.path);
+  if (!d.existing && ::faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) != 0)
+    throw InputError(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
 }
 
 void check_output_files(const std::vector<NamedFile>& outputs, const std::vector<NamedFile>& inputs) {

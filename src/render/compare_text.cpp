@@ -46,9 +46,14 @@ std::string render_comparison(const WordComparison& c, const std::vector<Trace>&
   vectors.data.resize(static_cast<Eigen::Index>(rows.size()), c.embedding.cols());
   for (std::size_t r = 0; r < rows.size(); ++r) vectors.data.row(static_cast<Eigen::Index>(r)) = rows[r];
   out += "\n" + render_stage(vectors, 0, options);
+  // A trained language model's attention reads the layer norm of its layer's input, not X = E + P itself.
+  const bool reads_layer_norm = traces.front().find(stage_name::layer_norm) != nullptr;
   out += render_detail::wrap_text(
       fmt::format("embedding: {}'s row in the vocabulary{}; output N: its contextualized row O in sentence N", w,
-                  per_sentence_input ? "; input N: plus the position it has in sentence N (what attention saw)" : ""),
+                  !per_sentence_input ? ""
+                  : reads_layer_norm  ? "; input N: plus the position it has in sentence N (X = E + P, the model's input; the layer's "
+                                        "attention reads the layer norm of the layer's input, not X)"
+                                      : "; input N: plus the position it has in sentence N (what attention saw)"),
       options.width, 2);
 
   // Cosine between the outputs.
@@ -62,8 +67,10 @@ std::string render_comparison(const WordComparison& c, const std::vector<Trace>&
   // Cosine to the probe words, before and after.
   if (!c.probes.empty()) {
     const bool uniform = c.lessons.size() == n;
-    out += "\n" + render_detail::wrap_text(fmt::format("cosine of {} with probe words, before attention (its {}){} and after (its output)", w,
-                                                      per_sentence_input ? "input" : "embedding",
+    out += "\n" + render_detail::wrap_text(fmt::format("cosine of {} with probe words, {}{} and after (its output)", w,
+                                                      reads_layer_norm     ? "before the model (its input X = E + P)"
+                                                      : per_sentence_input ? "before attention (its input)"
+                                                                           : "before attention (its embedding)",
                                                       uniform ? ", with a uniform row (the sentence's plain average)" : ""),
                                           options.width, 2);
     std::vector<std::vector<std::string>> table{{"probe"}};

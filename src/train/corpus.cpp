@@ -11,7 +11,9 @@
 #include "attnviz/error.hpp"
 #include "attnviz/export.hpp"
 #include "attnviz/limits.hpp"
+#include "attnviz/output_file.hpp"
 #include "attnviz/tokenizer.hpp"
+#include "attnviz/utf8.hpp"
 #include "../io/block_reader.hpp"
 #include "../io/json_util.hpp"
 
@@ -34,6 +36,10 @@ Split parse_split(const std::string& name) {
   for (std::size_t i = 0; i < kSplitNames.size(); ++i)
     if (name == kSplitNames[i]) return static_cast<Split>(i);
   throw InputError(fmt::format("unknown split '{}'; use train, dev or test", name));
+}
+
+std::array<fs::path, 4> corpus_files(const fs::path& dir) {
+  return {dir / "train.txt", dir / "dev.txt", dir / "test.txt", dir / "corpus.json"};
 }
 
 Split split_of_synset(char pos, const std::string& offset) {
@@ -155,6 +161,9 @@ CorpusStats build_corpus(const fs::path& wordnet_dir, const Vocabulary& vocab, c
   std::error_code ec;
   fs::create_directories(out, ec);
   if (!fs::is_directory(out)) throw InputError(fmt::format("{}: cannot create the corpus directory", out.string()));
+  // Every file checked before the first is written: a refusal leaves no split of this build beside an old one.
+  const auto outputs = corpus_files(out);
+  for (const auto& file : outputs) check_writable(file.string());
   nlohmann::ordered_json doc;
   doc["format"] = "attnviz-corpus";
   doc["version"] = 1;
@@ -168,9 +177,9 @@ CorpusStats build_corpus(const fs::path& wordnet_dir, const Vocabulary& vocab, c
     const double coverage = stats.tokens[s] ? 1.0 - static_cast<double>(stats.unknown[s]) / static_cast<double>(stats.tokens[s]) : 0.0;
     doc["splits"][kSplitNames[s]] = {{"synsets", stats.synsets[s]}, {"sentences", stats.sentences[s]}, {"tokens", stats.tokens[s]},
                                      {"unknown", stats.unknown[s]}, {"coverage", std::round(coverage * 10000) / 10000}};
-    write_output((out / (std::string(kSplitNames[s]) + ".txt")).string(), text[s]);
+    write_output(outputs[s].string(), text[s]);
   }
-  write_output((out / "corpus.json").string(), to_pretty_json(doc));
+  write_output(outputs[3].string(), to_pretty_json(doc));
   return stats;
 }
 
@@ -195,6 +204,9 @@ std::vector<std::vector<int>> read_sentences(const fs::path& path, const Vocabul
       throw InputError(fmt::format("{}:{}: a NUL byte: not a text file", source, line_no + 1));
     std::vector<int> ids;
     if (pretokenized) {
+      // attnviz corpus writes vocabulary words in UTF-8: broken UTF-8 is no corpus line.
+      if (sanitize_utf8(line) != line)
+        throw InputError(fmt::format("{}:{}: not a line of a corpus (invalid UTF-8); rebuild the corpus with 'attnviz corpus'", source, line_no + 1));
       std::istringstream words{std::string(line)};
       for (std::string w; words >> w;) ids.push_back(vocab.id(w));
     } else {
@@ -213,9 +225,20 @@ std::vector<std::vector<int>> read_sentences(const fs::path& path, const Vocabul
 }  // namespace
 
 std::vector<std::vector<int>> load_corpus_split(const fs::path& dir, Split split, const Vocabulary& vocab) {
-  const fs::path path = dir / (std::string(kSplitNames[static_cast<std::size_t>(split)]) + ".txt");
-  if (!fs::exists(dir / "corpus.json"))
+  const auto files = corpus_files(dir);
+  const fs::path& path = files[static_cast<std::size_t>(split)];
+  if (!fs::exists(files[3]))
     throw InputError(fmt::format("{}: not a corpus directory (no corpus.json); build one with 'attnviz corpus --out {}'", dir.string(), dir.string()));
+  const auto doc = io::parse_json(io::read_file(files[3], "corpus description"), files[3].string());
+  if (!doc.is_object() || !doc.contains("format") || doc["format"] != "attnviz-corpus")
+    throw InputError(fmt::format("{}: not a corpus description (expected \"format\": \"attnviz-corpus\"); build the corpus with 'attnviz corpus --out {}'",
+                                 files[3].string(), dir.string()));
+  // Built for another vocabulary, its words would all be read as <unk>: a perplexity of other tokens.
+  if (const auto size = doc.find("vocabulary_size"); size != doc.end() && (!size->is_number_integer() || size->get<long long>() != vocab.size()))
+    throw InputError(fmt::format("{}: the corpus was built for a vocabulary of {} words ({}), the model reads {}; rebuild it with 'attnviz corpus "
+                                 "--embeddings' and the model's embeddings",
+                                 files[3].string(), size->dump(),
+                                 doc.contains("vocabulary") && doc["vocabulary"].is_string() ? doc["vocabulary"].get<std::string>() : "?", vocab.size()));
   return read_sentences(path, vocab, "corpus split", true);
 }
 

@@ -1,9 +1,14 @@
 #include "attnviz/heads.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include <fmt/format.h>
+
+#include "attnviz/lesson_truth.hpp"
+#include "attnviz/render.hpp"
+#include "../render/text_table.hpp"
 
 namespace attnviz {
 
@@ -16,9 +21,18 @@ std::string describe_head(const HeadStats& s) {
   if (s.evenness >= 0.85)
     return fmt::format("broad head: spreads its weight almost evenly over the words {} (evenness {:.2f}), {:.1f} words {} on average",
                        s.causal ? "so far" : "it sees", s.evenness, s.distance, back);
-  const double largest = std::max({s.previous, s.self, s.first});
-  const char* leaning = largest == s.previous ? "the previous word" : largest == s.self ? "itself" : "the first word";
-  return fmt::format("mixed head: leans to {} ({}), looks {:.1f} words {} on average", leaning, pct(largest), s.distance, back);
+  // Where it leans: named only when that share is ahead of the next by kClaimThreshold (0.05, the margin
+  // every claim of attnviz needs); shares closer than that are named together, none over the others.
+  std::array<std::pair<double, const char*>, 3> shares = {{{s.previous, "the previous word"}, {s.self, "itself"}, {s.first, "the first word"}}};
+  std::stable_sort(shares.begin(), shares.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  const std::string looks = fmt::format("looks {:.1f} words {} on average", s.distance, back);
+  if (shares[0].first - shares[1].first >= kClaimThreshold)
+    return fmt::format("mixed head: leans to {} ({}), {}", shares[0].second, pct(shares[0].first), looks);
+  if (shares[1].first - shares[2].first >= kClaimThreshold)
+    return fmt::format("mixed head: splits its weight between {} ({}) and {} ({}), {}", shares[0].second, pct(shares[0].first), shares[1].second,
+                       pct(shares[1].first), looks);
+  return fmt::format("mixed head: no clear lean ({} {}, {} {}, {} {}), {}", shares[0].second, pct(shares[0].first), shares[1].second,
+                     pct(shares[1].first), shares[2].second, pct(shares[2].first), looks);
 }
 
 namespace {
@@ -88,32 +102,40 @@ HeadStats measure_trace_head(const Stage& weights, const Stage* scaled, bool cau
   return s;
 }
 
-std::string render_head_grid(const std::vector<std::vector<RowMat<float>>>& att, const std::vector<std::string>& words, bool ascii) {
+std::string render_head_grid(const std::vector<std::vector<RowMat<float>>>& att, const std::vector<std::string>& words, bool ascii, int width) {
   static const std::vector<std::string> unicode = {" ", "░", "▒", "▓", "█"}, plain = {" ", ".", ":", "*", "#"};
   const auto& shades = ascii ? plain : unicode;
   auto shade = [&](float w) { return shades[static_cast<std::size_t>(std::clamp(std::lround(w * 4.0f), 0L, 4L))]; };
   const auto T = words.size();
-  std::size_t width = fmt::format("layer {}", att.size()).size() - 1;  // the labels' column fits "layer L" and every word
-  for (const auto& w : words) width = std::max(width, w.size());
-  std::string out;
-  for (std::size_t l = 0; l < att.size(); ++l) {
-    std::string header = fmt::format("layer {}", l + 1);
-    out += fmt::format("{:<{}}", header, width + 1);
-    for (std::size_t h = 0; h < att[l].size(); ++h) out += fmt::format(" {:<{}}", fmt::format("h{}", h + 1), T + 2);
-    out += "\n";
-    for (std::size_t i = 0; i < T; ++i) {
-      out += fmt::format("{:>{}} ", words[i], width);
-      for (std::size_t h = 0; h < att[l].size(); ++h) {
-        out += ascii ? " |" : " │";
-        for (std::size_t j = 0; j < T; ++j) out += shade(att[l][h](static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)));
-        out += ascii ? "|" : "│";
-      }
-      out += "\n";
-    }
+  std::size_t label = fmt::format("layer {}", att.size()).size() - 1;  // the labels' column fits "layer L" and every word
+  for (const auto& w : words) label = std::max(label, static_cast<std::size_t>(display_width(w)));
+  // Each head's block is T + 3 columns wide (a space, two bars); with a width, as many heads a line as fit.
+  const std::size_t heads = att.empty() ? 0 : att.front().size();
+  std::size_t per_line = std::max<std::size_t>(1, heads);
+  if (width > 0) {
+    const auto columns = static_cast<std::size_t>(width);
+    per_line = std::clamp<std::size_t>((columns > label + 1 ? columns - label - 1 : 0) / (T + 3), 1, per_line);
   }
-  out += fmt::format("(each block: rows are the words as queries, columns the words they attend to, in order; {} is 0, {} is 1)\n", ascii ? "' '" : "' '",
-                     shades.back());
-  return out;
+  std::string out;
+  for (std::size_t l = 0; l < att.size(); ++l)
+    for (std::size_t from = 0; from < att[l].size(); from += per_line) {
+      const std::size_t to = std::min(att[l].size(), from + per_line);
+      out += fmt::format("layer {}", l + 1) + std::string(label + 1 - fmt::format("layer {}", l + 1).size(), ' ');
+      for (std::size_t h = from; h < to; ++h) out += fmt::format(" {:<{}}", fmt::format("h{}", h + 1), T + 2);
+      out += "\n";
+      for (std::size_t i = 0; i < T; ++i) {
+        out += std::string(label - static_cast<std::size_t>(display_width(words[i])), ' ') + words[i] + " ";
+        for (std::size_t h = from; h < to; ++h) {
+          out += ascii ? " |" : " │";
+          for (std::size_t j = 0; j < T; ++j) out += shade(att[l][h](static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)));
+          out += ascii ? "|" : "│";
+        }
+        out += "\n";
+      }
+    }
+  const std::string key = fmt::format("(each block: rows are the words as queries, columns the words they attend to, in order; ' ' is 0, {} is 1)",
+                                      shades.back());
+  return out + (width > 0 ? render_detail::wrap_text(key, width) : key + "\n");
 }
 
 nlohmann::ordered_json heads_json(const std::vector<HeadStats>& stats, std::size_t sentences) {
