@@ -3,6 +3,7 @@
 #include "attnviz/limits.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cctype>
 #include <cmath>
 #include <iostream>
@@ -270,13 +271,12 @@ void add_memory_option(CLI::App& app, std::string& max_memory) {
 CLI::Validator number() {
   return CLI::Validator(
       [](std::string& input) -> std::string {
-        double value = 0;
-        std::size_t used = 0;
-        try {
-          value = std::stod(input, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
+        // strtod, not std::stod: a number too small or too large for a double ("1e-320", "1e999") is still a
+        // number (std::stod throws out_of_range for both); the option's own range check judges its value.
+        const char* begin = input.c_str();
+        char* end = nullptr;
+        const double value = std::strtod(begin, &end);
+        const auto used = static_cast<std::size_t>(end - begin);
         if (used == 0 || used != input.size() || std::isnan(value)) return "'" + input + "' is not a number";
         return {};
       },
