@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -125,7 +124,9 @@ CorpusStats build_corpus(const fs::path& wordnet_dir, const Vocabulary& vocab, c
   const std::array<std::pair<const char*, char>, 4> files = {{{"data.noun", 'n'}, {"data.verb", 'v'}, {"data.adj", 'a'}, {"data.adv", 'r'}}};
   for (const auto& [name, pos] : files) {
     const fs::path path = wordnet_dir / name;
-    if (!std::ifstream(path, std::ios::binary))
+    // Only whether it is there (opening a FIFO here would wait for a writer); BlockReader refuses the rest.
+    std::error_code missing;
+    if (!fs::exists(path, missing))
       throw InputError(fmt::format("{}: cannot read the WordNet database file (install Debian's wordnet-base, or give "
                                    "--wordnet DIR holding data.noun, data.verb, data.adj and data.adv)",
                                    path.string()));
