@@ -53,6 +53,9 @@ std::string render_timings(const Trace& trace, const RenderOptions& options);
 // every head's pattern side by side (when it fits the width). Empty with one head. render_report prints it
 // after the stages when the weights are among them and no single head was chosen (ReportOptions::head).
 std::string render_heads_summary(const Trace& trace, const RenderOptions& options);
+// Shannon entropy of row i of a weights stage, in bits: 0 when all the weight is on one key, log2(k) when it
+// is spread evenly over k keys (0 · log 0 counts as 0). The row checks print it; the heads summary reads it.
+double entropy_bits(const Stage& weights, Eigen::Index i);
 
 std::string render_word_order(const Trace& a, const Trace& b, const std::vector<OrderRow>& rows, const RenderOptions& options);
 

@@ -17,16 +17,10 @@ namespace {
 // A row whose entropy is this share of the most it could be (log₂ of the keys it sees) or more counts as even.
 constexpr double kEvenRow = 0.97;
 
-// A weights row's entropy over the most it could have (log₂ of its keys with weight, the masked ones have none).
-double row_evenness(const auto& row) {
-  double entropy = 0;
-  int visible = 0;
-  for (Eigen::Index j = 0; j < row.size(); ++j)
-    if (row(j) > 0) {
-      ++visible;
-      entropy -= row(j) * std::log2(static_cast<double>(row(j)));
-    }
-  return visible < 2 ? 0.0 : entropy / std::log2(static_cast<double>(visible));
+// Row i's entropy over the most it could have (log₂ of its keys with weight, the masked ones have none).
+double row_evenness(const Stage& weights, Eigen::Index i) {
+  const auto visible = (weights.data.row(i).array() > 0.0f).count();
+  return visible < 2 ? 0.0 : entropy_bits(weights, i) / std::log2(static_cast<double>(visible));
 }
 
 }  // namespace
@@ -52,7 +46,7 @@ std::string render_heads_summary(const Trace& trace, const RenderOptions& option
       w->data.row(i).maxCoeff(&best);
       // A row spread evenly has no strongest key worth reading (its largest weight is an even share plus
       // noise): it says so, and the rows that do focus stand out.
-      const bool flat = row_evenness(w->data.row(i)) >= kEvenRow;
+      const bool flat = row_evenness(*w, i) >= kEvenRow;
       any_flat = any_flat || flat;
       items.push_back(fmt::format("{}{}{}", w->row_labels[static_cast<std::size_t>(i)], arrow,
                                   flat ? std::string("(even)") : w->col_labels[static_cast<std::size_t>(best)]));

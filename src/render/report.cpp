@@ -43,6 +43,15 @@ std::vector<std::string> parse_stage_list(const std::string& list) {
   return out;
 }
 
+double entropy_bits(const Stage& weights, Eigen::Index i) {
+  double h = 0.0;
+  for (Eigen::Index j = 0; j < weights.data.cols(); ++j) {
+    const double p = weights.data(i, j);
+    if (p > 0.0) h -= p * std::log2(p);
+  }
+  return h;
+}
+
 namespace {
 
 bool selected(const ReportOptions& options, const std::string& name) {
@@ -68,17 +77,6 @@ std::vector<Eigen::Index> ranked_keys(const Stage& weights, const Stage* scaled,
     if (!masked(scaled, i, j)) order.push_back(j);
   std::stable_sort(order.begin(), order.end(), [&](Eigen::Index a, Eigen::Index b) { return weights.data(i, a) > weights.data(i, b); });
   return order;
-}
-
-// Shannon entropy of one row of P, in bits: 0 when all the weight is on one key, log2(k) when it is spread
-// evenly over k keys. 0 · log 0 counts as 0.
-double entropy_bits(const Stage& weights, Eigen::Index i) {
-  double h = 0.0;
-  for (Eigen::Index j = 0; j < weights.data.cols(); ++j) {
-    const double p = weights.data(i, j);
-    if (p > 0.0) h -= p * std::log2(p);
-  }
-  return h;
 }
 
 std::string padded(const std::string& text, int width) {
