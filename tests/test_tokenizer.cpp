@@ -56,3 +56,15 @@ TEST_CASE("Tokenizer: invalid UTF-8 never crashes and never survives into a toke
   CHECK(attnviz::sanitize_utf8("a\xffz") == "a\xEF\xBF\xBDz");
   CHECK(attnviz::sanitize_utf8("\xc0\xaf") == "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong '/'
 }
+
+// Found by fuzz_tokenizer (fuzz/regressions/tokenizer/): an invalid byte or punctuation between a letter and
+// a combining mark is dropped, and the two must then compose, or the token is not what lower_case (and so an
+// embeddings file's word) makes of it.
+TEST_CASE("Tokenizer: a combining mark meets its letter once what stood between is dropped", "[tokenizer]") {
+  const std::string acute = "\xCC\x81";  // U+0301 COMBINING ACUTE ACCENT
+  CHECK(tok("Cafe/" + acute) == std::vector<std::string>{"caf\xC3\xA9"});                // "café", composed
+  CHECK(tok("cafe\xFF" + acute + "s") == std::vector<std::string>{"caf\xC3\xA9" "s"});   // invalid byte dropped
+  CHECK(tok("Wa/\xDF\xCC\x91") == std::vector<std::string>{"w\xC8\x83"});                // a + U+0311 is U+0203
+  for (const char* s : {"Cafe/\xCC\x81", "Wa/\xDF\xCC\x91\xEB\xFF\xEB\xFF", "A-\xCC\x81" "b", "\xCC\x81-a"})
+    for (const auto& t : tok(s)) CHECK(attnviz::lower_case(t) == t);
+}

@@ -179,6 +179,7 @@ CLI::Validator in_range(T lo, T hi) {
   const CLI::Validator is_number = number();
   return CLI::Validator(
       [range, is_number, lo, hi](std::string& input) {
+        (void)lo, (void)hi;  // used only for unsigned T below (clang: -Wunused-lambda-capture)
         std::string why = is_number(input);
         T value{};
         if (why.empty() && std::is_integral_v<T> && !CLI::detail::lexical_cast(input, value)) why = "'" + input + "' is not a whole number";

@@ -40,7 +40,10 @@ char32_t to_lower(char32_t c) {
 }
 
 // A word with internal hyphens (outer ones dropped) and its non-empty parts; nothing for a word of hyphens only.
-void add_candidate(const std::string& word, std::vector<WordCandidate>& out) {
+// The word is composed (NFC) again: dropping punctuation can bring a letter and a combining mark together
+// ("a/\u0301" reads "a" + U+0301, which is "á"), and a token must be what lower_case makes of it.
+void add_candidate(const std::string& raw, std::vector<WordCandidate>& out) {
+  const std::string word = nfc(raw);
   const std::size_t first = word.find_first_not_of('-');
   if (first == std::string::npos) return;
   WordCandidate w;

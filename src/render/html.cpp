@@ -90,8 +90,6 @@ div.heads details.stage > summary { font-size: .95rem; }
 }
 )css";
 
-constexpr float kInfinity = std::numeric_limits<float>::infinity();
-
 // A number as the cells show it (fixed decimals, "−∞" when masked).
 std::string shown(float value, int precision) { return format_number(value, precision, true); }
 
