@@ -68,3 +68,16 @@ TEST_CASE("Tokenizer: a combining mark meets its letter once what stood between 
   for (const char* s : {"Cafe/\xCC\x81", "Wa/\xDF\xCC\x91\xEB\xFF\xEB\xFF", "A-\xCC\x81" "b", "\xCC\x81-a"})
     for (const auto& t : tok(s)) CHECK(attnviz::lower_case(t) == t);
 }
+
+// Every script's capitals, not only Latin-1's: GloVe's words were lower-cased by Python's str.lower().
+TEST_CASE("Tokenizer: capitals of every script are lower-cased (Unicode simple case mapping)", "[tokenizer]") {
+  CHECK(tok("\xC5\x81\xC3\x93" "D\xC5\xB9") == std::vector<std::string>{"\xC5\x82\xC3\xB3" "d\xC5\xBA"});  // ŁÓDŹ -> łódź
+  CHECK(tok("\xD0\x9C\xD0\x9E\xD0\xA1\xD0\x9A\xD0\x92\xD0\x90") ==
+        std::vector<std::string>{"\xD0\xBC\xD0\xBE\xD1\x81\xD0\xBA\xD0\xB2\xD0\xB0"});  // МОСКВА -> москва
+  CHECK(tok("\xCE\xA3\xCE\x9F\xCE\xA6\xCE\x99\xCE\x91") ==
+        std::vector<std::string>{"\xCF\x83\xCE\xBF\xCF\x86\xCE\xB9\xCE\xB1"});  // ΣΟΦΙΑ -> σοφια
+  CHECK(attnviz::lower_case("\xC5\x81\xC3\xB3" "d\xC5\xBA") == "\xC5\x82\xC3\xB3" "d\xC5\xBA");
+  CHECK(attnviz::lower_case("E\xCC\x81" "COLE") == "\xC3\xA9" "cole");  // decomposed É: composed, then lower
+  CHECK(attnviz::lower_case("\xE2\x84\xAA") == "k");  // KELVIN SIGN: NFC is 'K'
+  CHECK(attnviz::lower_case("\xE6\x97\xA5\xE6\x9C\xAC") == "\xE6\x97\xA5\xE6\x9C\xAC");  // 日本: no case
+}

@@ -1,6 +1,6 @@
-// Sentence -> tokens. Lower-cases (ASCII), splits on white space, drops punctuation; a hyphenated word is
-// one token when the vocabulary has it, otherwise its parts. Invalid UTF-8 becomes U+FFFD, so every token
-// is valid UTF-8 and can be printed and exported safely.
+// Sentence -> tokens. Lower-cases (Unicode's simple case mapping), splits on white space, drops punctuation;
+// a hyphenated word is one token when the vocabulary has it, otherwise its parts. Invalid UTF-8 becomes
+// U+FFFD, so every token is valid UTF-8 and can be printed and exported safely.
 #pragma once
 
 #include <functional>
@@ -27,8 +27,8 @@ std::vector<std::string> resolve_words(const std::vector<WordCandidate>& words, 
 // hyphenated words whole).
 std::vector<std::string> tokenize(std::string_view sentence, const std::function<bool(const std::string&)>& known);
 
-// A word lower-cased as the tokenizer lower-cases it (ASCII and Latin-1 capitals), so a word typed on the
-// command line ("Mickey") matches its token ("mickey").
+// A word lower-cased as the tokenizer lower-cases it (NFC, then each letter's lower-case form, composed
+// again), so a word typed on the command line ("Mickey", "Łódź") matches its token ("mickey", "łódź").
 std::string lower_case(std::string_view word);
 
 }  // namespace attnviz

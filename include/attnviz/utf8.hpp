@@ -39,6 +39,10 @@ std::string sanitize_utf8(std::string_view text);
 // Plain ASCII is returned as it is; invalid UTF-8 becomes U+FFFD first.
 std::string nfc(std::string_view text);
 
+// The lower-case form of one code point, Unicode's simple case mapping (utf8proc): 'A' -> 'a', 'É' -> 'é',
+// 'Ж' -> 'ж', 'Ł' -> 'ł'; a code point with no lower-case form is returned as it is.
+char32_t simple_lower(char32_t cp);
+
 // Text from a file made safe for a terminal: every control character (C0, DEL and the C1 range U+0080 to
 // U+009F, which holds CSI) becomes "\u001b", so a name or word cannot clear the screen or set the window
 // title; NUL becomes "\u0000" instead of cutting a message short. Newlines are kept when `keep_newlines`

@@ -33,12 +33,6 @@ bool is_dropped(char32_t c) {
          (c >= 0x3001 && c <= 0x303F) || (c >= 0xFF01 && c <= 0xFF0F) || (c >= 0xFF1A && c <= 0xFF20) || c == kReplacement;
 }
 
-char32_t to_lower(char32_t c) {
-  if (c >= 'A' && c <= 'Z') return c + 32;
-  if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 32;  // Latin-1 capitals
-  return c;
-}
-
 // A word with internal hyphens (outer ones dropped) and its non-empty parts; nothing for a word of hyphens only.
 // The word is composed (NFC) again: dropping punctuation can bring a letter and a combining mark together
 // ("a/\u0301" reads "a" + U+0301, which is "á"), and a token must be what lower_case makes of it.
@@ -71,8 +65,8 @@ std::string lower_case(std::string_view word) {
   const std::string composed = nfc(word);  // a decomposed "café" is the composed one
   std::string out;
   out.reserve(composed.size());
-  for (std::size_t i = 0; i < composed.size();) append_utf8(out, to_lower(next_code_point(composed, i)));
-  return out;
+  for (std::size_t i = 0; i < composed.size();) append_utf8(out, simple_lower(next_code_point(composed, i)));
+  return nfc(out);  // composed again, as word_candidates composes each word
 }
 
 std::vector<WordCandidate> word_candidates(std::string_view text) {
@@ -88,7 +82,7 @@ std::vector<WordCandidate> word_candidates(std::string_view text) {
     } else if (is_hyphen(c)) {
       word += '-';
     } else if (!is_dropped(c)) {
-      append_utf8(word, to_lower(c));
+      append_utf8(word, simple_lower(c));
     }
   }
   add_candidate(word, words);

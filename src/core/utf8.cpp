@@ -92,6 +92,11 @@ std::string nfc(std::string_view text) {
   return out;
 }
 
+char32_t simple_lower(char32_t cp) {
+  if (cp < 0x80) return cp >= 'A' && cp <= 'Z' ? cp + ('a' - 'A') : cp;
+  return static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(cp)));
+}
+
 std::string escape_controls(std::string_view text, bool keep_newlines) {
   const auto needs = [&](std::size_t i) {
     const auto c = static_cast<unsigned char>(text[i]);
