@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
@@ -80,8 +81,15 @@ TEST_CASE("LM trace: the stages are the model's own forward, layer by layer", "[
   for (int l = 0; l < 2; ++l) {
     const Trace& t = l == 0 ? t1 : t2;
     for (int h = 0; h < c.heads; ++h) {
-      INFO("layer " << l + 1 << " head " << h + 1);
-      CHECK(max_abs_diff(t.find(stage_name::weights, h)->data, acts.layers[static_cast<std::size_t>(l)].attention[static_cast<std::size_t>(h)]) < 1e-6);
+      // Two float32 computations of the same weights (another order of the same sums): a score rounded
+      // differently by δ moves a weight by about w·δ, and δ grows with the score, so the bound is two
+      // float32 epsilons of the largest scaled score (measured: 1.1e-6 against 3.9e-6 for scores up to 15).
+      const double largest = static_cast<double>(  // over the cells the causal mask leaves (the others are −∞)
+          t.find(stage_name::scaled_scores, h)->data.unaryExpr([](float v) { return std::isfinite(v) ? std::abs(v) : 0.0f; }).maxCoeff());
+      REQUIRE(largest < 1e3);
+      const double bound = 2 * std::numeric_limits<float>::epsilon() * (1 + largest);
+      INFO("layer " << l + 1 << " head " << h + 1 << ": largest |scaled score| " << largest << ", bound " << bound);
+      CHECK(max_abs_diff(t.find(stage_name::weights, h)->data, acts.layers[static_cast<std::size_t>(l)].attention[static_cast<std::size_t>(h)]) < bound);
       CHECK(max_abs_diff(t.find(stage_name::queries, h)->data, acts.layers[static_cast<std::size_t>(l)].q.middleCols(h * c.d_k, c.d_k)) < 1e-5);
     }
     // x' = x + O: the residual is the forward's, and the backend's O is what was added.
@@ -206,12 +214,12 @@ TEST_CASE("LM trace: run, explain and compare with --model wordnet-lm, --layer a
   REQUIRE(masked.exit_code == 0);  // causal: a later word gets weight exactly 0
 
   const auto compare = run_attnviz({"compare", "the computer mouse", "mickey mouse", "--word", "mouse", "--model", "wordnet-lm", "--layer", "2",
-                                    "--head", "1", "--color", "never"});
+                                    "--head", "4", "--color", "never"});
   REQUIRE(compare.exit_code == 0);
-  // --head 1: what mouse reads in each sentence, the trace's weights (0.958 and 0.983, tests above).
-  CHECK_THAT(compare.out, Contains("what \"mouse\" attends to in head 1 of 4 (layer 2 of 2)"));
-  CHECK_THAT(compare.out, Contains("sentence 1: computer 0.958, mouse 0.042, the 0.000"));
-  CHECK_THAT(compare.out, Contains("sentence 2: mickey 0.983, mouse 0.017\n"));  // only the two keys it may see
+  // --head 4: what mouse reads in each sentence, the trace's weights (the lesson's head, test below).
+  CHECK_THAT(compare.out, Contains("what \"mouse\" attends to in head 4 of 4 (layer 2 of 2)"));
+  CHECK_THAT(compare.out, Contains("sentence 1: computer 0.983, mouse 0.009, the 0.007"));
+  CHECK_THAT(compare.out, Contains("sentence 2: mickey 0.937, mouse 0.063\n"));  // only the two keys it may see
   // Its "input N" is X = E + P, which layer 2's attention never reads (it reads the layer norm of layer 1's
   // output): the legend and the probes' "before" say so, not "what attention saw".
   const auto wide = run_attnviz({"compare", "the computer mouse", "mickey mouse", "--word", "mouse", "--model", "wordnet-lm", "--layer", "2",
@@ -273,8 +281,8 @@ TEST_CASE("LM lesson mouse-lm: the head it names reads the sense word far above 
     const float weight = w->data(row, col);
     const double uniform = 1.0 / static_cast<double>(row + 1);  // a causal row sees row + 1 words
     INFO("sentence " << claim.sentence << ": " << key << " " << weight << ", uniform " << uniform);
-    // The baseline and the threshold: at least 0.4 above the uniform row (measured: 0.96 against 0.33,
-    // 0.98 against 0.50).
+    // The baseline and the threshold: at least 0.4 above the uniform row (measured: 0.98 against 0.33,
+    // 0.94 against 0.50).
     CHECK(weight - uniform >= 0.4);
     CHECK_THAT(lesson.description, Contains(fmt::format("{} {:.2f}", key, weight)));
     CHECK_THAT(lesson.description, Contains(fmt::format("{:.2f}", uniform)));
