@@ -114,6 +114,11 @@ TEST_CASE("words: lists the embeddings' words, by prefix, and says which functio
   const auto glove = run_attnviz({"words", "a", "--embeddings", "glove"});
   REQUIRE(glove.exit_code == 0);
   CHECK_THAT(glove.out, Contains("'a' takes the vector of 'an'"));
+  // The words kept count against --max-memory, as in every command that reads embeddings.
+  const auto budget = run_attnviz({"words", "ban", "--embeddings", "glove", "--max-memory", "64K"});
+  CHECK(budget.exit_code == 2);
+  CHECK(budget.out.empty());
+  CHECK_THAT(budget.err, Contains("more than --max-memory allows (64 KiB)"));
 
   TempDir dir;
   const auto small = dir.write("small.json", kSmall);

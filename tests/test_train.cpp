@@ -154,6 +154,10 @@ TEST_CASE("train and evaluate: bad input exits 2 with no model file", "[train][c
   check(with({"--layers", "0"}), "--layers");
   check(with({"--epochs", "0"}), "--epochs");
   check({"train", "--corpus", corpus, "--out", out, "--embeddings", "nope"}, "nope");
+  // --name: a file with an empty name could never be loaded again; the name is printed as it is.
+  check(with({"--name", ""}), "--name: the name is empty");
+  check(with({"--name", "a\x1b[2Jb"}), "--name: the name holds a control character");
+  check(with({"--name", "a\xff"}), "--name: the name is not valid UTF-8");
 
   // evaluate
   check({"evaluate", "--model", out}, "either --corpus");

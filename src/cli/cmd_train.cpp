@@ -212,7 +212,17 @@ Command add_train_command(CLI::App& app) {
   cmd->add_option("--watch", a.watch, "After each epoch print how --query attends in this sentence, every layer and head")->type_name("SENTENCE");
   cmd->add_option("--query", a.query, "The word of --watch to follow")->type_name("WORD");
   cmd->add_option("--embeddings", a.embeddings, "Input embeddings and vocabulary (default glove)")->type_name("NAME|PATH");
-  cmd->add_option("--name", a.name, "The model's name in the file (default wordnet-lm)")->type_name("NAME");
+  // The file's "name" must be non-empty (the loaders refuse an empty one) and is printed on the terminal.
+  cmd->add_option("--name", a.name, "The model's name in the file (default wordnet-lm)")
+      ->check(CLI::Validator(
+          [](std::string& input) -> std::string {
+            if (input.empty()) return "the name is empty (a model file needs one)";
+            if (sanitize_utf8(input) != input) return "the name is not valid UTF-8";
+            if (escape_controls(input) != input) return "the name holds a control character";
+            return {};
+          },
+          "NAME"))
+      ->type_name("NAME");
   add_memory_option(*cmd, a.max_memory);
   cmd->add_option("--data-dir", a.data_dir, "Folder of the bundled data (default: found automatically; or ATTNVIZ_DATA)")->type_name("DIR");
   cmd->footer(R"(Examples:

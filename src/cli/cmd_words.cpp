@@ -67,6 +67,7 @@ Command add_words_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("words", "The words of the embeddings (all, or those starting with PREFIX): what a sentence may use");
   cmd->add_option("prefix", args->prefix, "Only the words starting with PREFIX")->type_name("PREFIX");
   add_common_options(*cmd, args->common, {{}, {}, {"--embeddings", "--data-dir", "--vocab-limit", "--width"}});
+  add_memory_option(*cmd, args->common.attention.max_memory);  // the file read and the words kept (build_settings sets it)
   cmd->footer(R"(Examples:
   attnviz words                         the toy embeddings' 185 words
   attnviz words mo                      those starting with "mo"
