@@ -171,6 +171,33 @@ TEST_CASE("Step: interactive, Enter continues and q quits", "[classroom]") {
   CHECK_THAT(before, Contains("three\n"));
 }
 
+// The prompts wrap to --width as the rest of the text does, and the cursor waits within it.
+TEST_CASE("Step: the prompts and the second try wrap to the width", "[classroom]") {
+  const Trace trace = toy_trace();
+  for (const int width : {30, 40, 60}) {
+    std::istringstream in("\ncat\ndog\n");  // continue, a wrong guess (cat is 2nd), a second wrong one
+    std::ostringstream out;
+    StepController step(in, out, true, true, 3, width);
+    step.set_guess_query("mouse");
+    CHECK(step.before_stage("", *trace.find("queries", 0), 1));
+    step.before_stage("", weights_of(trace), 1);
+    std::string shown = out.str();
+    INFO("width " << width << ":\n" << shown);
+    std::string flat;  // the words in order, however they wrapped
+    for (const char c : shown)
+      if (!(c == ' ' || c == '\n') || (!flat.empty() && flat.back() != ' ')) flat += c == '\n' ? ' ' : c;
+    CHECK_THAT(flat, Contains("[next:") && Contains("Your guess (a word") && Contains("One more try"));
+    CHECK_THAT(flat, Contains("Not \"cat\" (it comes 2nd of 5)."));
+    // A terminal echoes the typed line and its Enter after each prompt; the stream does not, so the
+    // newline is put back after each prompt's space. Every line, that space included, fits.
+    for (const std::string end : {"quit] ", "quits): ", "answer): "}) {
+      REQUIRE(shown.find(end) != std::string::npos);
+      for (auto at = shown.find(end); at != std::string::npos; at = shown.find(end, at + end.size() + 1)) shown.insert(at + end.size(), "\n");
+    }
+    for (const auto& line : test::lines_of(shown)) CHECK(display_width(line) <= width);
+  }
+}
+
 TEST_CASE("Step: the end of input stops the waiting", "[classroom]") {
   const Trace trace = toy_trace();
   std::istringstream in("");

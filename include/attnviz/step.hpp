@@ -58,6 +58,7 @@ class StepController {
   int width_;
   bool quit_ = false;
   std::string wrapped(const std::string& text) const;  // `text` wrapped to width_, without its final newline
+  std::string prompt(const std::string& text) const;   // wrapped, then one space where the cursor waits (within width_)
   std::optional<std::string> guess_query_;
   std::vector<std::string> expected_;
   int expected_head_ = 0;

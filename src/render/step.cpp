@@ -44,6 +44,13 @@ std::string StepController::wrapped(const std::string& text) const {
   return out;
 }
 
+std::string StepController::prompt(const std::string& text) const {
+  if (width_ <= 1) return text + " ";
+  std::string out = render_detail::wrap_text(text, width_ - 1, 2);  // the last line keeps a column for the space
+  out.back() = ' ';
+  return out;
+}
+
 std::optional<std::string> StepController::read_line() {
   std::string line;
   if (!std::getline(in_, line)) {
@@ -79,7 +86,7 @@ bool StepController::pause(const std::string& shown, const std::string& label) {
   if (!interactive_) return true;
   // From a terminal one key is read (no Enter needed); from a stream a line.
   const bool one_key = &in_ == &std::cin && isatty(STDIN_FILENO) != 0;
-  out_ << fmt::format("\n[next: {} {} {}: continue, q: quit] ", label, unicode_ ? "—" : "-", one_key ? "any key" : "Enter")
+  out_ << "\n" << prompt(fmt::format("[next: {} {} {}: continue, q: quit]", label, unicode_ ? "—" : "-", one_key ? "any key" : "Enter"))
        << std::flush;
   auto key = read_key();
   if (key && !key->empty() && (*key)[0] == 'q') quit_ = true;
@@ -135,7 +142,7 @@ void StepController::guess(const Stage& weights) {
   std::optional<std::string> answer;
   bool second_try = false;
   if (interactive_) {
-    out_ << "\nYour guess (a word and Enter; Enter alone reveals the answer; q quits): " << std::flush;
+    out_ << "\n" << prompt("Your guess (a word and Enter; Enter alone reveals the answer; q quits):") << std::flush;
     answer = read_line();
     if (answer && *answer == "q") {
       quit_ = true;
@@ -144,9 +151,10 @@ void StepController::guess(const Stage& weights) {
     // A wrong guess gets a second try, with where the first one ranks as a hint.
     if (answer && !answer->empty() && !right(*answer) && interactive_) {
       const std::size_t place = place_of(*answer);
-      out_ << (place ? fmt::format("Not \"{}\" (it comes {} of {}). ", *answer, ordinal(place), ranking.size())
-                     : fmt::format("\"{}\" is not a word of this sentence. ", *answer));
-      out_ << "One more try (Enter alone reveals the answer): " << std::flush;
+      out_ << prompt((place ? fmt::format("Not \"{}\" (it comes {} of {}). ", *answer, ordinal(place), ranking.size())
+                             : fmt::format("\"{}\" is not a word of this sentence. ", *answer)) +
+                      "One more try (Enter alone reveals the answer):")
+           << std::flush;
       auto again = read_line();
       if (again && *again == "q") {
         quit_ = true;
