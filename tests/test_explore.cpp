@@ -15,6 +15,7 @@
 #include "attnviz/lm_trace.hpp"
 #include "attnviz/train.hpp"
 #include "support.hpp"
+#include "trace_json.hpp"
 
 using namespace attnviz;
 using Catch::Contains;
@@ -204,6 +205,19 @@ TEST_CASE("Explore: Tab and Shift-Tab walk the stages, h and H the heads, l says
   CHECK_THAT(dump("hH", two).out, Contains("head 1/2"));
   CHECK_THAT(dump("h").out, Contains("the model has one head"));
   CHECK_THAT(dump("l").out, Contains("the model has one layer"));
+  // At 80 columns the message is wider than the screen: it goes on over the help line, whole, not cut.
+  const auto narrow = dump("l", {}, "80");
+  REQUIRE(narrow.exit_code == 0);
+  const auto lines = test::lines_of(narrow.out);
+  REQUIRE(lines.size() >= 2);
+  CHECK_THAT(lines[lines.size() - 2], Contains("the model has one layer"));
+  CHECK_THAT(lines.back(), Contains("wordnet-lm)"));
+  for (const auto& line : lines) CHECK(display_width(line) <= 80);
+  // A message that fits leaves the help line in place.
+  const auto fits = test::lines_of(dump("h", {}, "80").out);
+  REQUIRE(fits.size() >= 2);
+  CHECK_THAT(fits[fits.size() - 2], Contains("the model has one head"));
+  CHECK_THAT(fits.back(), Contains("? keys") && Contains("q quit"));
 }
 
 TEST_CASE("Explore: e edits the sentence, unknown words flagged, Esc keeps the old one", "[explore]") {

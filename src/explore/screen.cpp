@@ -410,9 +410,19 @@ std::string compose_screen(const Context& context, const State& s) {
     if (i < panel.size()) line = pad(line, panel_left) + panel[i];
     screen[static_cast<std::size_t>(y)] = line;
   }
-  screen[static_cast<std::size_t>(s.height - 2)] = cut(s.mode == Mode::edit ? edit_line(context, s) : s.message, s.width);
   const bool edit_message = s.mode == Mode::edit && !s.message.empty();  // why Enter did not take the sentence
-  screen[static_cast<std::size_t>(s.height - 1)] = cut(edit_message ? s.message : help_line(context, s), s.width);
+  if (s.mode != Mode::edit && display_width(s.message) > s.width) {
+    // A message wider than the screen goes on over the help line (? shows the keys again): two lines,
+    // the second cut only when even they are not enough.
+    const std::vector<std::string> lines = split_lines(render_detail::wrap_indented(s.message, s.width));
+    std::string rest;
+    for (std::size_t i = 1; i < lines.size(); ++i) rest += (i == 1 ? "" : " ") + lines[i].substr(lines[i].find_first_not_of(' '));
+    screen[static_cast<std::size_t>(s.height - 2)] = cut(lines.front(), s.width);
+    screen[static_cast<std::size_t>(s.height - 1)] = cut("   " + rest, s.width);
+  } else {
+    screen[static_cast<std::size_t>(s.height - 2)] = cut(s.mode == Mode::edit ? edit_line(context, s) : s.message, s.width);
+    screen[static_cast<std::size_t>(s.height - 1)] = cut(edit_message ? s.message : help_line(context, s), s.width);
+  }
   std::string out;
   for (auto& line : screen) {
     while (!line.empty() && line.back() == ' ') line.pop_back();
