@@ -416,7 +416,8 @@ std::string compose_screen(const Context& context, const State& s) {
     // the second cut only when even they are not enough.
     const std::vector<std::string> lines = split_lines(render_detail::wrap_indented(s.message, s.width));
     std::string rest;
-    for (std::size_t i = 1; i < lines.size(); ++i) rest += (i == 1 ? "" : " ") + lines[i].substr(lines[i].find_first_not_of(' '));
+    for (std::size_t i = 1; i < lines.size(); ++i)
+      if (const auto text = lines[i].find_first_not_of(' '); text != std::string::npos) rest += (rest.empty() ? "" : " ") + lines[i].substr(text);
     screen[static_cast<std::size_t>(s.height - 2)] = cut(lines.front(), s.width);
     screen[static_cast<std::size_t>(s.height - 1)] = cut("   " + rest, s.width);
   } else {
