@@ -66,7 +66,9 @@ std::string lower_case(std::string_view word) {
   std::string out;
   out.reserve(composed.size());
   for (std::size_t i = 0; i < composed.size();) append_utf8(out, simple_lower(next_code_point(composed, i)));
-  return nfc(out);  // composed again, as word_candidates composes each word
+  // Composed again when a letter changed (a lower-case letter may compose with a mark its capital could
+  // not), as word_candidates composes each word; a word already in lower case is NFC as it is.
+  return out == composed ? out : nfc(out);
 }
 
 std::vector<WordCandidate> word_candidates(std::string_view text) {
