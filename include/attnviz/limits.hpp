@@ -2,6 +2,7 @@
 // the n × m stages and what grows with the input would take, and float32 overflow in the results.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,8 +20,11 @@ inline constexpr double kTableBytesPerCell = 64;
 // "512 KiB", "1.5 GiB": a size for messages.
 std::string format_bytes(double bytes);
 
+// What is wrong with a temperature as typed, to follow its name in a message ("must be a finite number > 0,
+// got 0", "1e-50 is outside the float32 range …"); nothing when it is finite, > 0 and within float32's range.
+std::optional<std::string> temperature_problem(double t);
 // --temperature as typed (a double, so a message shows the user's value, not its float32 rounding): the
-// float32 the computation uses; InputError unless finite, > 0 and within float32's range.
+// float32 the computation uses; InputError "--temperature " + temperature_problem otherwise.
 float checked_temperature(double t);
 
 // The one check of a mask (options.mask; nothing to check without one) against n queries and m keys: its

@@ -36,12 +36,8 @@ LessonOptions lesson_options(const io::json& o, const std::string& source) {
   if (o.contains("temperature")) {
     l.temperature = io::to_float(o.at("temperature"), "options.temperature", source);
     // The lesson's file and option named, not the --temperature the teacher did not type.
-    try {
-      (void)checked_temperature(l.temperature);
-    } catch (const InputError& e) {
-      throw InputError(fmt::format("{}: option \"temperature\" is {}: {}", source, l.temperature,
-                                   std::string(e.what()).substr(std::string("--temperature ").size())));
-    }
+    if (const auto why = temperature_problem(l.temperature))
+      throw InputError(fmt::format("{}: option \"temperature\" is {}: {}", source, l.temperature, *why));
   }
   l.causal = flag("causal");
   l.no_scale = flag("no_scale");

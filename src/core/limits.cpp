@@ -12,11 +12,16 @@
 
 namespace attnviz {
 
-float checked_temperature(double t) {
-  if (!std::isfinite(t) || !(t > 0.0)) throw InputError(fmt::format("--temperature must be a finite number > 0, got {}", t));
+std::optional<std::string> temperature_problem(double t) {
+  if (!std::isfinite(t) || !(t > 0.0)) return fmt::format("must be a finite number > 0, got {}", t);
   if (t < std::numeric_limits<float>::min() || t > std::numeric_limits<float>::max())
-    throw InputError(fmt::format("--temperature {} is outside the float32 range the computation uses ({} to {})", t,
-                                 std::numeric_limits<float>::min(), std::numeric_limits<float>::max()));
+    return fmt::format("{} is outside the float32 range the computation uses ({} to {})", t, std::numeric_limits<float>::min(),
+                       std::numeric_limits<float>::max());
+  return std::nullopt;
+}
+
+float checked_temperature(double t) {
+  if (const auto why = temperature_problem(t)) throw InputError("--temperature " + *why);
   return static_cast<float>(t);
 }
 
