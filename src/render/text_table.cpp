@@ -73,26 +73,25 @@ std::string join_wrapped(const std::vector<std::string>& items, const std::strin
   return out + line + "\n";
 }
 
-std::string hanging(const std::string& prefix, const std::string& text, int width) {
-  std::vector<std::string> items{prefix};
-  for (std::size_t at = 0; at <= text.size();) {
-    const std::size_t end = std::min(text.find(' ', at), text.size());
-    if (end > at) items.push_back(text.substr(at, end - at));
-    at = end + 1;
-  }
-  return join_wrapped(items, " ", width, display_width(prefix) + 1);
-}
+namespace {
 
-std::string wrap_text(const std::string& text, int width, int indent) {
-  std::vector<std::string> words;
+// The words of `text` between its spaces, appended to `words`.
+std::vector<std::string> add_words(std::vector<std::string> words, const std::string& text) {
   for (std::size_t start = 0; start <= text.size();) {
-    std::size_t end = text.find(' ', start);
-    if (end == std::string::npos) end = text.size();
+    const std::size_t end = std::min(text.find(' ', start), text.size());
     if (end > start) words.push_back(text.substr(start, end - start));
     start = end + 1;
   }
-  return join_wrapped(words, " ", width, indent);
+  return words;
 }
+
+}  // namespace
+
+std::string hanging(const std::string& prefix, const std::string& text, int width) {
+  return join_wrapped(add_words({prefix}, text), " ", width, display_width(prefix) + 1);
+}
+
+std::string wrap_text(const std::string& text, int width, int indent) { return join_wrapped(add_words({}, text), " ", width, indent); }
 
 bool is_table_row(const std::string& line) {
   return line.rfind("   ", 0) == 0 && line.size() > 3 && line[3] != ' ' && line.find("  ", 3) != std::string::npos;
