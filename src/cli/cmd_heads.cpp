@@ -87,16 +87,13 @@ int heads(const HeadsArgs& a) {
   std::cout << fmt::format("{}: {} layer(s) {} {} head(s), measured on {} sentences ({})\n", loaded.path.string(), c.layers, render.unicode ? "×" : "x", c.heads,
                            sentences.size(), a.corpus ? fmt::format("{} split of {}", a.split, *a.corpus) : *a.text);
   std::cout << fmt::format("{:<6} {:>8} {:>6} {:>6} {:>6} {:>8}  {}\n", "head", "previous", "self", "first", "back", "entropy", "what it does");
-  // The numbers take 47 columns; the description is wrapped to what the width leaves (at least 20), its
-  // further lines under its first.
+  // The numbers take 47 columns (with the space before the description); the description is wrapped to what
+  // the width leaves (at least 20), its further lines under its first.
   constexpr int kNumbers = 47;
-  for (const auto& s : stats) {
-    std::string description = render_detail::wrap_text(s.description, std::max(20, render.width - kNumbers));
-    for (std::size_t at = description.find('\n'); at + 1 < description.size(); at = description.find('\n', at + 1))
-      description.insert(at + 1, std::string(kNumbers, ' '));
-    std::cout << fmt::format("{:<6} {:>8.2f} {:>6.2f} {:>6.2f} {:>6.2f} {:>8.2f}  {}", fmt::format("L{}H{}", s.layer, s.head), s.previous, s.self,
-                             s.first, s.distance, s.entropy, description);
-  }
+  for (const auto& s : stats)
+    std::cout << render_detail::hanging(fmt::format("{:<6} {:>8.2f} {:>6.2f} {:>6.2f} {:>6.2f} {:>8.2f} ", fmt::format("L{}H{}", s.layer, s.head),
+                                                    s.previous, s.self, s.first, s.distance, s.entropy),
+                                        s.description, std::max(render.width, kNumbers + 20));
   std::cout << render_detail::wrap_text("(previous, self, first: mean weight on the word before, on itself, on the first word; back: mean words "
                                         "looked back; entropy in bits; over every word but each sentence's first)",
                                         render.width)

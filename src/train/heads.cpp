@@ -120,7 +120,7 @@ std::string render_head_grid(const std::vector<std::vector<RowMat<float>>>& att,
   for (std::size_t l = 0; l < att.size(); ++l)
     for (std::size_t from = 0; from < att[l].size(); from += per_line) {
       const std::size_t to = std::min(att[l].size(), from + per_line);
-      out += fmt::format("layer {}", l + 1) + std::string(label + 1 - fmt::format("layer {}", l + 1).size(), ' ');
+      out += fmt::format("{:<{}}", fmt::format("layer {}", l + 1), label + 1);
       for (std::size_t h = from; h < to; ++h) out += fmt::format(" {:<{}}", fmt::format("h{}", h + 1), T + 2);
       out += "\n";
       for (std::size_t i = 0; i < T; ++i) {
