@@ -412,14 +412,11 @@ std::string compose_screen(const Context& context, const State& s) {
   }
   const bool edit_message = s.mode == Mode::edit && !s.message.empty();  // why Enter did not take the sentence
   if (s.mode != Mode::edit && display_width(s.message) > s.width) {
-    // A message wider than the screen goes on over the help line (? shows the keys again): two lines,
-    // the second cut only when even they are not enough.
-    const std::vector<std::string> lines = split_lines(render_detail::wrap_indented(s.message, s.width));
-    std::string rest;
-    for (std::size_t i = 1; i < lines.size(); ++i)
-      if (const auto text = lines[i].find_first_not_of(' '); text != std::string::npos) rest += (rest.empty() ? "" : " ") + lines[i].substr(text);
-    screen[static_cast<std::size_t>(s.height - 2)] = cut(lines.front(), s.width);
-    screen[static_cast<std::size_t>(s.height - 1)] = cut("   " + rest, s.width);
+    // A message wider than the screen goes on over the help line (? shows the keys again): its first two
+    // wrapped lines.
+    const std::vector<std::string> lines = wrap_lines({s.message}, s.width);
+    screen[static_cast<std::size_t>(s.height - 2)] = lines.front();
+    screen[static_cast<std::size_t>(s.height - 1)] = lines.size() > 1 ? lines[1] : "";
   } else {
     screen[static_cast<std::size_t>(s.height - 2)] = cut(s.mode == Mode::edit ? edit_line(context, s) : s.message, s.width);
     screen[static_cast<std::size_t>(s.height - 1)] = cut(edit_message ? s.message : help_line(context, s), s.width);
