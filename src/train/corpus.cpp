@@ -101,10 +101,6 @@ std::string line_of(const std::vector<int>& ids, const Vocabulary& vocab) {
   return line;
 }
 
-}  // namespace
-
-namespace {
-
 // The first block of a text file looked at whole: UTF-16, or a NUL byte (/dev/zero, a sparse file) before
 // any line ends, is refused before lines are read (a line is read up to 64 MiB).
 void check_text_head(io::BlockReader& in, const std::string& source) {
