@@ -12,43 +12,27 @@ Exits 1 when a figure differs by more than 10⁻⁴ (attnviz writes 4 decimals).
 """
 
 import json
-import math
 import sys
 
 import numpy as np
 
-from check_lm_perplexity import gelu, layer_norm, pieces
+from check_lm_perplexity import forward, pieces
 
 
 def head_figures(m, E, split_path, index, unknown):
     """(layers × heads × [previous, self, first, distance, entropy]) means, and the number of positions."""
-    L, H, D = len(m["blocks"]), m["heads"], m["d_k"]
-    sums, n = np.zeros((L, H, 5)), 0
+    sums, n = np.zeros((len(m["blocks"]), m["heads"], 5)), 0
+
+    def add(layer, h, A):
+        for i in range(1, len(A)):
+            row = A[i, :i + 1]
+            nz = row[row > 0]
+            back = float((row * (i - np.arange(i + 1))).sum())
+            sums[layer, h] += [row[i - 1], row[i], row[0], back, float(-(nz * np.log2(nz)).sum())]
+
     for ids in pieces(split_path, index, unknown, m["max_len"]):
-        T = len(ids)
-        x = E[ids] + np.array(m["positions"])[:T]
-        for layer, b in enumerate(m["blocks"]):
-            w = {k: np.array(v, dtype=np.float64) for k, v in b.items()}
-            a = layer_norm(x, w["ln1_gain"], w["ln1_bias"])
-            v = a @ w["W_v"] + w["b_v"]
-            outs = []
-            for h in range(H):
-                cols = slice(h * D, (h + 1) * D)
-                q, k = (a @ w["W_q"] + w["b_q"])[:, cols], (a @ w["W_k"] + w["b_k"])[:, cols]
-                s = q @ k.T / math.sqrt(D)
-                s[np.triu_indices(T, 1)] = -np.inf
-                s = np.exp(s - s.max(1, keepdims=True))
-                A = s / s.sum(1, keepdims=True)
-                for i in range(1, T):
-                    row = A[i, :i + 1]
-                    nz = row[row > 0]
-                    back = float((row * (i - np.arange(i + 1))).sum())
-                    sums[layer, h] += [row[i - 1], row[i], row[0], back, float(-(nz * np.log2(nz)).sum())]
-                outs.append(A @ v[:, cols])
-            x = x + np.concatenate(outs, 1) @ w["W_o"] + w["b_o"]
-            if m["mlp"]:
-                x = x + gelu(layer_norm(x, w["ln2_gain"], w["ln2_bias"]) @ w["W_1"] + w["b_1"]) @ w["W_2"] + w["b_2"]
-        n += T - 1
+        forward(m, E, ids, add)
+        n += len(ids) - 1
     return sums / n, n
 
 

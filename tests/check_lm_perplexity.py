@@ -37,11 +37,11 @@ def gelu(u):
     return 0.5 * u * (1 + np.tanh(math.sqrt(2 / math.pi) * (u + 0.044715 * u ** 3)))
 
 
-def sentence_nll(m, E, ids):
-    """Σ −log p(token t+1 | tokens ≤ t) over the piece, and the number of predicted tokens."""
+def forward(m, E, ids, on_attention=None):
+    """The final norm's rows of the piece (T × C); `on_attention(layer, head, A)` sees every head's T × T weights."""
     T, H, D = len(ids), m["heads"], m["d_k"]
     x = E[ids] + np.array(m["positions"])[:T]
-    for b in m["blocks"]:
+    for layer, b in enumerate(m["blocks"]):
         w = {k: np.array(v, dtype=np.float64) for k, v in b.items()}
         a = layer_norm(x, w["ln1_gain"], w["ln1_bias"])
         v = a @ w["W_v"] + w["b_v"]
@@ -58,11 +58,19 @@ def sentence_nll(m, E, ids):
                 A = np.tril(np.ones((T, T))) / np.arange(1, T + 1)[:, None]
             else:  # current-word
                 A = np.eye(T)
+            if on_attention:
+                on_attention(layer, h, A)
             heads.append(A @ v[:, cols])
         x = x + np.concatenate(heads, 1) @ w["W_o"] + w["b_o"]
         if m["mlp"]:
             x = x + gelu(layer_norm(x, w["ln2_gain"], w["ln2_bias"]) @ w["W_1"] + w["b_1"]) @ w["W_2"] + w["b_2"]
-    f = layer_norm(x, np.array(m["ln_f_gain"]), np.array(m["ln_f_bias"]))
+    return layer_norm(x, np.array(m["ln_f_gain"]), np.array(m["ln_f_bias"]))
+
+
+def sentence_nll(m, E, ids):
+    """Σ −log p(token t+1 | tokens ≤ t) over the piece, and the number of predicted tokens."""
+    T = len(ids)
+    f = forward(m, E, ids)
     logits = (f @ E.T + np.array(m["output_bias"]))[:-1]
     top = logits.max(1, keepdims=True)
     log_z = top[:, 0] + np.log(np.exp(logits - top).sum(1))
