@@ -33,6 +33,8 @@ def head_figures(m, E, split_path, index, unknown):
     for ids in pieces(split_path, index, unknown, m["max_len"]):
         forward(m, E, ids, add)
         n += len(ids) - 1
+    if n == 0:
+        sys.exit(f"{split_path}: no piece of two tokens or more to measure")
     return sums / n, n
 
 
